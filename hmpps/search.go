@@ -1,0 +1,95 @@
+package hmpps
+
+import (
+	"time"
+
+	"hmpps/retrieval"
+)
+
+// Request is one personalized search: who is searching (their purchase
+// history), what for (the query), and optionally which candidates to rank.
+type Request struct {
+	// Query is the search text. It must contain at least one word.
+	Query string
+	// History holds the user's past purchases as full products; they need
+	// not be in the catalog. Items are embedded on the fly.
+	History []Product
+	// HistoryIDs names past purchases that are in the catalog. Unknown IDs
+	// fail the request with ErrNotFound.
+	HistoryIDs []string
+	// CandidateIDs are the products to rank, e.g. from the caller's own
+	// retriever. When empty, the engine takes the index's best matches for
+	// the query under Filter. Unknown IDs fail the request with ErrNotFound.
+	CandidateIDs []string
+	// Filter restricts candidates by metadata ("brand", "category" and the
+	// attribute keys). It applies to retrieved and to given candidates.
+	Filter retrieval.Filter
+	// TopN is how many results to return. If zero, it defaults to the
+	// engine's TopN (10).
+	TopN int
+	// HistoryK overrides how many history items stage one keeps. If zero, the
+	// engine's history filter setting applies.
+	HistoryK int
+}
+
+// Response is the outcome of a Search.
+type Response struct {
+	// Results are the ranked candidates, best first, at most TopN.
+	Results []Result
+	// History holds the history items stage one kept for this query, most
+	// relevant first.
+	History []KeptItem
+	// Degraded is true when any stage fell back to a simpler method for any
+	// candidate; the results are still usable.
+	Degraded bool
+	// Timings is where the time went.
+	Timings Timings
+	// Usage counts model calls and tokens, summed over all stages.
+	Usage retrieval.Usage
+	// Candidates is the number of candidates that were scored.
+	Candidates int
+}
+
+// Result is one ranked candidate with every stage's score.
+type Result struct {
+	// ID is the product's ID.
+	ID string
+	// Product is the catalog entry.
+	Product Product
+	// Score is the final score the results are sorted by: the reranker's.
+	Score float64
+	// RetrievalScore is the cosine similarity between the query and the
+	// product's text in the embedding space.
+	RetrievalScore float64
+	// PreferenceScore is the relevance-weighted mean similarity between the
+	// product and the kept history items (0 with no history).
+	PreferenceScore float64
+	// RerankScore is the reranker's score (equal to Score).
+	RerankScore float64
+	// Summary is the query-aware summary the reranker saw.
+	Summary string
+	// Degraded is true when a stage fell back for this product.
+	Degraded bool
+	// DegradedReason says which stage fell back and why.
+	DegradedReason string
+}
+
+// KeptItem is a history item that stage one kept.
+type KeptItem struct {
+	// ID is the history product's ID.
+	ID string
+	// Title is its title, for display.
+	Title string
+	// Score is its stage-one relevance to the query.
+	Score float32
+}
+
+// Timings is the wall-clock time each stage of one search took.
+type Timings struct {
+	Embed         time.Duration // embedding the query and the ad-hoc history
+	Retrieve      time.Duration // finding and loading candidates
+	HistoryFilter time.Duration // stage one
+	Summarize     time.Duration // summaries of history and candidates
+	Rerank        time.Duration // the reranker
+	Total         time.Duration // the whole Search call
+}

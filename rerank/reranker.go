@@ -1,0 +1,77 @@
+// Package rerank orders a search's candidates by how likely this user is to
+// buy each one for this query. The Reranker interface is the seam: the offline
+// Preference reranker combines the candidate's similarity to the query with
+// its similarity to the user's kept history; model-backed rerankers plug in
+// behind the same interface and fall back to Preference per candidate.
+package rerank
+
+import (
+	"context"
+
+	"hmpps/retrieval"
+)
+
+// Item is a product as a reranker sees it.
+type Item struct {
+	// ID is the product's ID.
+	ID string
+	// Text is the product's text as it should be shown to a model: usually a
+	// query-aware summary, otherwise title and description.
+	Text string
+	// Vector is the product's fused multimodal vector (see retrieval.Fusion);
+	// it may be nil for a reranker that does not use vectors.
+	Vector []float32
+	// Image holds the product's prepared image bytes, if any.
+	Image []byte
+	// Relevance is the stage-one score of a history item (see
+	// retrieval.HistoryFilter); it is ignored on candidates.
+	Relevance float32
+}
+
+// Request is one reranking call: a query, the user's kept history and the
+// candidates to score.
+type Request struct {
+	// Query is the user's query text.
+	Query string
+	// QueryVector is the query's vector in the same space as the items'
+	// vectors (see retrieval.Fusion.Query).
+	QueryVector []float32
+	// History holds the history items stage one kept, most relevant first.
+	// It may be empty: then there is nothing to personalize with.
+	History []Item
+	// Candidates are the items to score.
+	Candidates []Item
+}
+
+// Score is a reranker's judgement of one candidate.
+type Score struct {
+	// ID is the candidate's ID.
+	ID string
+	// Score is higher for candidates the user is more likely to buy; a model
+	// reranker reports a probability in [0, 1].
+	Score float64
+	// Degraded is true when the reranker could not score this candidate its
+	// own way and fell back to a simpler score.
+	Degraded bool
+	// Reason says why the candidate is degraded.
+	Reason string
+}
+
+// Result is what a Reranker returns: one Score per candidate, in the
+// candidates' order, and the model usage it took.
+type Result struct {
+	Scores []Score
+	Usage  retrieval.Usage
+}
+
+// Reranker scores candidates. Implementations return one Score per candidate
+// in request order and must be safe for concurrent use.
+type Reranker interface {
+	Rerank(ctx context.Context, req Request) (Result, error)
+}
+
+// Func adapts a function to the Reranker interface.
+type Func func(ctx context.Context, req Request) (Result, error)
+
+// Rerank calls f.
+func (f Func) Rerank(ctx context.Context, req Request) (Result, error) { return f(ctx, req) }

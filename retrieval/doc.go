@@ -1,0 +1,10 @@
+// Package retrieval holds everything about vectors in hmpps: the Embedder
+// interfaces and their offline implementations (a lexical hashing embedder and
+// a colour-layout image embedder), multimodal fusion of text and image vectors,
+// the Index interface with its embedded, file-backed implementation, and the
+// stage-one HistoryFilter that keeps only the history items relevant to a query.
+//
+// Vectors are []float32. Every public boundary validates them (length, NaN,
+// Inf) before they reach the SIMD kernels of github.com/viterin/vek, which
+// panic on empty or unequal-length input.
+package retrieval

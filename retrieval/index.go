@@ -1,0 +1,72 @@
+package retrieval
+
+import "context"
+
+// Record is one entry of an Index: a product's ID, its vector and the
+// metadata a Filter can select on.
+type Record struct {
+	// ID identifies the record; it must be non-empty and unique in its index.
+	ID string
+	// Vector has the index's dimension and only finite components.
+	Vector []float32
+	// Metadata holds filterable fields such as "brand" and "category". A
+	// missing key never matches a condition on it.
+	Metadata map[string]string
+}
+
+// Hit is one search result: a record's ID and its similarity to the query
+// under the index's Metric (higher is more similar).
+type Hit struct {
+	ID    string
+	Score float32
+}
+
+// Metric says how an index scores a query against a stored vector.
+type Metric int
+
+const (
+	// Cosine normalizes stored and query vectors to unit length, so the
+	// score is their cosine similarity in [-1, 1]. Zero vectors are rejected.
+	Cosine Metric = iota
+	// InnerProduct scores with the plain dot product of the vectors as given.
+	// The engine uses it for fused multimodal vectors, whose norm carries
+	// meaning (see Fusion).
+	InnerProduct
+)
+
+// String returns "cosine" or "inner_product".
+func (m Metric) String() string {
+	switch m {
+	case Cosine:
+		return "cosine"
+	case InnerProduct:
+		return "inner_product"
+	default:
+		return "unknown"
+	}
+}
+
+// Index stores vectors by ID and finds the ones most similar to a query.
+// Implementations are safe for concurrent use.
+type Index interface {
+	// Upsert inserts the records, replacing any with the same ID. A batch is
+	// validated as a whole before anything is written: an empty or duplicate
+	// ID, or an invalid vector, fails the batch and changes nothing.
+	Upsert(ctx context.Context, records ...Record) error
+	// Delete removes the records with these IDs; unknown IDs are ignored.
+	Delete(ctx context.Context, ids ...string) error
+	// Get returns the records with these IDs, in the order asked. An unknown
+	// ID fails the call with an error wrapping ErrNotFound.
+	Get(ctx context.Context, ids ...string) ([]Record, error)
+	// Search returns up to k records that pass filter, most similar to query
+	// first; ties are broken by ID so results are deterministic.
+	Search(ctx context.Context, query []float32, k int, filter Filter) ([]Hit, error)
+	// Len returns the number of records.
+	Len(ctx context.Context) (int, error)
+	// Dimension returns the length every vector must have.
+	Dimension() int
+	// Metric returns how Search scores.
+	Metric() Metric
+	// Close releases the index's resources; later calls fail with ErrClosed.
+	Close() error
+}

@@ -1,0 +1,72 @@
+package retrieval
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// Sentinel errors shared by every implementation in this package. They are
+// wrapped with context; test for them with errors.Is.
+var (
+	// ErrDimensionMismatch reports a vector whose length differs from the
+	// dimension the receiver was built for.
+	ErrDimensionMismatch = errors.New("retrieval: vector dimension mismatch")
+	// ErrInvalidVector reports an empty vector, a NaN or infinite component,
+	// or a zero vector where a direction is needed.
+	ErrInvalidVector = errors.New("retrieval: invalid vector")
+	// ErrNotFound reports an ID the index does not hold.
+	ErrNotFound = errors.New("retrieval: not found")
+	// ErrDuplicateID reports the same ID twice in one batch.
+	ErrDuplicateID = errors.New("retrieval: duplicate id in batch")
+	// ErrEmptyID reports a record without an ID.
+	ErrEmptyID = errors.New("retrieval: empty id")
+	// ErrClosed reports a call on a closed index.
+	ErrClosed = errors.New("retrieval: index closed")
+)
+
+// CheckVector returns an error wrapping ErrInvalidVector when v is empty or
+// holds a NaN or infinite component, and one wrapping ErrDimensionMismatch
+// when dim > 0 and len(v) != dim.
+func CheckVector(v []float32, dim int) error {
+	if len(v) == 0 {
+		return fmt.Errorf("%w: empty", ErrInvalidVector)
+	}
+	if dim > 0 && len(v) != dim {
+		return fmt.Errorf("%w: got %d, want %d", ErrDimensionMismatch, len(v), dim)
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: component %d is %v", ErrInvalidVector, i, x)
+		}
+	}
+	return nil
+}
+
+// Normalize scales v in place to unit Euclidean length. It returns an error
+// wrapping ErrInvalidVector for an empty, non-finite or zero vector, leaving v
+// unchanged.
+func Normalize(v []float32) error {
+	if err := CheckVector(v, 0); err != nil {
+		return err
+	}
+	n := vek32.Norm(v)
+	if n == 0 || math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+		return fmt.Errorf("%w: zero or overflowing norm", ErrInvalidVector)
+	}
+	vek32.DivNumber_Inplace(v, n)
+	return nil
+}
+
+// Dot returns the inner product of a and b, or 0 when either is empty or
+// their lengths differ. It exists so that callers holding vectors of
+// uncertain provenance never reach vek's panics; validated hot paths call
+// vek32.Dot directly.
+func Dot(a, b []float32) float32 {
+	if len(a) == 0 || len(a) != len(b) {
+		return 0
+	}
+	return vek32.Dot(a, b)
+}

@@ -1,0 +1,46 @@
+// Package summarize rewrites a product's long text into a short one that keeps
+// what the query cares about. The Summarizer interface is the seam: the
+// offline Extractive summarizer picks the sentences most similar to the query
+// under a word budget; model-backed summarizers plug in behind it.
+package summarize
+
+import (
+	"context"
+
+	"hmpps/retrieval"
+)
+
+// Document is the text of one product to summarize.
+type Document struct {
+	// ID identifies the product; caching summarizers key on it.
+	ID string
+	// Title is the product's title; it is context, not part of the budget.
+	Title string
+	// Text is the product's long text; it may contain HTML.
+	Text string
+	// Image holds the product's prepared image bytes, if any, for summarizers
+	// that can read images.
+	Image []byte
+}
+
+// Summary is a summarizer's output for one document.
+type Summary struct {
+	// Text is the summary, plain text.
+	Text string
+	// Usage is the model work the summary took.
+	Usage retrieval.Usage
+}
+
+// Summarizer summarizes one document for one query in at most maxWords
+// words. Implementations must be safe for concurrent use.
+type Summarizer interface {
+	Summarize(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)
+}
+
+// Func adapts a function to the Summarizer interface.
+type Func func(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)
+
+// Summarize calls f.
+func (f Func) Summarize(ctx context.Context, query string, doc Document, maxWords int) (Summary, error) {
+	return f(ctx, query, doc, maxWords)
+}
