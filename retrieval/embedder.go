@@ -29,7 +29,7 @@ func (f EmbedderFunc) Embed(ctx context.Context, texts []string) ([][]float32, e
 // Dimension returns f.Dim.
 func (f EmbedderFunc) Dimension() int { return f.Dim }
 
-// ImageEmbedder turns one encoded image (JPEG, PNG or GIF bytes) into a vector
+// ImageEmbedder turns one encoded image (JPEG, PNG, GIF or WebP bytes) into a vector
 // of a fixed dimension. Implementations must be safe for concurrent use and
 // return an error, never panic, on corrupt bytes.
 type ImageEmbedder interface {
