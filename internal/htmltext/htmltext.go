@@ -1,0 +1,149 @@
+// Package htmltext turns product HTML into plain text for the stages that read
+// words: the extractive summarizer, the lexical embedder and model prompts.
+// Catalog descriptions arrive as HTML fragments, entity-escaped text or plain
+// text; Plain accepts all three, so callers never have to guess which they
+// hold.
+package htmltext
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+)
+
+// Plain returns the visible text of s with one line per block.
+//
+// Tags are removed and entities unescaped. The content of script, style and
+// the fallback elements (noscript, iframe, noembed, noframes) is dropped: it is
+// code or markup, not product text. Block elements (p, br, li, div, h1-h6, tr
+// and their kin) end a line, so that list items and paragraphs without closing
+// punctuation do not run together into one sentence; table cells are
+// separated by a space. Runs of whitespace collapse to a single space, or to a
+// single line break when they contain one, and lines are trimmed. Control
+// characters are dropped and invalid UTF-8 bytes become U+FFFD.
+//
+// Text without markup passes through with only its whitespace collapsed and
+// its entities unescaped.
+func Plain(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return collapse(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	z := html.NewTokenizer(strings.NewReader(s))
+	// skipping is the name of the raw-text element whose content is being
+	// dropped. The tokenizer returns that content as text up to the matching
+	// end tag, so no nesting can occur inside it.
+	skipping := ""
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			// io.EOF, or a read error that a strings.Reader cannot produce.
+			return collapse(b.String())
+		case html.TextToken:
+			if skipping == "" {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			// The tokenizer treats <script/> like <script>: what follows is
+			// raw text either way.
+			if dropContent(name) {
+				skipping = string(name)
+				continue
+			}
+			writeSeparator(&b, name)
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if skipping != "" {
+				if string(name) == skipping {
+					skipping = ""
+				}
+				continue
+			}
+			writeSeparator(&b, name)
+		}
+		// Comments and doctypes carry no product text.
+	}
+}
+
+// dropContent reports whether the content of the element named name (a
+// lowercase tag name from the tokenizer) is not visible product text.
+func dropContent(name []byte) bool {
+	switch string(name) {
+	case "script", "style", "noscript", "iframe", "noembed", "noframes":
+		return true
+	}
+	return false
+}
+
+// writeSeparator writes the whitespace an element implies at its start or end
+// tag: a line break for block elements, a space for table cells, nothing for
+// inline elements ("<b>Water</b>proof" is one word).
+func writeSeparator(b *strings.Builder, name []byte) {
+	switch {
+	case isBlock(name):
+		b.WriteByte('\n')
+	case string(name) == "td" || string(name) == "th":
+		b.WriteByte(' ')
+	}
+}
+
+// isBlock reports whether the element named name starts a new line when
+// rendered.
+func isBlock(name []byte) bool {
+	switch string(name) {
+	case "p", "br", "li", "div", "tr", "hr",
+		"h1", "h2", "h3", "h4", "h5", "h6",
+		"ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "caption",
+		"section", "article", "header", "footer", "aside", "nav", "main",
+		"blockquote", "pre", "figure", "figcaption", "address", "details", "summary",
+		"title", "option", "textarea":
+		return true
+	}
+	return false
+}
+
+// collapse replaces each run of whitespace in s by one line break if the run
+// holds one, otherwise by one space, drops control characters and trims the
+// result.
+func collapse(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	// pending is the separator owed before the next visible rune: 0, ' ' or
+	// '\n'. Owing nothing at the start and end trims the result.
+	var pending rune
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if isLineBreak(r) {
+				pending = '\n'
+			} else if pending == 0 {
+				pending = ' '
+			}
+			continue
+		}
+		if unicode.IsControl(r) {
+			// NUL and other control characters are debris from broken
+			// encodings; nothing downstream should see them.
+			continue
+		}
+		if pending != 0 && b.Len() > 0 {
+			b.WriteRune(pending)
+		}
+		pending = 0
+		// Ranging over a string yields U+FFFD for each invalid byte, so the
+		// output is valid UTF-8.
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isLineBreak reports whether r ends a line.
+func isLineBreak(r rune) bool {
+	switch r {
+	case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
+	}
+	return false
+}
