@@ -1,0 +1,112 @@
+package retrieval
+
+// candidate is a scored row of the matrix. It holds the slot rather than the
+// ID so that the heap moves small values; the ID is looked up only to break
+// exact ties and to build the result.
+type candidate struct {
+	score float32
+	slot  int
+}
+
+// topK keeps the k best candidates seen so far in a bounded min-heap whose
+// root is the worst of them, so that deciding whether a new row gets in costs
+// one comparison and a full sort of every score is never needed.
+//
+// "Better" means a higher score, then the lexically smaller ID, which makes
+// the order of equal scores deterministic.
+type topK struct {
+	// ids resolves slots to IDs for tie-breaking.
+	ids []string
+	// k is the capacity; items never grows past it.
+	k     int
+	items []candidate
+}
+
+// reset empties t for a new query, reusing its buffer when it is big enough.
+func (t *topK) reset(ids []string, k int) {
+	t.ids = ids
+	t.k = k
+	if cap(t.items) < k {
+		t.items = make([]candidate, 0, k)
+	}
+	t.items = t.items[:0]
+}
+
+// worse reports whether a ranks below b.
+func (t *topK) worse(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return t.ids[a.slot] > t.ids[b.slot]
+}
+
+// admits reports whether c would enter t. Callers use it to skip costlier
+// checks, such as a metadata filter, for rows that could not make the cut.
+func (t *topK) admits(c candidate) bool {
+	if len(t.items) < t.k {
+		return true
+	}
+	root := t.items[0]
+	// The score test settles almost every row without touching the IDs.
+	if c.score != root.score {
+		return c.score > root.score
+	}
+	return t.ids[c.slot] < t.ids[root.slot]
+}
+
+// add inserts c, which admits must have accepted, evicting the worst
+// candidate when t is full.
+func (t *topK) add(c candidate) {
+	if len(t.items) < t.k {
+		t.items = append(t.items, c)
+		t.up(len(t.items) - 1)
+		return
+	}
+	t.items[0] = c
+	t.down(0)
+}
+
+// drain moves the candidates into hits, best first, and empties t. The pops
+// come out worst first, so they fill hits from the back.
+func (t *topK) drain(hits []Hit) []Hit {
+	for i := len(t.items) - 1; i >= 0; i-- {
+		c := t.items[0]
+		last := len(t.items) - 1
+		t.items[0] = t.items[last]
+		t.items = t.items[:last]
+		if last > 0 {
+			t.down(0)
+		}
+		hits[i] = Hit{ID: t.ids[c.slot], Score: c.score}
+	}
+	return hits
+}
+
+func (t *topK) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !t.worse(t.items[i], t.items[parent]) {
+			return
+		}
+		t.items[i], t.items[parent] = t.items[parent], t.items[i]
+		i = parent
+	}
+}
+
+func (t *topK) down(i int) {
+	n := len(t.items)
+	for {
+		worst := i
+		if l := 2*i + 1; l < n && t.worse(t.items[l], t.items[worst]) {
+			worst = l
+		}
+		if r := 2*i + 2; r < n && t.worse(t.items[r], t.items[worst]) {
+			worst = r
+		}
+		if worst == i {
+			return
+		}
+		t.items[i], t.items[worst] = t.items[worst], t.items[i]
+		i = worst
+	}
+}
