@@ -27,6 +27,9 @@ type Request struct {
 	// TopN is how many results to return. If zero, it defaults to the
 	// engine's TopN (10).
 	TopN int
+	// ExcludeHistory drops candidates that are in the user's history, for
+	// services that do not show people what they already bought.
+	ExcludeHistory bool
 	// HistoryK overrides how many history items stage one keeps. If zero, the
 	// engine's history filter setting applies.
 	HistoryK int

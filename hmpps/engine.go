@@ -1,0 +1,216 @@
+package hmpps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"hmpps/retrieval"
+)
+
+// Engine indexes a product catalog and serves personalized searches over it.
+// It is safe for concurrent use: searches run in parallel with each other and
+// with writes, and a search sees each product either before or after a
+// concurrent write, never half-written.
+type Engine struct {
+	cfg config
+	// ix finds candidates by vector; the products map below is the source
+	// of truth for everything else.
+	ix retrieval.Index
+
+	mu sync.RWMutex
+	// products maps ID to an immutable entry; writes replace entries, so a
+	// search may keep using the one it looked up after the lock is released.
+	products map[string]*entry
+	closed   bool
+}
+
+// entry is a catalog product with what the engine derived from it.
+type entry struct {
+	product Product
+	// text is the product's plain text: what is embedded and summarized.
+	text string
+	// image is the encoded image that was embedded, if any.
+	image []byte
+	// vector is the fused multimodal vector stored in the index.
+	vector []float32
+}
+
+// New returns an Engine configured by opts; with none, it runs fully
+// in-process (see the package documentation).
+func New(opts ...Option) (*Engine, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	ix := cfg.index
+	if ix == nil {
+		ix, err = retrieval.NewEmbedded(cfg.vectorDim(), retrieval.InnerProduct)
+		if err != nil {
+			return nil, fmt.Errorf("hmpps: %w", err)
+		}
+	}
+	if ix.Dimension() != cfg.vectorDim() {
+		return nil, fmt.Errorf("hmpps: index dimension %d, want %d (text %d + image %d): %w",
+			ix.Dimension(), cfg.vectorDim(), cfg.textEmbedder.Dimension(), cfg.imageDim(), retrieval.ErrDimensionMismatch)
+	}
+	if ix.Metric() != retrieval.InnerProduct {
+		return nil, fmt.Errorf("hmpps: index metric is %s, want %s for fused vectors", ix.Metric(), retrieval.InnerProduct)
+	}
+	n, err := ix.Len(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: index: %w", err)
+	}
+	if n != 0 {
+		return nil, fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
+	}
+	return &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}, nil
+}
+
+// Upsert adds the products, replacing any with the same ID. The batch is
+// all or nothing: if one product is invalid (empty ID, an ID twice, no text,
+// a bad vector, an image that cannot be decoded), the call returns an error
+// naming it and the catalog is unchanged.
+func (e *Engine) Upsert(ctx context.Context, products ...Product) error {
+	return e.write(ctx, products, false)
+}
+
+// Add is Upsert for new products only: an ID that is already in the catalog
+// fails the batch with an error wrapping ErrDuplicateID.
+func (e *Engine) Add(ctx context.Context, products ...Product) error {
+	return e.write(ctx, products, true)
+}
+
+func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) error {
+	if err := e.checkOpen(); err != nil {
+		return err
+	}
+	if len(products) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(products))
+	for i := range products {
+		p := &products[i]
+		if err := p.validate(); err != nil {
+			return err
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("hmpps: upsert %q: %w", p.ID, ErrDuplicateID)
+		}
+		seen[p.ID] = true
+	}
+	// Embedding is the slow part and needs no lock.
+	entries, err := e.prepare(ctx, products)
+	if err != nil {
+		return err
+	}
+	records := make([]retrieval.Record, len(entries))
+	for i, en := range entries {
+		records[i] = retrieval.Record{ID: en.product.ID, Vector: en.vector, Metadata: en.product.metadata()}
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if addOnly {
+		for _, en := range entries {
+			if _, ok := e.products[en.product.ID]; ok {
+				return fmt.Errorf("hmpps: add %q: already in the catalog: %w", en.product.ID, ErrDuplicateID)
+			}
+		}
+	}
+	if err := e.ix.Upsert(ctx, records...); err != nil {
+		return fmt.Errorf("hmpps: index: %w", err)
+	}
+	for _, en := range entries {
+		e.products[en.product.ID] = en
+	}
+	return nil
+}
+
+// Delete removes the products with these IDs. Unknown IDs are ignored, so
+// Delete is idempotent.
+func (e *Engine) Delete(ctx context.Context, ids ...string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if err := e.ix.Delete(ctx, ids...); err != nil {
+		return fmt.Errorf("hmpps: index: %w", err)
+	}
+	for _, id := range ids {
+		delete(e.products, id)
+	}
+	return nil
+}
+
+// Get returns the product with this ID, or an error wrapping ErrNotFound.
+func (e *Engine) Get(ctx context.Context, id string) (Product, error) {
+	if err := ctx.Err(); err != nil {
+		return Product{}, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return Product{}, ErrClosed
+	}
+	en, ok := e.products[id]
+	if !ok {
+		return Product{}, fmt.Errorf("hmpps: get %q: %w", id, ErrNotFound)
+	}
+	return en.product.clone(), nil
+}
+
+// Len returns the number of products in the catalog.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.products)
+}
+
+// Close releases the engine and its index. Later calls return ErrClosed;
+// closing twice is harmless.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.products = nil
+	if err := e.ix.Close(); err != nil && !errors.Is(err, retrieval.ErrClosed) {
+		return fmt.Errorf("hmpps: close index: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) checkOpen() error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// lookup returns the entries for ids, failing on the first unknown one.
+func (e *Engine) lookup(ids []string) ([]*entry, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	out := make([]*entry, len(ids))
+	for i, id := range ids {
+		en, ok := e.products[id]
+		if !ok {
+			return nil, fmt.Errorf("hmpps: product %q: %w", id, ErrNotFound)
+		}
+		out[i] = en
+	}
+	return out, nil
+}
