@@ -37,7 +37,44 @@ func (p *Product) text() string {
 		add(k + ": " + p.Attributes[k])
 	}
 	add(htmltext.Plain(p.Description))
+	if c := strings.TrimSpace(p.Caption); c != "" {
+		add("Picture: " + c)
+	}
 	return b.String()
+}
+
+// header names the product in one line, "Title (Brand; Top > Sub)."; it
+// is empty when the product has none of them.
+func (p *Product) header() string {
+	title := strings.TrimSpace(htmltext.Plain(p.Title))
+	var about []string
+	if b := strings.TrimSpace(p.Brand); b != "" {
+		about = append(about, b)
+	}
+	if len(p.Category) > 0 {
+		about = append(about, strings.Join(p.Category, " > "))
+	}
+	h := title
+	if len(about) > 0 {
+		if h != "" {
+			h += " "
+		}
+		h += "(" + strings.Join(about, "; ") + ")"
+	}
+	if h == "" {
+		return ""
+	}
+	return strings.TrimRight(h, ".") + "."
+}
+
+// summaryText is what the summarizer reads: the description and, when there
+// is one, the caption of the picture.
+func (p *Product) summaryText() string {
+	c := strings.TrimSpace(p.Caption)
+	if c == "" {
+		return p.Description
+	}
+	return p.Description + "\n\nPicture: " + c
 }
 
 // clone returns a deep copy of p, so that the engine never shares memory

@@ -100,6 +100,10 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		}
 		seen[p.ID] = true
 	}
+	products, err := e.caption(ctx, products)
+	if err != nil {
+		return err
+	}
 	// Embedding is the slow part and needs no lock.
 	entries, err := e.prepare(ctx, products)
 	if err != nil {

@@ -51,6 +51,10 @@ type config struct {
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
+	// ollamaConfig is WithOllama's argument; ollama is what New built from
+	// it (nil without WithOllama).
+	ollamaConfig *OllamaConfig
+	ollama       *ollamaSetup
 }
 
 // WithTextEmbedder sets the text embedder. If not given, the engine uses a
@@ -144,6 +148,9 @@ func newConfig(opts []Option) (config, error) {
 		if o != nil {
 			o(&c)
 		}
+	}
+	if err := c.applyOllama(); err != nil {
+		return c, err
 	}
 	if c.textEmbedder == nil {
 		e, err := retrieval.NewHashingEmbedder(retrieval.DefaultTextDimension)

@@ -28,6 +28,12 @@ type Product struct {
 	// Images are the product's pictures; the first one that can be read is
 	// embedded.
 	Images []Image
+	// Caption describes the product's picture in words. With
+	// WithOllama(OllamaConfig{Captions: true}) the engine writes it at
+	// indexing time when it is empty; a caller may also set it. It is part
+	// of the text that is embedded and summarized, so that text-only
+	// stages see what the picture shows.
+	Caption string
 	// TextVector is an optional precomputed text vector; when set, it must
 	// have the engine's text embedder's dimension and is used instead of
 	// embedding the text.

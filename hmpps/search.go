@@ -86,7 +86,8 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 		items = append(items, k.entry)
 	}
 	items = append(items, candidates...)
-	sums := e.summarize(ctx, req.Query, items)
+	images := e.modelImages(ctx, items)
+	sums := e.summarize(ctx, req.Query, items, images)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -94,12 +95,12 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 
 	rreq := rerank.Request{Query: req.Query, QueryVector: qvec}
 	for i, k := range kept {
-		it := e.item(k.entry, sums[i].text)
+		it := e.item(k.entry, sums[i].text, images[i].data)
 		it.Relevance = k.score
 		rreq.History = append(rreq.History, it)
 	}
 	for i, c := range candidates {
-		rreq.Candidates = append(rreq.Candidates, e.item(c, sums[len(kept)+i].text))
+		rreq.Candidates = append(rreq.Candidates, e.item(c, sums[len(kept)+i].text, images[len(kept)+i].data))
 	}
 
 	t = time.Now()
@@ -122,15 +123,15 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 			PreferenceScore: rerank.PreferenceScore(c.vector, rreq.History),
 			RerankScore:     s.Score,
 			Summary:         sum.text,
-			Degraded:        s.Degraded || sum.degraded != "",
+			Degraded:        s.Degraded || sum.degraded != "" || images[len(kept)+i].degraded != "",
 		}
-		r.DegradedReason = joinReasons(sum.degraded, s.Reason)
+		r.DegradedReason = joinReasons(joinReasons(images[len(kept)+i].degraded, sum.degraded), s.Reason)
 		resp.Degraded = resp.Degraded || r.Degraded
 		resp.Results[i] = r
 	}
 	for i := range kept {
 		resp.Usage = resp.Usage.Add(sums[i].usage)
-		resp.Degraded = resp.Degraded || sums[i].degraded != ""
+		resp.Degraded = resp.Degraded || sums[i].degraded != "" || images[i].degraded != ""
 	}
 	slices.SortStableFunc(resp.Results, func(a, b Result) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
@@ -271,10 +272,11 @@ type summary struct {
 	degraded string
 }
 
-// summarize summarizes items concurrently. A summarizer error falls back to
-// the offline extractive summary of the same text, so a search never fails
-// because of it; only a cancelled ctx stops the work.
-func (e *Engine) summarize(ctx context.Context, query string, items []*entry) []summary {
+// summarize summarizes items concurrently, each with its picture as the
+// model stages see it (images). A summarizer error falls back to the offline
+// extractive summary of the same text, so a search never fails because of
+// it; only a cancelled ctx stops the work.
+func (e *Engine) summarize(ctx context.Context, query string, items []*entry, images []modelImage) []summary {
 	out := make([]summary, len(items))
 	if e.cfg.summarizer == nil {
 		for i, it := range items {
@@ -286,7 +288,7 @@ func (e *Engine) summarize(ctx context.Context, query string, items []*entry) []
 	g.SetLimit(e.cfg.concurrency)
 	for i, it := range items {
 		g.Go(func() error {
-			doc := summarize.Document{ID: it.product.ID, Title: it.product.Title, Text: it.product.Description, Image: it.image}
+			doc := summarize.Document{ID: it.product.ID, Title: it.product.Title, Text: it.product.summaryText(), Image: images[i].data}
 			s, err := e.cfg.summarizer.Summarize(gctx, query, doc, e.cfg.summaryWords)
 			if err != nil {
 				if gctx.Err() != nil {
@@ -307,9 +309,20 @@ func (e *Engine) summarize(ctx context.Context, query string, items []*entry) []
 	return out
 }
 
-// item turns an entry into what a reranker reads.
-func (e *Engine) item(en *entry, text string) rerank.Item {
-	return rerank.Item{ID: en.product.ID, Text: text, Vector: en.vector, Image: en.image}
+// item turns an entry into what a reranker reads: its text, its vector and
+// its picture. A summary gets the product's header (title, brand, category
+// path) in front: summaries leave those out, and a model cannot place a
+// product, or match a query about its category, without them. The full
+// text already starts with them.
+func (e *Engine) item(en *entry, text string, image []byte) rerank.Item {
+	if h := en.product.header(); text != en.text && h != "" {
+		if text == en.product.Title {
+			text = h // an empty summary fell back to the title
+		} else {
+			text = h + " " + text
+		}
+	}
+	return rerank.Item{ID: en.product.ID, Text: text, Vector: en.vector, Image: image}
 }
 
 // rerank scores the candidates with the configured reranker and, when it

@@ -28,10 +28,11 @@ import (
 	"unicode/utf8"
 
 	"hmpps/hmpps"
+	"hmpps/internal/democatalog"
 )
 
 const (
-	defaultQuery = "waterproof boots"
+	defaultQuery = democatalog.DefaultQuery
 	defaultTop   = 8
 )
 
@@ -60,11 +61,11 @@ func run(ctx context.Context, w io.Writer, query string, top int) (err error) {
 			err = fmt.Errorf("close engine: %w", cerr)
 		}
 	}()
-	products := catalog()
+	products := democatalog.Products()
 	if err := eng.Upsert(ctx, products...); err != nil {
 		return fmt.Errorf("load catalog: %w", err)
 	}
-	users := shoppers()
+	users := democatalog.Shoppers()
 	resps, err := searchAll(ctx, eng, query, top, users)
 	if err != nil {
 		return err
@@ -78,7 +79,7 @@ func run(ctx context.Context, w io.Writer, query string, top int) (err error) {
 
 // searchAll runs the same query for each shopper with their history and
 // returns each shopper's top results among the products they do not own yet.
-func searchAll(ctx context.Context, eng *hmpps.Engine, query string, top int, users [2]shopper) ([2]*hmpps.Response, error) {
+func searchAll(ctx context.Context, eng *hmpps.Engine, query string, top int, users [2]democatalog.Shopper) ([2]*hmpps.Response, error) {
 	var resps [2]*hmpps.Response
 	for i, u := range users {
 		// The catalog holds the purchases too, and they resemble the history
@@ -108,7 +109,7 @@ const (
 
 // report writes the two rankings side by side, then what stage one kept from
 // and set aside of each history, then how much the rankings differ.
-func report(w io.Writer, query string, top, catalogSize int, users [2]shopper, resps [2]*hmpps.Response, titles map[string]string) error {
+func report(w io.Writer, query string, top, catalogSize int, users [2]democatalog.Shopper, resps [2]*hmpps.Response, titles map[string]string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Query %q: top %d of a %d-product catalog for two shoppers\n", query, top, catalogSize)
 	b.WriteString("(what each has already bought is left out of their list).\n\n")

@@ -1,13 +1,21 @@
-package main
+// Package democatalog is the demo catalog the examples share: about fifty
+// products of a general store, each with a small generated picture, and two
+// shoppers whose purchase histories pull the query "waterproof boots"
+// towards different styles. It is fixture data, not API.
+package democatalog
 
 import (
 	"image/color"
+	"slices"
 
 	"hmpps/hmpps"
 )
 
-// shopper is a demo user: what to call them and what they bought before.
-type shopper struct {
+// DefaultQuery is the query the demo is built around.
+const DefaultQuery = "waterproof boots"
+
+// Shopper is a demo user: what to call them and what they bought before.
+type Shopper struct {
 	// Name heads the shopper's column.
 	Name string
 	// Taste says in a few words what their history is about.
@@ -18,10 +26,10 @@ type shopper struct {
 	HistoryIDs []string
 }
 
-// shoppers returns the two users the demo compares. They search for the same
+// Shoppers returns the two users the demo compares. They search for the same
 // thing; only their histories differ.
-func shoppers() [2]shopper {
-	return [2]shopper{
+func Shoppers() [2]Shopper {
+	return [2]Shopper{
 		{
 			Name:       "Alex",
 			Taste:      "classic leather goods",
@@ -35,7 +43,7 @@ func shoppers() [2]shopper {
 	}
 }
 
-// catalog returns the demo catalog: about fifty products over six top-level
+// Products returns the demo catalog: about fifty products over six top-level
 // categories. Its heart is twelve waterproof boots in two styles that match
 // "waterproof boots" about equally well: six heritage boots (full-grain
 // leather, Goodyear welts, brown and black) and six technical boots
@@ -46,7 +54,7 @@ func shoppers() [2]shopper {
 // apart the way a shopper would describe them: leather, waxed, classic,
 // welted, brown versus trail, lightweight, breathable, mesh, synthetic; and
 // by the colours of the pictures.
-func catalog() []hmpps.Product {
+func Products() []hmpps.Product {
 	return []hmpps.Product{
 		// Heritage leather boots.
 		{
@@ -619,4 +627,18 @@ func catalog() []hmpps.Product {
 // pic returns a product's one generated picture.
 func pic(s shape, primary, secondary color.RGBA) []hmpps.Image {
 	return []hmpps.Image{{Data: productImage(s, primary, secondary)}}
+}
+
+// UnrelatedPurchases returns the shopper's purchases from departments that
+// have nothing to do with boots (kitchen, books): what stage one should set
+// aside for DefaultQuery.
+func UnrelatedPurchases(u Shopper) []string {
+	unrelated := map[string]bool{"Kitchen & Coffee": true, "Books": true}
+	var out []string
+	for _, p := range Products() {
+		if slices.Contains(u.HistoryIDs, p.ID) && unrelated[p.Category[0]] {
+			out = append(out, p.ID)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package main
+package democatalog
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ func productImage(s shape, primary, secondary color.RGBA) []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		// Encoding an in-memory RGBA image into a bytes.Buffer cannot fail.
-		panic("quickstart: encode product image: " + err.Error())
+		panic("democatalog: encode product image: " + err.Error())
 	}
 	return buf.Bytes()
 }

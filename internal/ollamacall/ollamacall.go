@@ -1,0 +1,209 @@
+// Package ollamacall is how hmpps talks to an Ollama server through the
+// official client: where the server is (OLLAMA_HOST semantics), one chat call
+// with streaming off and a timeout, and the client's errors mapped to
+// sentinels that the public packages re-export for errors.Is.
+package ollamacall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/envconfig"
+)
+
+// Sentinel errors of every model-backed stage. They are re-exported by the
+// retrieval, rerank and summarize packages.
+var (
+	// ErrModelNotFound reports a model the server does not have; the error
+	// text names the `ollama pull` command that fixes it.
+	ErrModelNotFound = errors.New("ollama: model not found")
+	// ErrUnavailable reports a server that cannot be reached, failed (5xx),
+	// or did not answer within the timeout.
+	ErrUnavailable = errors.New("ollama: server unavailable")
+	// ErrBadAnswer reports an answer that arrived but cannot be used: not
+	// JSON, empty, or not in the shape that was asked for.
+	ErrBadAnswer = errors.New("ollama: unusable answer")
+)
+
+// defaultPort is Ollama's port when a host names none.
+const defaultPort = "11434"
+
+// Host resolves an Ollama address the way the official client reads
+// OLLAMA_HOST: "host", "host:port", "scheme://host:port/path"; a missing
+// scheme is http and a missing port 11434 (80 or 443 when the scheme is
+// given). An empty s reads OLLAMA_HOST itself, which defaults to
+// http://127.0.0.1:11434.
+func Host(s string) *url.URL {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return envconfig.Host()
+	}
+	port := defaultPort
+	scheme, hostport, ok := strings.Cut(s, "://")
+	switch {
+	case !ok:
+		scheme, hostport = "http", s
+		if s == "ollama.com" {
+			scheme, hostport = "https", "ollama.com:443"
+		}
+	case scheme == "http":
+		port = "80"
+	case scheme == "https":
+		port = "443"
+	}
+	hostport, path, _ := strings.Cut(hostport, "/")
+	host, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, p = "127.0.0.1", port
+		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
+			host = ip.String()
+		} else if hostport != "" {
+			host = hostport
+		}
+	}
+	if n, err := strconv.ParseInt(p, 10, 32); err != nil || n < 0 || n > 65535 {
+		p = port
+	}
+	return &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, p), Path: path}
+}
+
+// NewClient returns a client for the server at host (see Host) that sends
+// its requests through hc, or http.DefaultClient when hc is nil.
+func NewClient(host string, hc *http.Client) *api.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return api.NewClient(Host(host), hc)
+}
+
+// Chat sends req with streaming off and returns the whole answer. The call
+// gets at most timeout (none if timeout <= 0) on top of ctx. If the server
+// streams anyway, the chunks are joined: content and thinking concatenated,
+// log-probabilities appended, metrics from the last chunk. Errors are
+// classified as Classify does.
+func Chat(ctx context.Context, c *api.Client, req *api.ChatRequest, timeout time.Duration) (api.ChatResponse, error) {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	stream := false
+	req.Stream = &stream
+
+	var (
+		out               api.ChatResponse
+		got               bool
+		content, thinking strings.Builder
+		logprobs          []api.Logprob
+	)
+	err := c.Chat(callCtx, req, func(r api.ChatResponse) error {
+		got = true
+		content.WriteString(r.Message.Content)
+		thinking.WriteString(r.Message.Thinking)
+		logprobs = append(logprobs, r.Logprobs...)
+		out = r
+		return nil
+	})
+	if err != nil {
+		return api.ChatResponse{}, Classify(ctx, err, req.Model, timeout)
+	}
+	if !got {
+		// The client returns no error for an empty body, whatever the status.
+		return api.ChatResponse{}, fmt.Errorf("%w: model %q: the server sent an empty response", ErrBadAnswer, req.Model)
+	}
+	out.Message.Content = content.String()
+	out.Message.Thinking = thinking.String()
+	out.Logprobs = logprobs
+	return out, nil
+}
+
+// Embed sends one /api/embed request with at most timeout on top of ctx.
+func Embed(ctx context.Context, c *api.Client, req *api.EmbedRequest, timeout time.Duration) (*api.EmbedResponse, error) {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.Embed(callCtx, req)
+	if err != nil {
+		return nil, Classify(ctx, err, req.Model, timeout)
+	}
+	return resp, nil
+}
+
+func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(ctx, timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// Classify wraps an error of the official client for model: the caller's
+// own cancellation stays a context error; a timeout, an unreachable server or
+// a 5xx status wraps ErrUnavailable; a 404 wraps ErrModelNotFound; another
+// 4xx wraps the api.StatusError; anything else (a body that is not JSON, an
+// error line in the stream) wraps ErrBadAnswer. ctx is the caller's context,
+// without the per-call timeout, so that the two can be told apart.
+func Classify(ctx context.Context, err error, model string, timeout time.Duration) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("ollama: model %q: %w", model, cerr)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: model %q gave no answer within %v: %w", ErrUnavailable, model, timeout, err)
+	}
+	var serr api.StatusError
+	if errors.As(err, &serr) {
+		msg := serr.ErrorMessage
+		if msg == "" {
+			msg = serr.Status
+		}
+		switch {
+		case serr.StatusCode == http.StatusNotFound:
+			return fmt.Errorf("%w: %q is not on the server; run: ollama pull %s (server said: %s)", ErrModelNotFound, model, model, msg)
+		case serr.StatusCode >= 500:
+			return fmt.Errorf("%w: model %q: HTTP %d: %s", ErrUnavailable, model, serr.StatusCode, msg)
+		default:
+			return fmt.Errorf("ollama: model %q refused the request: HTTP %d: %w", model, serr.StatusCode, serr)
+		}
+	}
+	var aerr api.AuthorizationError
+	if errors.As(err, &aerr) {
+		return fmt.Errorf("ollama: model %q: unauthorized: %w", model, aerr)
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return fmt.Errorf("%w: model %q: %w", ErrBadAnswer, model, err)
+}
+
+// IsFatal reports whether err means that no call to this model can succeed
+// for now (the model is missing, the server is unreachable), so that a stage
+// making many calls can stop early instead of failing each one.
+func IsFatal(err error) bool {
+	if errors.Is(err, ErrModelNotFound) {
+		return true
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) && !uerr.Timeout() {
+		var operr *net.OpError
+		return errors.As(err, &operr) && operr.Op == "dial"
+	}
+	return false
+}
+
+// KeepAlive converts a keep-alive setting to the request field: zero leaves
+// the server's default (5 minutes), a negative duration keeps the model
+// loaded until the server stops, a positive one keeps it that long.
+func KeepAlive(d time.Duration) *api.Duration {
+	switch {
+	case d == 0:
+		return nil
+	case d < 0:
+		return &api.Duration{Duration: -1}
+	default:
+		return &api.Duration{Duration: d}
+	}
+}
