@@ -1,0 +1,264 @@
+// Command eval measures hmpps against baselines on real shopping data, with
+// the protocol of the personalized product search literature: per user, in
+// time order, the last purchase is the test target and the one before it the
+// validation target; each is ranked among 99 products the user never bought
+// (random negatives, and in a second pass hard negatives from the same
+// category), for a query built from the target's category path.
+//
+// It scores random, popularity, BM25, query-only embedding cosine, the hmpps
+// offline pipeline and its ablations (no history filter, no personalization,
+// no summaries), the pipeline tuned on the validation split and, with
+// -ollama-model, the pipeline with an Ollama vision model as reranker and
+// summarizer, all on the same candidate lists, which it writes to the output
+// folder first. It prints a Markdown report (HR@1/5/10, NDCG@5/10 and MRR
+// with 95% bootstrap intervals, paired comparisons, prompt sizes, the
+// validation grid) and writes it with a JSON file and a chart (SVG and PNG)
+// to the output folder; progress goes to stderr.
+//
+// It needs the Amazon Review Data (2018) files of one category: by default
+// the Magazine Subscriptions 5-core in ../shared/data/amazon-magazine,
+// relative to the repository root, from which it must then be run
+// (HMPPS_DATA_DIR or -data point elsewhere). Without -ollama-model it needs
+// no network and no server.
+//
+//	make eval
+//	go run ./examples/eval -out .eval -seed 1
+//	go run ./examples/eval -tune=false -bootstrap 200
+//	go run ./examples/eval -tune=false -tasks 50 -ollama-model qwen2.5vl:7b
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hmpps/hmpps/eval"
+	"hmpps/internal/atomicfile"
+)
+
+// defaultDataDir is where the shared data sits relative to the repository
+// root; HMPPS_DATA_DIR overrides it.
+const defaultDataDir = "../shared/data/amazon-magazine"
+
+// config is the command line.
+type config struct {
+	dataDir     string
+	outDir      string
+	negatives   int
+	maxHistory  int
+	seed        uint64
+	bootstrap   int
+	maxTasks    int
+	tune        bool
+	ollamaModel string
+	ollamaHost  string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "eval:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	dataDir := os.Getenv("HMPPS_DATA_DIR")
+	if dataDir == "" {
+		dataDir = defaultDataDir
+	}
+	var c config
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.dataDir, "data", dataDir, "folder with the reviews and meta_ files (default: $HMPPS_DATA_DIR, else "+defaultDataDir+")")
+	fs.StringVar(&c.outDir, "out", ".eval", "folder for the split files, results.md, results.json and the chart")
+	fs.IntVar(&c.negatives, "negatives", eval.DefaultNegatives, "negatives per target (M)")
+	fs.IntVar(&c.maxHistory, "history", eval.DefaultMaxHistory, "most recent purchases kept as history (N)")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the negatives, the random baseline and the bootstrap")
+	fs.IntVar(&c.bootstrap, "bootstrap", eval.DefaultBootstrapSamples, "bootstrap resamples per confidence interval")
+	fs.IntVar(&c.maxTasks, "tasks", 0, "score only the first N test tasks of each split, e.g. for a model pipeline that makes a call per candidate (0: all)")
+	fs.BoolVar(&c.tune, "tune", true, "search stage one and reranker settings on the validation split, and score the best on test")
+	fs.StringVar(&c.ollamaModel, "ollama-model", "", "also score the pipeline with this Ollama vision model as reranker and summarizer (one call per candidate: see -tasks)")
+	fs.StringVar(&c.ollamaHost, "ollama-host", os.Getenv("OLLAMA_HOST"), "Ollama server for -ollama-model")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case c.negatives <= 0 || c.maxHistory <= 0 || c.bootstrap <= 0:
+		return c, fmt.Errorf("-negatives, -history and -bootstrap must be positive")
+	case c.maxTasks < 0:
+		return c, fmt.Errorf("-tasks must not be negative")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bar := &progressBar{w: stderr}
+	if f, ok := stderr.(*os.File); ok {
+		bar = newProgressBar(f)
+	}
+
+	d, err := eval.LoadAmazon(ctx, cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	var splits []*eval.Split
+	for _, mode := range []eval.CandidateMode{eval.RandomNegatives, eval.HardNegatives} {
+		s, err := writeAndReadSplit(d, mode, cfg)
+		if err != nil {
+			return err
+		}
+		splits = append(splits, s)
+	}
+
+	var tuning []tuneResult
+	var def tuneResult
+	var tuned *tuneConfig
+	var sweep []summaryWordsResult
+	if cfg.tune {
+		tuning, def, err = tune(ctx, d, splits, func(p eval.Progress) { bar.update("validation", p) })
+		if err != nil {
+			return err
+		}
+		tuned = &tuning[0].Config
+		if sweep, err = summaryWordsSweep(ctx, d, splits[0]); err != nil {
+			return err
+		}
+	}
+
+	var reports []*eval.Report
+	var comparisons []eval.NamedComparison
+	var checks []protocolCheck
+	for _, s := range splits {
+		c, err := checkProtocol(ctx, d, s)
+		if err != nil {
+			return err
+		}
+		checks = append(checks, c)
+		su, err := newSuite(ctx, d, s, cfg, tuned)
+		if err != nil {
+			return err
+		}
+		phase := "test/" + string(s.Mode)
+		tasks := s.Tasks(eval.Test)
+		if cfg.maxTasks > 0 && cfg.maxTasks < len(tasks) {
+			tasks = tasks[:cfg.maxTasks]
+		}
+		rep, err := eval.Evaluate(ctx, tasks, su.methods, eval.Options{
+			Label:            fmt.Sprintf("Test split, %s negatives", s.Mode),
+			BootstrapSamples: cfg.bootstrap,
+			Seed:             cfg.seed,
+			Progress:         func(p eval.Progress) { bar.update(phase, p) },
+		})
+		su.Close()
+		if err != nil {
+			return err
+		}
+		reports = append(reports, rep)
+		cs, err := compare(rep, tuned != nil)
+		if err != nil {
+			return err
+		}
+		comparisons = append(comparisons, cs...)
+	}
+
+	var md strings.Builder
+	writeReport(&md, d, splits, checks, reports, comparisons, tuning, def, sweep, cfg, time.Since(start))
+	if _, err := io.WriteString(stdout, md.String()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+		return err
+	}
+	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.md"), func(w io.Writer) error {
+		_, err := io.WriteString(w, md.String())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	doc := resultsDoc{Dataset: d.Name, Stats: d.Stats, Date: time.Now().UTC().Format(time.DateOnly), Reports: reports,
+		Checks: checks, Comparisons: comparisons, Tuning: tuning, Default: def, SummaryWords: sweep}
+	for _, s := range splits {
+		doc.Skipped = append(doc.Skipped, s.Skipped)
+	}
+	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.json"), func(w io.Writer) error { return eval.WriteJSON(w, doc) })
+	if err != nil {
+		return err
+	}
+	return writeCharts(reports, filepath.Join(cfg.outDir, "chart"))
+}
+
+// resultsDoc is results.json.
+type resultsDoc struct {
+	Dataset      string                 `json:"dataset"`
+	Date         string                 `json:"date"`
+	Stats        eval.Stats             `json:"stats"`
+	Skipped      []eval.Skipped         `json:"skipped"`
+	Checks       []protocolCheck        `json:"protocol_checks"`
+	Reports      []*eval.Report         `json:"reports"`
+	Comparisons  []eval.NamedComparison `json:"comparisons"`
+	Tuning       []tuneResult           `json:"tuning,omitempty"`
+	Default      tuneResult             `json:"default_on_validation"`
+	SummaryWords []summaryWordsResult   `json:"summary_words,omitempty"`
+}
+
+// writeAndReadSplit builds the split, writes it to the output folder and
+// reads it back, so that the lists every method ranks are the ones in the
+// file.
+func writeAndReadSplit(d *eval.Dataset, mode eval.CandidateMode, cfg config) (*eval.Split, error) {
+	s, err := eval.BuildSplit(d, eval.SplitConfig{Mode: mode, Negatives: cfg.negatives, MaxHistory: cfg.maxHistory, Seed: cfg.seed})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cfg.outDir, fmt.Sprintf("split-%s.json", mode))
+	if err := atomicfile.Write(path, func(w io.Writer) error { return eval.WriteSplit(w, s) }); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return eval.ReadSplit(f)
+}
+
+// compare runs the paired comparisons the report discusses, on NDCG@10.
+func compare(rep *eval.Report, tuned bool) ([]eval.NamedComparison, error) {
+	pairs := [][2]string{
+		{nameHMPPS, "bm25"}, {nameHMPPS, "popularity"}, {nameHMPPS, "query cosine"},
+		{nameHMPPS, nameNoFilter}, {nameHMPPS, nameNoPersonal}, {nameHMPPS, nameNoSummaries},
+	}
+	if tuned {
+		pairs = append(pairs, [2]string{nameTuned, nameHMPPS}, [2]string{nameTuned, "bm25"})
+	}
+	var out []eval.NamedComparison
+	for _, p := range pairs {
+		c, err := rep.Compare(p[0], p[1], eval.NDCG10)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, eval.NamedComparison{A: p[0], B: p[1] + " (" + strings.ToLower(strings.TrimPrefix(rep.Label, "Test split, ")) + ")", Comparison: c})
+	}
+	return out, nil
+}
