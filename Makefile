@@ -1,15 +1,19 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test vet fmt-check bench fuzz
+.PHONY: demo test vet fmt-check bench bench-milvus fuzz eval
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
 	$(GO) run ./examples/quickstart
 
 ## test: everything CI checks: formatting, vet, and the race-enabled test suite.
+## The Milvus tests need a real server: scripts/milvus.sh starts one from PyPI
+## (unless MILVUS_ADDR is set) and stops it afterwards, also when tests fail.
+## They run as a second, verbose step, so that the log shows them run.
 test: fmt-check vet
-	$(GO) test -race -count=1 ./...
+	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip Milvus ./... && \
+		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/'
 
 vet:
 	$(GO) vet ./...
@@ -18,9 +22,17 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: the benchmarks of the index, stage one, summaries and reranking.
+## bench: the benchmarks of the index, stage one, summaries and reranking, then
+## the comparison with chromem-go, a module of its own (internal/bench) so that
+## the library never depends on it.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd internal/bench && $(GO) run .
+
+## bench-milvus: upsert and search 100,000 products of 384 dimensions through a
+## real Milvus (started as for make test); takes a few minutes.
+bench-milvus:
+	bash scripts/milvus.sh run $(GO) test -run '^$$' -bench Milvus100k -benchtime 1x -timeout 60m ./retrieval
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 15s
@@ -31,3 +43,8 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## eval: HR, NDCG and MRR of hmpps against baselines on the shared Amazon data
+## (../shared/data/amazon-magazine, or HMPPS_DATA_DIR); report and chart in .eval/.
+eval:
+	$(GO) run ./examples/eval -out .eval

@@ -1,0 +1,92 @@
+package retrieval
+
+// How one call of the Milvus index runs: begin guards it against a closed
+// index and lets Close cut it short, observeWrite keeps the timestamps that
+// Session reads wait for, and retryPolicy retries transient failures.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// begin starts a call: it fails when ctx is done or m is closed, and
+// returns a context that Close cancels, and the function ending the call.
+func (m *Milvus) begin(ctx context.Context) (context.Context, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	m.mu.RLock()
+	if m.closed.Load() {
+		m.mu.RUnlock()
+		return nil, nil, ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(m.done, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+		m.mu.RUnlock()
+	}, nil
+}
+
+// observeWrite records the timestamp of a write, for Session reads.
+func (m *Milvus) observeWrite(ts uint64) {
+	for {
+		last := m.lastWrite.Load()
+		if ts <= last || m.lastWrite.CompareAndSwap(last, ts) {
+			return
+		}
+	}
+}
+
+// retryPolicy retries a call that failed with a transient error, waiting
+// longer each time, a bounded number of times.
+type retryPolicy struct {
+	// retries is how many times a call is repeated after its first try.
+	retries int
+	// backoff is the wait before the first retry; it doubles up to cap.
+	backoff time.Duration
+	cap     time.Duration
+	// transient tells the errors worth another try.
+	transient func(error) bool
+}
+
+// do runs call until it succeeds, fails with an error that is not
+// transient, the retries are spent or ctx ends. A transient error that
+// outlives the retries is wrapped with ErrUnavailable; op names the call in
+// errors.
+func (p retryPolicy) do(ctx context.Context, op string, call func(context.Context) error) error {
+	wait := p.backoff
+	for attempt := 0; ; attempt++ {
+		err := call(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			if errors.Is(err, ctxErr) {
+				return fmt.Errorf("retrieval: milvus %s: %w", op, err)
+			}
+			return fmt.Errorf("retrieval: milvus %s: %w (last error: %v)", op, ctxErr, err)
+		}
+		if !p.transient(err) {
+			return fmt.Errorf("retrieval: milvus %s: %w", op, err)
+		}
+		if attempt >= p.retries {
+			return fmt.Errorf("retrieval: milvus %s: %w after %d tries: %w", op, ErrUnavailable, attempt+1, err)
+		}
+		// Full jitter over the upper half keeps clients that failed
+		// together from retrying in lockstep.
+		sleep := wait/2 + rand.N(wait/2+1)
+		timer := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("retrieval: milvus %s: %w (last error: %v)", op, ctx.Err(), err)
+		case <-timer.C:
+		}
+		wait = min(2*wait, p.cap)
+	}
+}
