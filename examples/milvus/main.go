@@ -73,7 +73,7 @@ func run(ctx context.Context, w io.Writer, c config) (err error) {
 		Address:    c.Addr,
 		Collection: c.Collection,
 		// The engine stores fused text and image vectors, compared by inner
-		// product: its default embedders make 384 + 48 dimensions.
+		// product: its default embedders make text + colour-layout dimensions.
 		Dimension:   retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension,
 		Metric:      retrieval.InnerProduct,
 		DialTimeout: c.Timeout,
