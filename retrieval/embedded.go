@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/viterin/vek/vek32"
 )
 
 // Limits on what one record may hold. They bound every allocation made while
@@ -44,14 +41,11 @@ const maxBlockRows = 256
 // minShrinkRows keeps small indexes from reallocating on every delete.
 const minShrinkRows = 64
 
-// ctxCheckBlocks is how many blocks a scan scores between two looks at its
-// context: often enough to stop a 100k-row scan early, rarely enough to
-// cost nothing measurable.
-const ctxCheckBlocks = 16
-
 // Embedded is an in-memory Index that scans every vector on each search,
 // which is exact and, with SIMD, fast enough for catalogues of up to a few
 // hundred thousand products. It can be saved to and opened from a file.
+// With EmbeddedOptions.Quantize it scans an int8 copy of the vectors instead,
+// a quarter of the bytes, and rescores a shortlist exactly.
 //
 // Vectors live in one dense row-major matrix, row i belonging to slot i;
 // deletes move the last row into the hole so that a scan never meets a gap.
@@ -60,11 +54,20 @@ const ctxCheckBlocks = 16
 type Embedded struct {
 	dim    int
 	metric Metric
-	// blockRows is the number of rows scored per kernel call; see Search.
+	// opts are the options the index was made with, defaults filled in.
+	opts EmbeddedOptions
+	// blockRows is the number of rows scored per kernel call; see scan.
 	blockRows int
+	// stride is the length of a quantized row, dim rounded up to
+	// int8Align; zero when the index is not quantized.
+	stride int
 	// scratch holds *searchScratch values, so that concurrent searches each
 	// get their own buffers without allocating per query.
 	scratch sync.Pool
+	// helpers lends idle goroutines to large scans. It starts on the first
+	// scan that can use it, so that small indexes never start goroutines.
+	helpers     *helperPool
+	helpersOnce sync.Once
 
 	mu sync.RWMutex
 	// closed is written under mu but atomic, so that a call can fail fast
@@ -72,6 +75,11 @@ type Embedded struct {
 	closed atomic.Bool
 	// matrix holds len(ids) rows of dim components.
 	matrix []float32
+	// codes and scales are the quantized copy of matrix, empty unless
+	// opts.Quantize: row i is codes[i*stride:(i+1)*stride], and
+	// matrix row i ≈ scales[i]·codes row i.
+	codes  []int8
+	scales []float32
 	ids    []string
 	// meta[i] is slot i's metadata, nil when it has none.
 	meta  []map[string]string
@@ -80,39 +88,44 @@ type Embedded struct {
 
 var _ Index = (*Embedded)(nil)
 
-// searchScratch is the per-search working memory.
-type searchScratch struct {
-	query  []float32
-	scores []float32
-	top    topK
+// NewEmbedded returns an empty index for vectors of length dim, which must
+// be between 1 and MaxDimension, scored by metric, with the default options:
+// exact float32 scans.
+func NewEmbedded(dim int, metric Metric) (*Embedded, error) {
+	return NewEmbeddedWith(dim, metric, EmbeddedOptions{})
 }
 
-// NewEmbedded returns an empty index for vectors of length dim, which must
-// be between 1 and MaxDimension, scored by metric.
-func NewEmbedded(dim int, metric Metric) (*Embedded, error) {
+// NewEmbeddedWith is NewEmbedded with options.
+func NewEmbeddedWith(dim int, metric Metric, opts EmbeddedOptions) (*Embedded, error) {
 	if dim <= 0 || dim > MaxDimension {
 		return nil, fmt.Errorf("retrieval: new embedded index: dimension %d outside [1, %d]", dim, MaxDimension)
 	}
 	if metric != Cosine && metric != InnerProduct {
 		return nil, fmt.Errorf("retrieval: new embedded index: unknown metric %d", metric)
 	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: new embedded index: %w", err)
+	}
 	e := &Embedded{
 		dim:    dim,
 		metric: metric,
+		opts:   opts,
 		// Blocks stay under vek's parallel threshold (and at least 3 rows,
 		// below its 4-row minimum for splitting), so every kernel call runs
 		// on the calling goroutine.
 		blockRows: min(maxBlockRows, max(3, (vekParallelWork-1)/dim)),
 		slots:     make(map[string]int),
 	}
-	e.scratch.New = func() any {
-		return &searchScratch{
-			query:  make([]float32, dim),
-			scores: make([]float32, e.blockRows),
-		}
+	if opts.Quantize {
+		e.stride = (dim + int8Align - 1) / int8Align * int8Align
 	}
+	e.scratch.New = func() any { return e.newScratch() }
 	return e, nil
 }
+
+// Options returns the options the index was made with, defaults filled in.
+func (e *Embedded) Options() EmbeddedOptions { return e.opts }
 
 // Dimension returns the length every vector must have.
 func (e *Embedded) Dimension() int { return e.dim }
@@ -134,6 +147,8 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 	// Validation needs no lock: it depends only on dim and metric, which
 	// never change.
 	vectors := make([]float32, len(records)*e.dim)
+	codes := make([]int8, len(records)*e.stride)
+	scales := make([]float32, 0, len(records))
 	metas := make([]map[string]string, len(records))
 	seen := make(map[string]struct{}, len(records))
 	for i, r := range records {
@@ -151,6 +166,9 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		if err := e.prepare(v, r.Vector); err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
+		if e.stride > 0 {
+			scales = append(scales, quantizeVector(codes[i*e.stride:(i+1)*e.stride], v))
+		}
 		metas[i] = cloneMetadata(r.Metadata)
 	}
 
@@ -160,10 +178,17 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		return ErrClosed
 	}
 	e.matrix = slices.Grow(e.matrix, len(vectors))
+	e.codes = slices.Grow(e.codes, len(codes))
+	e.scales = slices.Grow(e.scales, len(scales))
 	for i, r := range records {
 		v := vectors[i*e.dim : (i+1)*e.dim]
+		c := codes[i*e.stride : (i+1)*e.stride]
 		if slot, ok := e.slots[r.ID]; ok {
 			copy(e.row(slot), v)
+			if e.stride > 0 {
+				copy(e.codeRow(slot), c)
+				e.scales[slot] = scales[i]
+			}
 			e.meta[slot] = metas[i]
 			continue
 		}
@@ -171,6 +196,10 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		e.ids = append(e.ids, r.ID)
 		e.meta = append(e.meta, metas[i])
 		e.matrix = append(e.matrix, v...)
+		if e.stride > 0 {
+			e.codes = append(e.codes, c...)
+			e.scales = append(e.scales, scales[i])
+		}
 	}
 	return nil
 }
@@ -216,6 +245,21 @@ func (e *Embedded) row(slot int) []float32 {
 	return e.matrix[slot*e.dim : (slot+1)*e.dim : (slot+1)*e.dim]
 }
 
+// codeRow returns slot's quantized vector, aliasing codes.
+func (e *Embedded) codeRow(slot int) []int8 {
+	return e.codes[slot*e.stride : (slot+1)*e.stride : (slot+1)*e.stride]
+}
+
+// quantizeAll rebuilds codes and scales from the matrix.
+func (e *Embedded) quantizeAll() {
+	n := len(e.ids)
+	e.codes = make([]int8, n*e.stride)
+	e.scales = make([]float32, n)
+	for slot := range n {
+		e.scales[slot] = quantizeVector(e.codeRow(slot), e.row(slot))
+	}
+}
+
 // Delete removes the records with these IDs; unknown IDs are ignored. The
 // last row moves into each hole, so the matrix stays dense, and its memory
 // is released once it is mostly empty.
@@ -236,6 +280,10 @@ func (e *Embedded) Delete(ctx context.Context, ids ...string) error {
 		last := len(e.ids) - 1
 		if slot != last {
 			copy(e.row(slot), e.row(last))
+			if e.stride > 0 {
+				copy(e.codeRow(slot), e.codeRow(last))
+				e.scales[slot] = e.scales[last]
+			}
 			e.ids[slot] = e.ids[last]
 			e.meta[slot] = e.meta[last]
 			e.slots[e.ids[slot]] = slot
@@ -247,6 +295,10 @@ func (e *Embedded) Delete(ctx context.Context, ids ...string) error {
 		e.ids = e.ids[:last]
 		e.meta = e.meta[:last]
 		e.matrix = e.matrix[:last*e.dim]
+		if e.stride > 0 {
+			e.codes = e.codes[:last*e.stride]
+			e.scales = e.scales[:last]
+		}
 		delete(e.slots, id)
 	}
 	e.shrink()
@@ -259,6 +311,8 @@ func (e *Embedded) shrink() {
 	e.ids = shrunk(e.ids, minShrinkRows)
 	e.meta = shrunk(e.meta, minShrinkRows)
 	e.matrix = shrunk(e.matrix, minShrinkRows*e.dim)
+	e.codes = shrunk(e.codes, minShrinkRows*e.stride)
+	e.scales = shrunk(e.scales, minShrinkRows)
 }
 
 // shrunk returns s, or a copy of it at twice its length when it uses under a
@@ -301,7 +355,9 @@ func (e *Embedded) Get(ctx context.Context, ids ...string) ([]Record, error) {
 // Search returns up to k records that pass filter, most similar to query
 // first, ties broken by ascending ID. k must be positive; a k above the
 // number of records returns them all. Under Cosine the query is normalized
-// (into a copy), so a zero query is an error.
+// (into a copy), so a zero query is an error. Scores are exact in both
+// modes; a quantized index may miss a true top-k row whose quantized score
+// fell out of the shortlist (see EmbeddedOptions.Quantize).
 //
 // In the steady state the returned slice is the only allocation.
 func (e *Embedded) Search(ctx context.Context, query []float32, k int, filter Filter) ([]Hit, error) {
@@ -329,57 +385,19 @@ func (e *Embedded) Search(ctx context.Context, query []float32, k int, filter Fi
 			return nil, fmt.Errorf("retrieval: search: %w", err)
 		}
 	}
+	if e.stride > 0 {
+		quantizeQuery(s.queryCodes, s.query)
+	}
 
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	n := len(e.ids)
-	if n == 0 {
+	if len(e.ids) == 0 {
 		return nil, nil
 	}
-	s.top.reset(e.ids, min(k, n))
-	defer s.top.reset(nil, 0) // drop the reference to ids while pooled
-
-	// Scoring runs block by block on this goroutine. One vek32.MatMul_Into
-	// over the whole matrix would split it across a new goroutine per CPU
-	// and allocate on every call; measured on 2 CPUs at 384 dimensions it
-	// halves the latency of a lone query (10k rows: 144µs against 224µs)
-	// but gives the same throughput once concurrent searches fill the CPUs
-	// (101µs against 102µs per query), which is the load a search service
-	// runs under. Blocks below vek's parallel threshold keep the kernel
-	// allocation-free, beat a vek32.Dot per row by the per-call overhead
-	// (18µs against 21µs at 1k rows), and keep each block's scores in L1
-	// while the heap reads them.
-	for start, block := 0, 0; start < n; start, block = start+e.blockRows, block+1 {
-		if block%ctxCheckBlocks == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		end := min(start+e.blockRows, n)
-		scores := vek32.MatMul_Into(s.scores, e.matrix[start*e.dim:end*e.dim], s.query, e.dim)
-		for i, score := range scores {
-			if score != score {
-				// Only InnerProduct of huge vectors overflows to NaN; ranking it
-				// last keeps the heap's order total.
-				score = float32(math.Inf(-1))
-			}
-			c := candidate{score: score, slot: start + i}
-			if !s.top.admits(c) {
-				continue
-			}
-			if len(filter) > 0 && !filter.Match(e.meta[c.slot]) {
-				continue
-			}
-			s.top.add(c)
-		}
-	}
-	if len(s.top.items) == 0 {
-		return nil, nil
-	}
-	return s.top.drain(make([]Hit, len(s.top.items))), nil
+	return e.scan(ctx, s, k, filter)
 }
 
 // Len returns the number of records.
@@ -405,5 +423,9 @@ func (e *Embedded) Close() error {
 	}
 	e.closed.Store(true)
 	e.matrix, e.ids, e.meta, e.slots = nil, nil, nil, nil
+	e.codes, e.scales = nil, nil
+	if e.helpers != nil {
+		e.helpers.stop()
+	}
 	return nil
 }

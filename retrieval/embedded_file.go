@@ -26,17 +26,27 @@ var ErrCorruptIndex = errors.New("retrieval: corrupt index")
 
 // The file format, all integers little endian:
 //
-//	header   "HMPPSIDX" | version u32 | metric u32 | dim u32 | count u32
+//	header   "HMPPSIDX" | version u32 | metric u32 | dim u32 | count u32 | flags u32 | rescore u32
 //	record   idLen u32 | id | fields u32 | (keyLen u32 | key | valueLen u32 | value)... | dim × float32 bits
 //	trailer  CRC-32C (Castagnoli) u32 of every byte before it
+//
+// Version 2 added flags and rescore, the saved EmbeddedOptions: flag bit 0
+// is Quantize, and rescore is zero unless it is set. Version 1 files, which
+// end the header at count, still read, as exact indexes. Quantized codes
+// are not stored: they are a function of the vectors, rebuilt on reading,
+// so a file can never hold codes that disagree with its vectors.
 //
 // Metadata keys are written sorted, so one index always encodes to the same
 // bytes.
 const (
 	embeddedMagic   = "HMPPSIDX"
-	embeddedVersion = 1
-	// headerSize is the magic and the four u32 fields.
-	headerSize = len(embeddedMagic) + 4*4
+	embeddedVersion = 2
+	// headerSize is the magic and the four u32 fields every version has;
+	// headerV2Size adds flags and rescore.
+	headerSize   = len(embeddedMagic) + 4*4
+	headerV2Size = headerSize + 2*4
+	// flagQuantize marks an index made with EmbeddedOptions.Quantize.
+	flagQuantize = 1 << 0
 	// ioBufferSize is large enough that per-field reads and writes rarely
 	// reach the underlying reader or writer.
 	ioBufferSize = 64 << 10
@@ -63,13 +73,19 @@ func (e *Embedded) WriteTo(w io.Writer) (int64, error) {
 	}
 	cw := &countingWriter{w: w}
 	bw := bufio.NewWriterSize(cw, ioBufferSize)
-	iw := &indexWriter{w: bw, buf: make([]byte, max(headerSize, 4*e.dim))}
+	iw := &indexWriter{w: bw, buf: make([]byte, max(headerV2Size, 4*e.dim))}
+	var flags uint32
+	if e.opts.Quantize {
+		flags |= flagQuantize
+	}
 
 	iw.buf = append(iw.buf[:0], embeddedMagic...)
 	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, embeddedVersion)
 	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, uint32(e.metric))
 	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, uint32(e.dim))
 	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, uint32(len(e.ids)))
+	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, flags)
+	iw.buf = binary.LittleEndian.AppendUint32(iw.buf, uint32(e.opts.Rescore))
 	iw.write(iw.buf)
 	for slot, id := range e.ids {
 		iw.string(id)
@@ -163,8 +179,19 @@ func readEmbedded(r io.Reader, size int64) (*Embedded, error) {
 	metric := Metric(binary.LittleEndian.Uint32(head[4:]))
 	dim := binary.LittleEndian.Uint32(head[8:])
 	count := int(binary.LittleEndian.Uint32(head[12:]))
-	if version != embeddedVersion {
+	if version != 1 && version != embeddedVersion {
 		return nil, corrupt("unknown version %d", version)
+	}
+	// problem is the first content error, reported once the checksum has
+	// shown that the bytes are the ones written.
+	var problem error
+	var opts EmbeddedOptions
+	if version >= 2 {
+		ext, err := ir.read(headerV2Size - headerSize)
+		if err != nil {
+			return nil, err
+		}
+		opts, problem = decodeOptions(binary.LittleEndian.Uint32(ext), binary.LittleEndian.Uint32(ext[4:]))
 	}
 	if metric != Cosine && metric != InnerProduct {
 		return nil, corrupt("unknown metric %d", metric)
@@ -172,7 +199,7 @@ func readEmbedded(r io.Reader, size int64) (*Embedded, error) {
 	if dim == 0 || dim > MaxDimension {
 		return nil, corrupt("dimension %d outside [1, %d]", dim, MaxDimension)
 	}
-	e, err := NewEmbedded(int(dim), metric)
+	e, err := NewEmbeddedWith(int(dim), metric, opts)
 	if err != nil {
 		return nil, corrupt("%v", err)
 	}
@@ -192,9 +219,6 @@ func readEmbedded(r io.Reader, size int64) (*Embedded, error) {
 	e.meta = make([]map[string]string, 0, prealloc)
 	e.slots = make(map[string]int, prealloc)
 
-	// problem is the first content error, reported once the checksum has
-	// shown that the bytes are the ones written.
-	var problem error
 	for slot := range count {
 		id, err := ir.string(MaxIDLength, "id")
 		if err != nil {
@@ -258,7 +282,23 @@ func readEmbedded(r io.Reader, size int64) (*Embedded, error) {
 			}
 		}
 	}
+	if e.stride > 0 {
+		e.quantizeAll()
+	}
 	return e, nil
+}
+
+// decodeOptions checks a version 2 header's flags and rescore. On error it
+// returns exact options, so that reading can go on to the checksum.
+func decodeOptions(flags, rescore uint32) (EmbeddedOptions, error) {
+	if flags&^flagQuantize != 0 {
+		return EmbeddedOptions{}, corrupt("unknown flags %#x", flags)
+	}
+	quantize := flags&flagQuantize != 0
+	if quantize != (rescore != 0) || rescore > MaxRescore {
+		return EmbeddedOptions{}, corrupt("rescore %d with quantize %t", rescore, quantize)
+	}
+	return EmbeddedOptions{Quantize: quantize, Rescore: int(rescore)}, nil
 }
 
 // corrupt returns an error wrapping ErrCorruptIndex.

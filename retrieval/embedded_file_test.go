@@ -21,7 +21,13 @@ import (
 // randomIndex builds an index of n random records.
 func randomIndex(t testing.TB, dim, n int, metric Metric, seed uint64) *Embedded {
 	t.Helper()
-	e, err := NewEmbedded(dim, metric)
+	return randomIndexWith(t, dim, n, metric, EmbeddedOptions{}, seed)
+}
+
+// randomIndexWith is randomIndex with options.
+func randomIndexWith(t testing.TB, dim, n int, metric Metric, opts EmbeddedOptions, seed uint64) *Embedded {
+	t.Helper()
+	e, err := NewEmbeddedWith(dim, metric, opts)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	var recs []Record
@@ -63,6 +69,7 @@ func requireSameIndex(t *testing.T, want, got *Embedded) {
 	ctx := context.Background()
 	require.Equal(t, want.Dimension(), got.Dimension())
 	require.Equal(t, want.Metric(), got.Metric())
+	require.Equal(t, want.Options(), got.Options())
 	n, err := want.Len(ctx)
 	require.NoError(t, err)
 	m, err := got.Len(ctx)
@@ -88,19 +95,24 @@ func requireSameIndex(t *testing.T, want, got *Embedded) {
 }
 
 func TestEmbeddedRoundTrip(t *testing.T) {
+	quantized := EmbeddedOptions{Quantize: true, Rescore: 3}
 	tests := []struct {
 		name   string
 		dim, n int
 		metric Metric
+		opts   EmbeddedOptions
 	}{
-		{"empty", 4, 0, Cosine},
-		{"one", 1, 1, InnerProduct},
-		{"cosine", 64, 300, Cosine},
-		{"inner product", 384, 100, InnerProduct},
+		{"empty", 4, 0, Cosine, EmbeddedOptions{}},
+		{"one", 1, 1, InnerProduct, EmbeddedOptions{}},
+		{"cosine", 64, 300, Cosine, EmbeddedOptions{}},
+		{"inner product", 384, 100, InnerProduct, EmbeddedOptions{}},
+		{"quantized empty", 4, 0, Cosine, quantized},
+		{"quantized cosine", 64, 300, Cosine, quantized},
+		{"quantized inner product", 100, 200, InnerProduct, EmbeddedOptions{Quantize: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := randomIndex(t, tt.dim, tt.n, tt.metric, uint64(tt.n))
+			e := randomIndexWith(t, tt.dim, tt.n, tt.metric, tt.opts, uint64(tt.n))
 			data := encode(t, e)
 
 			got, err := ReadEmbedded(bytes.NewReader(data))
@@ -145,7 +157,7 @@ func TestReadEmbeddedFlippedByte(t *testing.T) {
 	// Where a flip leaves the structure parseable, the checksum catches it:
 	// inside the first ID, in the low mantissa byte of the last component,
 	// and in the trailer itself.
-	for _, i := range []int{headerSize + 4, len(data) - 8, len(data) - 1} {
+	for _, i := range []int{headerV2Size + 4, len(data) - 8, len(data) - 1} {
 		flipped := bytes.Clone(data)
 		flipped[i] ^= 0x01
 		_, err := ReadEmbedded(bytes.NewReader(flipped))
@@ -174,6 +186,11 @@ func (b *fileBuilder) header(version, metric, dim, count uint32) *fileBuilder {
 	return b.u32(version).u32(metric).u32(dim).u32(count)
 }
 
+// headerV2 writes a version 2 header, which adds flags and rescore.
+func (b *fileBuilder) headerV2(metric, dim, count, flags, rescore uint32) *fileBuilder {
+	return b.header(2, metric, dim, count).u32(flags).u32(rescore)
+}
+
 func (b *fileBuilder) record(id string, vec ...float32) *fileBuilder {
 	b.str(id).u32(0)
 	for _, x := range vec {
@@ -198,7 +215,14 @@ func TestReadEmbeddedRejects(t *testing.T) {
 	}{
 		{"empty input", nil, "truncated", ""},
 		{"bad magic", append([]byte("HMPPSIDY"), (&fileBuilder{}).u32(1).u32(0).u32(2).u32(0).sealed()...), "bad magic", ""},
-		{"unknown version", (&fileBuilder{}).header(2, 0, 2, 0).sealed(), "unknown version 2", ""},
+		{"unknown version", (&fileBuilder{}).header(3, 0, 2, 0).sealed(), "unknown version 3", ""},
+		{"version 2 without options", (&fileBuilder{}).header(2, 0, 2, 0).sealed(), "truncated", ""},
+		{"unknown flag", (&fileBuilder{}).headerV2(0, 2, 0, 2, 0).sealed(), "unknown flags 0x2", ""},
+		{"rescore without quantize", (&fileBuilder{}).headerV2(0, 2, 0, 0, 4).sealed(), "rescore 4 with quantize false", ""},
+		{"quantize without rescore", (&fileBuilder{}).headerV2(0, 2, 0, flagQuantize, 0).sealed(), "rescore 0 with quantize true", ""},
+		{"rescore too large", (&fileBuilder{}).headerV2(0, 2, 0, flagQuantize, MaxRescore+1).sealed(), "rescore 1025", ""},
+		{"bad options behind checksum", binary.LittleEndian.AppendUint32((&fileBuilder{}).headerV2(0, 2, 0, 8, 0).buf, 0),
+			"checksum mismatch", ""},
 		{"unknown metric", (&fileBuilder{}).header(1, 9, 2, 0).sealed(), "unknown metric 9", ""},
 		{"zero dimension", (&fileBuilder{}).header(1, 0, 0, 0).sealed(), "dimension 0", ""},
 		{"huge dimension", (&fileBuilder{}).header(1, 0, 1<<30, 0).sealed(), "dimension 1073741824", ""},
@@ -236,13 +260,55 @@ func TestReadEmbeddedRejects(t *testing.T) {
 		})
 	}
 
-	t.Run("valid hand-built file", func(t *testing.T) {
-		e, err := ReadEmbedded(bytes.NewReader((&fileBuilder{}).header(1, 0, 2, 1).record("a", 0.6, 0.8).sealed()))
-		require.NoError(t, err)
-		recs, err := e.Get(context.Background(), "a")
-		require.NoError(t, err)
-		assert.Equal(t, []float32{0.6, 0.8}, recs[0].Vector)
-	})
+	valid := []struct {
+		name string
+		file []byte
+		opts EmbeddedOptions
+	}{
+		{"valid hand-built version 1 file", (&fileBuilder{}).header(1, 0, 2, 1).record("a", 0.6, 0.8).sealed(), EmbeddedOptions{}},
+		{"valid hand-built version 2 file", (&fileBuilder{}).headerV2(0, 2, 1, 0, 0).record("a", 0.6, 0.8).sealed(), EmbeddedOptions{}},
+		{"valid hand-built quantized file", (&fileBuilder{}).headerV2(0, 2, 1, flagQuantize, 7).record("a", 0.6, 0.8).sealed(),
+			EmbeddedOptions{Quantize: true, Rescore: 7}},
+	}
+	for _, tt := range valid {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ReadEmbedded(bytes.NewReader(tt.file))
+			require.NoError(t, err)
+			assert.Equal(t, tt.opts, e.Options())
+			requireConsistent(t, e)
+			recs, err := e.Get(context.Background(), "a")
+			require.NoError(t, err)
+			assert.Equal(t, []float32{0.6, 0.8}, recs[0].Vector)
+			hits, err := e.Search(context.Background(), []float32{1, 0}, 1, nil)
+			require.NoError(t, err)
+			assert.Equal(t, []Hit{{ID: "a", Score: 0.6}}, hits)
+		})
+	}
+}
+
+// TestOpenEmbeddedVersion1 opens a file written by the version 1 writer,
+// kept in testdata, and checks that it reads as an exact index and saves
+// again as version 2.
+func TestOpenEmbeddedVersion1(t *testing.T) {
+	ctx := context.Background()
+	e, err := OpenEmbedded(filepath.Join("testdata", "index-v1.hmpps"))
+	require.NoError(t, err)
+	assert.Equal(t, InnerProduct, e.Metric())
+	assert.Equal(t, 4, e.Dimension())
+	assert.Equal(t, EmbeddedOptions{}, e.Options())
+	recs, err := e.Get(ctx, "boot", "tent", "jacket")
+	require.NoError(t, err)
+	assert.Equal(t, []Record{
+		{ID: "boot", Vector: []float32{1, 2, 3, 4}, Metadata: map[string]string{"brand": "acme", "category": "Clothing > Shoes > Boots"}},
+		{ID: "tent", Vector: []float32{-1, 0, 2, 0.5}},
+		{ID: "jacket", Vector: []float32{0, 1, 0, -3}, Metadata: map[string]string{"brand": "summit"}},
+	}, recs)
+
+	data := encode(t, e)
+	assert.Equal(t, uint32(embeddedVersion), binary.LittleEndian.Uint32(data[len(embeddedMagic):]))
+	again, err := ReadEmbedded(bytes.NewReader(data))
+	require.NoError(t, err)
+	requireSameIndex(t, e, again)
 }
 
 // failingReader returns err once its data runs out.
@@ -342,6 +408,10 @@ func FuzzReadEmbedded(f *testing.F) {
 	require.NoError(f, err)
 	f.Add(encode(f, empty))
 	f.Add(encode(f, randomIndex(f, 2, 3, InnerProduct, 1)))
+	f.Add(encode(f, randomIndexWith(f, 3, 4, Cosine, EmbeddedOptions{Quantize: true}, 1)))
+	v1, err := os.ReadFile(filepath.Join("testdata", "index-v1.hmpps"))
+	require.NoError(f, err)
+	f.Add(v1)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkReadEmbedded(t, data)

@@ -137,7 +137,20 @@ func requireConsistent(t *testing.T, e *Embedded) {
 	require.Len(t, e.matrix, n*e.dim)
 	require.Len(t, e.meta, n)
 	require.Len(t, e.slots, n)
+	require.Len(t, e.codes, n*e.stride)
 	for slot, id := range e.ids {
 		require.Equal(t, slot, e.slots[id], "slot of %q", id)
+	}
+	if e.stride == 0 {
+		require.Empty(t, e.scales)
+		return
+	}
+	// Every row's codes are the quantization of its vector.
+	require.Len(t, e.scales, n)
+	codes := make([]int8, e.stride)
+	for slot, id := range e.ids {
+		scale := quantizeVector(codes, e.row(slot))
+		require.Equal(t, codes, e.codeRow(slot), "codes of %q", id)
+		require.Equal(t, scale, e.scales[slot], "scale of %q", id)
 	}
 }

@@ -45,3 +45,36 @@ func ExampleEmbedded() {
 	// boot-trail 1.000
 	// boot-city 0.922
 }
+
+// A quantized index scans int8 copies of its vectors, a quarter of the
+// bytes, and rescores its best candidates with the float32 vectors, so the
+// scores it returns are exact.
+func ExampleNewEmbeddedWith() {
+	ctx := context.Background()
+	idx, err := retrieval.NewEmbeddedWith(4, retrieval.InnerProduct, retrieval.EmbeddedOptions{Quantize: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer idx.Close()
+
+	err = idx.Upsert(ctx,
+		retrieval.Record{ID: "tent", Vector: []float32{0.5, 0.5, 0.5, 0.5}},
+		retrieval.Record{ID: "stove", Vector: []float32{0.9, 0.1, 0, 0.3}},
+		retrieval.Record{ID: "lamp", Vector: []float32{0, 0.2, 0.9, 0.1}},
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hits, err := idx.Search(ctx, []float32{1, 0, 0.2, 0}, 2, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, h := range hits {
+		fmt.Printf("%s %.2f\n", h.ID, h.Score)
+	}
+	fmt.Println(idx.Options().Rescore == retrieval.DefaultRescore)
+	// Output:
+	// stove 0.90
+	// tent 0.60
+	// true
+}

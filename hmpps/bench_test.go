@@ -1,0 +1,164 @@
+package hmpps
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The whole offline Search over a synthetic catalog: 10,000 products with
+// titles, brands, category paths, attributes and descriptions of six to
+// nine sentences, text vectors of 384 dimensions (images off), 100
+// candidates from the index, 50 history items per user, extractive
+// summaries of 60 words and the preference reranker.
+
+const (
+	benchCatalogSize = 10_000
+	benchHistory     = 50
+)
+
+var (
+	benchNouns = []string{"boots", "jacket", "tent", "backpack", "sneakers", "gloves", "headlamp", "stove",
+		"sleeping bag", "rain shell", "trail shoes", "fleece", "water bottle", "trekking poles", "beanie", "socks"}
+	benchAdjectives = []string{"waterproof", "lightweight", "insulated", "breathable", "durable", "packable",
+		"windproof", "ultralight", "rugged", "warm", "compact", "reflective"}
+	benchMaterials = []string{"leather", "nylon", "merino wool", "polyester", "down", "aluminium", "canvas",
+		"recycled mesh", "Gore-Tex", "cotton"}
+	benchColors   = []string{"black", "brown", "olive", "navy", "red", "grey", "orange", "white"}
+	benchBrands   = []string{"Heritage Co", "Summit Lab", "Northwind", "Trailhead", "Alpine Works", "Vale", "Basecamp", "Ridgeline"}
+	benchSections = []string{"Clothing > Outerwear", "Clothing > Shoes > Boots", "Clothing > Shoes > Trail",
+		"Outdoor > Camping", "Outdoor > Hiking", "Accessories > Bags", "Accessories > Lights"}
+	benchSentences = []string{
+		"Made of %[2]s with a %[1]s finish that shrugs off bad weather.",
+		"The %[3]s colourway pairs well with everyday wear.",
+		"Weighs only %[4]d grams, so it disappears in a pack.",
+		"Tested on %[4]d km of alpine trails by our field team.",
+		"Seams are taped and the zips are %[1]s, for <b>all-day</b> comfort.",
+		"Fits true to size; order your usual size.",
+		"Machine washable at 30 degrees; air dry away from heat.",
+		"Backed by a %[5]d-year warranty against defects in materials.",
+		"A %[1]s design keeps you moving from town to trailhead.",
+		"Includes a stuff sack and a spare set of laces.",
+	}
+)
+
+// benchProduct returns catalog product i.
+func benchProduct(rng *rand.Rand, i int) Product {
+	noun := benchNouns[rng.IntN(len(benchNouns))]
+	adj := benchAdjectives[rng.IntN(len(benchAdjectives))]
+	adj2 := benchAdjectives[rng.IntN(len(benchAdjectives))]
+	material := benchMaterials[rng.IntN(len(benchMaterials))]
+	color := benchColors[rng.IntN(len(benchColors))]
+	var desc strings.Builder
+	for _, s := range rng.Perm(len(benchSentences))[:6+rng.IntN(4)] {
+		fmt.Fprintf(&desc, benchSentences[s]+" ", adj2, material, color, 200+rng.IntN(1800), 1+rng.IntN(5))
+	}
+	section := benchSections[rng.IntN(len(benchSections))]
+	return Product{
+		ID:          fmt.Sprintf("p%05d", i),
+		Title:       fmt.Sprintf("%s %s %s %s", strings.ToUpper(adj[:1])+adj[1:], color, material, noun),
+		Brand:       benchBrands[rng.IntN(len(benchBrands))],
+		Category:    strings.Split(section, " > "),
+		Description: desc.String(),
+		Attributes:  map[string]string{"color": color, "material": material},
+	}
+}
+
+// benchEngines caches the engines across benchmarks, since embedding the
+// catalog takes longer than the benchmark.
+var benchEngines struct {
+	sync.Mutex
+	byName map[string]*Engine
+}
+
+func benchEngine(b *testing.B, name string, opts ...Option) *Engine {
+	b.Helper()
+	benchEngines.Lock()
+	defer benchEngines.Unlock()
+	if e, ok := benchEngines.byName[name]; ok {
+		return e
+	}
+	e, err := New(append([]Option{WithImageEmbedder(nil)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	products := make([]Product, benchCatalogSize)
+	for i := range products {
+		products[i] = benchProduct(rng, i)
+	}
+	if err := e.Upsert(context.Background(), products...); err != nil {
+		b.Fatal(err)
+	}
+	if benchEngines.byName == nil {
+		benchEngines.byName = map[string]*Engine{}
+	}
+	benchEngines.byName[name] = e
+	return e
+}
+
+// benchRequests returns requests of two- and three-word queries, each
+// with the history of a different user.
+func benchRequests(count int) []Request {
+	rng := rand.New(rand.NewPCG(3, 4))
+	out := make([]Request, count)
+	for i := range out {
+		q := benchAdjectives[rng.IntN(len(benchAdjectives))] + " " + benchNouns[rng.IntN(len(benchNouns))]
+		if rng.IntN(2) == 0 {
+			q = benchColors[rng.IntN(len(benchColors))] + " " + q
+		}
+		history := make([]string, benchHistory)
+		for j, p := range rng.Perm(benchCatalogSize)[:benchHistory] {
+			history[j] = fmt.Sprintf("p%05d", p)
+		}
+		out[i] = Request{Query: q, HistoryIDs: history}
+	}
+	return out
+}
+
+// BenchmarkSearch reports, besides the mean, the median and 99th
+// percentile of single searches, and the mean time of each stage from
+// Response.Timings. Its searches, and the goroutines they start, carry the
+// profiler label phase=search, so that a CPU profile can leave out
+// building the catalog: go tool pprof -tagfocus phase=search.
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	e := benchEngine(b, "default")
+	reqs := benchRequests(64)
+	defer pprof.SetGoroutineLabels(ctx)
+	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("phase", "search")))
+	durations := make([]time.Duration, 0, 1<<16)
+	var stages Timings
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		resp, err := e.Search(ctx, reqs[i%len(reqs)])
+		durations = append(durations, time.Since(start))
+		if err != nil || len(resp.Results) != 10 || resp.Candidates != 100 {
+			b.Fatalf("search: %v", err)
+		}
+		stages.Embed += resp.Timings.Embed
+		stages.Retrieve += resp.Timings.Retrieve
+		stages.HistoryFilter += resp.Timings.HistoryFilter
+		stages.Summarize += resp.Timings.Summarize
+		stages.Rerank += resp.Timings.Rerank
+		i++
+	}
+	slices.Sort(durations)
+	pct := func(p float64) float64 { return float64(durations[int(p*float64(len(durations)-1))].Nanoseconds()) }
+	b.ReportMetric(pct(0.50), "p50-ns")
+	b.ReportMetric(pct(0.99), "p99-ns")
+	n := float64(len(durations))
+	b.ReportMetric(float64(stages.Embed.Nanoseconds())/n, "embed-ns")
+	b.ReportMetric(float64(stages.Retrieve.Nanoseconds())/n, "retrieve-ns")
+	b.ReportMetric(float64(stages.HistoryFilter.Nanoseconds())/n, "filter-ns")
+	b.ReportMetric(float64(stages.Summarize.Nanoseconds())/n, "summarize-ns")
+	b.ReportMetric(float64(stages.Rerank.Nanoseconds())/n, "rerank-ns")
+}
