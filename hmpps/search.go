@@ -81,14 +81,8 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 
 	// Summaries of everything the reranker will read.
 	t = time.Now()
-	items := make([]*entry, 0, len(kept)+len(candidates))
-	for _, k := range kept {
-		items = append(items, k.entry)
-	}
-	items = append(items, candidates...)
-	images := e.modelImages(ctx, items)
-	sums := e.summarize(ctx, req.Query, items, images)
-	if err := ctx.Err(); err != nil {
+	images, sums, err := e.readable(ctx, req.Query, kept, candidates)
+	if err != nil {
 		return nil, err
 	}
 	resp.Timings.Summarize = time.Since(t)
@@ -263,6 +257,19 @@ func (e *Engine) filterHistory(qvec []float32, history []*entry, k int) ([]keptE
 		out[i] = keptEntry{entry: history[k.Index], score: k.Score}
 	}
 	return out, nil
+}
+
+// readable prepares the pictures and summaries of what the reranker reads:
+// the kept history, then the candidates, in that order in both slices.
+func (e *Engine) readable(ctx context.Context, query string, kept []keptEntry, candidates []*entry) ([]modelImage, []summary, error) {
+	items := make([]*entry, 0, len(kept)+len(candidates))
+	for _, k := range kept {
+		items = append(items, k.entry)
+	}
+	items = append(items, candidates...)
+	images := e.modelImages(ctx, items)
+	sums := e.summarize(ctx, query, items, images)
+	return images, sums, ctx.Err()
 }
 
 // summary is one summarized item; degraded says why the fallback was used.

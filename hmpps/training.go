@@ -249,20 +249,14 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	if err != nil {
 		return nil, nil, err
 	}
-	items := make([]*entry, 0, len(kept)+len(candidates))
-	for _, k := range kept {
-		items = append(items, k.entry)
-	}
-	items = append(items, candidates...)
-	pictures := e.modelImages(ctx, items)
-	sums := e.summarize(ctx, ex.Query, items, pictures)
-	if err := ctx.Err(); err != nil {
+	pictures, sums, err := e.readable(ctx, ex.Query, kept, candidates)
+	if err != nil {
 		return nil, nil, err
 	}
 	// The records reference pictures by file name; without a place to
 	// write them, the prompts are text-only.
 	var images []trainingImage
-	refs := make([]string, len(items))
+	refs := make([]string, len(pictures))
 	for i, p := range pictures {
 		if p.data == nil || imageDir == "" {
 			continue
