@@ -110,39 +110,7 @@ func TestEmbeddedQuantizedMatchesReference(t *testing.T) {
 					}
 				}
 
-				const n = 600
-				var batch []Record
-				for i := range n {
-					batch = append(batch, randomRecord(rng, testID(i), dim))
-					if len(batch) == 97 || i == n-1 {
-						require.NoError(t, e.Upsert(ctx, batch...))
-						ref.upsert(batch...)
-						batch = nil
-					}
-				}
-				check("after insert")
-
-				var deleted []string
-				for _, i := range rng.Perm(n)[:250] {
-					deleted = append(deleted, testID(i))
-				}
-				require.NoError(t, e.Delete(ctx, deleted...))
-				ref.delete(deleted...)
-				check("after delete")
-
-				batch = nil
-				for _, id := range deleted[:100] {
-					batch = append(batch, randomRecord(rng, id, dim))
-				}
-				for id := range ref.records {
-					if len(batch) == 180 {
-						break
-					}
-					batch = append(batch, randomRecord(rng, id, dim))
-				}
-				require.NoError(t, e.Upsert(ctx, batch...))
-				ref.upsert(batch...)
-				check("after re-upsert and replace")
+				churn(t, e, ref, rng, dim, check)
 
 				recall := float64(found) / float64(max(1, wanted))
 				t.Logf("recall against brute force: %.4f (%d of %d)", recall, found, wanted)

@@ -53,41 +53,7 @@ func TestEmbeddedMatchesReference(t *testing.T) {
 					}
 				}
 
-				// 600 rows span several scoring blocks at every dimension.
-				const n = 600
-				var batch []Record
-				for i := range n {
-					batch = append(batch, randomRecord(rng, testID(i), dim))
-					if len(batch) == 97 || i == n-1 {
-						require.NoError(t, e.Upsert(ctx, batch...))
-						ref.upsert(batch...)
-						batch = nil
-					}
-				}
-				check("after insert")
-
-				var deleted []string
-				for _, i := range rng.Perm(n)[:250] {
-					deleted = append(deleted, testID(i))
-				}
-				deleted = append(deleted, "never-existed")
-				require.NoError(t, e.Delete(ctx, deleted...))
-				ref.delete(deleted...)
-				check("after delete")
-
-				batch = nil
-				for _, id := range deleted[:100] {
-					batch = append(batch, randomRecord(rng, id, dim))
-				}
-				for id := range ref.records {
-					if len(batch) == 180 {
-						break
-					}
-					batch = append(batch, randomRecord(rng, id, dim))
-				}
-				require.NoError(t, e.Upsert(ctx, batch...))
-				ref.upsert(batch...)
-				check("after re-upsert and replace")
+				churn(t, e, ref, rng, dim, check, "never-existed")
 			})
 		}
 	}
@@ -219,4 +185,47 @@ func hitIDs(hits []Hit) []string {
 		ids[i] = h.ID
 	}
 	return ids
+}
+
+// churn drives e and ref through the same writes, calling check after each
+// stage: 600 rows inserted in batches (spanning several scoring blocks at
+// every dimension), 250 of them deleted along with the extra IDs, then 100
+// of those re-inserted and 80 live ones replaced.
+func churn(t *testing.T, e *Embedded, ref *reference, rng *rand.Rand, dim int, check func(stage string), extra ...string) {
+	t.Helper()
+	ctx := context.Background()
+	const n = 600
+	var batch []Record
+	for i := range n {
+		batch = append(batch, randomRecord(rng, testID(i), dim))
+		if len(batch) == 97 || i == n-1 {
+			require.NoError(t, e.Upsert(ctx, batch...))
+			ref.upsert(batch...)
+			batch = nil
+		}
+	}
+	check("after insert")
+
+	var deleted []string
+	for _, i := range rng.Perm(n)[:250] {
+		deleted = append(deleted, testID(i))
+	}
+	deleted = append(deleted, extra...)
+	require.NoError(t, e.Delete(ctx, deleted...))
+	ref.delete(deleted...)
+	check("after delete")
+
+	batch = nil
+	for _, id := range deleted[:100] {
+		batch = append(batch, randomRecord(rng, id, dim))
+	}
+	for id := range ref.records {
+		if len(batch) == 180 {
+			break
+		}
+		batch = append(batch, randomRecord(rng, id, dim))
+	}
+	require.NoError(t, e.Upsert(ctx, batch...))
+	ref.upsert(batch...)
+	check("after re-upsert and replace")
 }
