@@ -147,17 +147,15 @@ func putScaledUnit(dst, v []float32, dim int, scale float64) error {
 	if err := CheckVector(v, dim); err != nil {
 		return err
 	}
-	// Norm in float64 so that large finite components cannot overflow it.
-	var sq float64
-	for _, x := range v {
-		sq += float64(x) * float64(x)
-	}
-	if sq == 0 {
+	// Norm in float64, exact and machine-independent (see Normalize), so
+	// that large finite components cannot overflow it.
+	n := norm64(v)
+	if n == 0 {
 		return fmt.Errorf("%w: zero vector has no direction", ErrInvalidVector)
 	}
 	// Scale in float64 too: for tiny components the factor itself may not
 	// fit in a float32.
-	k := scale / math.Sqrt(sq)
+	k := scale / n
 	for i, x := range v {
 		dst[i] = float32(float64(x) * k)
 	}

@@ -34,7 +34,10 @@ var (
 // A vector whose squared norm (one SIMD dot product) is finite has no NaN or
 // infinite component, which decides the common case several times faster
 // than a scalar pass; only a vector that fails it, or whose squared norm
-// overflows, is checked component by component for the precise error.
+// overflows, is checked component by component for the precise error. The
+// answer does not depend on the SIMD rounding: a finite sum of squares
+// proves every component finite, and any other sum sends v to the exact
+// scalar pass.
 func CheckVector(v []float32, dim int) error {
 	if len(v) > 0 && (dim <= 0 || len(v) == dim) {
 		if n := float64(vek32.Dot(v, v)); !math.IsNaN(n) && !math.IsInf(n, 0) {
@@ -58,16 +61,39 @@ func CheckVector(v []float32, dim int) error {
 // Normalize scales v in place to unit Euclidean length. It returns an error
 // wrapping ErrInvalidVector for an empty, non-finite or zero vector, leaving v
 // unchanged.
+//
+// The arithmetic is exact and the same on every machine: the squared norm is
+// summed in float64 (where the square of a float32 is exact and cannot
+// overflow or underflow), its square root is math.Sqrt (correctly rounded by
+// IEEE 754), and each component is divided in float64 and rounded once to
+// float32. So the result has norm 1 to within float32 rounding whatever the
+// scale of v, a one-hot vector becomes exactly one-hot, and the stored
+// vectors (hence the scores) do not depend on which CPU computed them. SIMD
+// is kept for the scans, where it pays.
 func Normalize(v []float32) error {
 	if err := CheckVector(v, 0); err != nil {
 		return err
 	}
-	n := vek32.Norm(v)
-	if n == 0 || math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
-		return fmt.Errorf("%w: zero or overflowing norm", ErrInvalidVector)
+	n := norm64(v)
+	if n == 0 {
+		return fmt.Errorf("%w: zero vector has no direction", ErrInvalidVector)
 	}
-	vek32.DivNumber_Inplace(v, n)
+	for i, x := range v {
+		v[i] = float32(float64(x) / n)
+	}
 	return nil
+}
+
+// norm64 returns the Euclidean norm of v computed in float64. Each square of
+// a float32 is exact in float64, so the sum does not depend on whether the
+// compiler fuses the multiply and add, and math.Sqrt is correctly rounded:
+// the result is the same on every machine. A finite v cannot overflow it.
+func norm64(v []float32) float64 {
+	var sq float64
+	for _, x := range v {
+		sq += float64(x) * float64(x)
+	}
+	return math.Sqrt(sq)
 }
 
 // Dot returns the inner product of a and b, or 0 when either is empty or

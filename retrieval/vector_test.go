@@ -2,9 +2,13 @@ package retrieval
 
 import (
 	"math"
+	"math/big"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCheckVector(t *testing.T) {
@@ -30,6 +34,129 @@ func TestCheckVector(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, tt.wantErr)
+		})
+	}
+}
+
+// unitNormTolerance bounds |‖Normalize(v)‖ - 1|. Each component is the exact
+// quotient x/‖x‖ rounded to float64 and then once to float32, so its relative
+// error is at most 2⁻²⁴ (+2⁻⁵³ for the float64 step), plus half the spacing
+// of float32 subnormals (2⁻¹⁵⁰) for components that underflow. The error
+// vector then has norm at most 2⁻²⁴ + 2⁻⁵³ + √n·2⁻¹⁵⁰; 2⁻²⁴ + 2⁻⁴⁰ covers it
+// for any length used here. The vek-based normalization this replaced
+// returned ‖[0, 1.0000001]‖ = 1 + 2⁻²³ on some processors, which fails it.
+const unitNormTolerance = 0x1p-24 + 0x1p-40
+
+// exactUnit returns x/‖x‖ for every component of v, computed with 200 bits
+// of precision: the reference that Normalize must match up to one float32
+// rounding.
+func exactUnit(v []float32) []*big.Float {
+	const prec = 200
+	sq := new(big.Float).SetPrec(prec)
+	for _, x := range v {
+		bx := new(big.Float).SetPrec(prec).SetFloat64(float64(x))
+		sq.Add(sq, new(big.Float).SetPrec(prec).Mul(bx, bx))
+	}
+	n := new(big.Float).SetPrec(prec).Sqrt(sq)
+	out := make([]*big.Float, len(v))
+	for i, x := range v {
+		out[i] = new(big.Float).SetPrec(prec).Quo(new(big.Float).SetPrec(prec).SetFloat64(float64(x)), n)
+	}
+	return out
+}
+
+func TestNormalizeUnitLength(t *testing.T) {
+	const maxF, minSub = math.MaxFloat32, math.SmallestNonzeroFloat32
+	r := rand.New(rand.NewPCG(9, 9))
+	gaussian := make([]float32, 384)
+	for i := range gaussian {
+		gaussian[i] = float32(r.NormFloat64())
+	}
+	tenths := make([]float32, 384)
+	for i := range tenths {
+		tenths[i] = 0.1
+	}
+	tests := []struct {
+		name string
+		v    []float32
+		// want, when set, is the exact result: x/√(x²) = ±1 is exact in
+		// IEEE arithmetic, so a one-hot vector must stay exactly one-hot on
+		// every machine, which is what the tests of the index rely on.
+		want []float32
+	}{
+		{"one-hot", []float32{0, 0, 7, 0}, []float32{0, 0, 1, 0}},
+		{"one-hot negative", []float32{0, -3}, []float32{0, -1}},
+		{"one-hot 0,3", []float32{0, 3}, []float32{0, 1}},
+		{"one-hot subnormal", []float32{minSub, 0}, []float32{1, 0}},
+		{"one-hot max float32", []float32{0, -maxF}, []float32{0, -1}},
+		{"single component", []float32{1e-30}, []float32{1}},
+		{"3-4-5", []float32{3, 4}, nil},
+		{"3-4-12-13", []float32{3, -4, 12}, nil},
+		{"already unit", []float32{0.6, 0.8}, nil},
+		{"tiny", []float32{1e-30, 2e-30, -2e-30}, nil},
+		{"huge", []float32{1e30, -1e30, 1e30}, nil},
+		{"max float32", []float32{maxF, maxF, -maxF}, nil},
+		{"subnormals", []float32{1e-40, -3e-41, minSub}, nil},
+		{"smallest subnormals", []float32{minSub, minSub, -minSub}, nil},
+		{"huge and tiny", []float32{1e30, 1e-30, -1e-20}, nil},
+		{"huge and subnormal", []float32{maxF, minSub}, nil},
+		{"mixed signs", []float32{-1, 2, -3, 4, -5}, nil},
+		{"equal components", tenths, nil},
+		{"gaussian 384", gaussian, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := slices.Clone(tt.v)
+			require.NoError(t, Normalize(v))
+			if tt.want != nil {
+				assert.Equal(t, tt.want, v, "bit-exact: x/√(x²) is exact")
+			}
+			for i, ref := range exactUnit(tt.v) {
+				want, _ := ref.Float64()
+				// One rounding to float32 (after one to float64): relative
+				// 2⁻²⁴ + 2⁻⁵³, or half a subnormal step near zero.
+				tol := math.Abs(want)*(0x1p-24+0x1p-53) + 0x1p-150
+				assert.InDelta(t, want, float64(v[i]), tol, "component %d", i)
+				assert.False(t, math.Signbit(float64(v[i])) != math.Signbit(float64(tt.v[i])) && v[i] != 0,
+					"component %d changed sign", i)
+			}
+			assert.InDelta(t, 1, norm64(v), unitNormTolerance, "norm of the unit vector")
+			if len(v) > 1 {
+				again := slices.Clone(v)
+				require.NoError(t, Normalize(again))
+				assert.InDelta(t, 1, norm64(again), unitNormTolerance, "renormalizing stays unit")
+			}
+		})
+	}
+}
+
+func TestNormalizeRejects(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	tests := []struct {
+		name string
+		v    []float32
+	}{
+		{"nil", nil},
+		{"empty", []float32{}},
+		{"zero", []float32{0, 0, 0}},
+		{"negative zero", []float32{float32(math.Copysign(0, -1))}},
+		{"NaN", []float32{1, nan, 3}},
+		{"+Inf", []float32{inf, 0}},
+		{"-Inf", []float32{1, -inf}},
+		{"NaN and Inf", []float32{nan, inf}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bits := func(v []float32) []uint32 {
+				out := make([]uint32, len(v))
+				for i, x := range v {
+					out[i] = math.Float32bits(x)
+				}
+				return out
+			}
+			before := bits(tt.v)
+			assert.ErrorIs(t, Normalize(tt.v), ErrInvalidVector)
+			assert.Equal(t, before, bits(tt.v), "v is left unchanged")
 		})
 	}
 }
