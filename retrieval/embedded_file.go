@@ -12,8 +12,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/viterin/vek/vek32"
-
 	"hmpps/internal/atomicfile"
 )
 
@@ -276,8 +274,11 @@ func readEmbedded(r io.Reader, size int64) (*Embedded, error) {
 		}
 		if e.metric == Cosine {
 			// Vectors were normalized before they were written; one that is
-			// not would silently skew every cosine score.
-			if norm := vek32.Norm(v); math.Abs(float64(norm)-1) > 1e-3 {
+			// not would silently skew every cosine score. The norm is the
+			// exact one of Normalize, so the check does not depend on the
+			// CPU; the tolerance is loose because only a vector that was
+			// never normalized matters here, not rounding.
+			if norm := norm64(v); math.Abs(norm-1) > 1e-3 {
 				return nil, corrupt("vector of %q has norm %v in a cosine index", id, norm)
 			}
 		}

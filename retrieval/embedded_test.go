@@ -160,7 +160,6 @@ func TestEmbeddedUpsertBatchIsAtomic(t *testing.T) {
 		{"too short", Cosine, Record{ID: "bad", Vector: []float32{1, 2}}, ErrDimensionMismatch},
 		{"too long", InnerProduct, Record{ID: "bad", Vector: []float32{1, 2, 3, 4}}, ErrDimensionMismatch},
 		{"zero vector under cosine", Cosine, Record{ID: "bad", Vector: []float32{0, 0, 0}}, ErrInvalidVector},
-		{"norm overflows under cosine", Cosine, Record{ID: "bad", Vector: []float32{3e38, 3e38, 3e38}}, ErrInvalidVector},
 		{"id too long", Cosine, Record{ID: strings.Repeat("x", MaxIDLength+1), Vector: []float32{1, 2, 3}}, ErrRecordTooLarge},
 		{"too many fields", Cosine, Record{ID: "bad", Vector: []float32{1, 2, 3}, Metadata: tooManyFields}, ErrRecordTooLarge},
 		{"value too long", Cosine, Record{ID: "bad", Vector: []float32{1, 2, 3},
@@ -194,6 +193,30 @@ func TestEmbeddedUpsertBatchIsAtomic(t *testing.T) {
 			requireConsistent(t, e)
 		})
 	}
+}
+
+// TestEmbeddedCosineStoresUnitVectors checks that under Cosine every stored
+// vector has norm 1 within float32 rounding (see unitNormTolerance), also for
+// components whose squares overflow float32 or underflow to zero, and that a
+// one-hot vector is stored exactly, on every machine.
+func TestEmbeddedCosineStoresUnitVectors(t *testing.T) {
+	ctx := context.Background()
+	recs := []Record{
+		{ID: "huge", Vector: []float32{3e38, 3e38, -3e38}},
+		{ID: "tiny", Vector: []float32{1e-30, -2e-30, 2e-30}},
+		{ID: "subnormal", Vector: []float32{1e-40, 0, math.SmallestNonzeroFloat32}},
+		{ID: "one-hot", Vector: []float32{0, 3, 0}},
+		{ID: "3-4-5", Vector: []float32{3, 0, 4}},
+	}
+	e, err := NewEmbedded(3, Cosine)
+	require.NoError(t, err)
+	require.NoError(t, e.Upsert(ctx, recs...))
+	got, err := e.Get(ctx, "huge", "tiny", "subnormal", "one-hot", "3-4-5")
+	require.NoError(t, err)
+	for _, r := range got {
+		assert.InDelta(t, 1, norm64(r.Vector), unitNormTolerance, "norm of %q", r.ID)
+	}
+	assert.Equal(t, []float32{0, 1, 0}, got[3].Vector, "x/√(x²) is exact, so one-hot stays bit-exact")
 }
 
 func TestEmbeddedCopiesInAndOut(t *testing.T) {

@@ -197,8 +197,12 @@ func (f HistoryFilter) probe(query, candidate []float32, scratch *HistoryScratch
 	}
 	b := slices.Grow(scratch.blended[:0], len(query))[:len(query)]
 	scratch.blended = b
+	// In float64, where both products of float32s are exact, so the blend
+	// is rounded once and is the same whether or not the compiler fuses the
+	// multiply and add (it may on arm64, not on amd64).
+	wq, wc := float64(1-w), float64(w)
 	for i := range b {
-		b[i] = (1-w)*query[i] + w*candidate[i]
+		b[i] = float32(wq*float64(query[i]) + wc*float64(candidate[i]))
 	}
 	if err := CheckVector(b, 0); err != nil {
 		return nil, fmt.Errorf("retrieval: history filter: blending query and candidate: %w", err)
