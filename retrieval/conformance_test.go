@@ -418,7 +418,7 @@ func conformInvalidSearch(t *testing.T, ctx context.Context, newIndex func(int) 
 		require.ErrorIs(t, err, ErrInvalidVector)
 	} else {
 		require.NoError(t, err)
-		assert.Equal(t, []Hit{{ID: "a", Score: 0}}, hits)
+		assertHits(t, []Hit{{ID: "a", Score: 0}}, hits)
 	}
 }
 

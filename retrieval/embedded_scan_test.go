@@ -1,10 +1,13 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,4 +264,63 @@ func TestHelpersStop(t *testing.T) {
 	}()
 	assert.True(t, stopped(dropped, true), "collecting the index stops the pool")
 	assert.True(t, gone(dropped), "helpers exit once stopped")
+}
+
+// TestEmbeddedTiesAcrossScans checks the documented tie-break, score
+// descending then ID ascending, where it is hardest to keep: scans split
+// across helpers and merged, and the int8 shortlist with its rescoring. The
+// records come in groups of identical vectors, so every group is an exact
+// tie, inserted in an order unrelated to their IDs; the groups' scores are
+// far enough apart (0.01) that quantization cannot reorder them.
+func TestEmbeddedTiesAcrossScans(t *testing.T) {
+	ctx := context.Background()
+	const groups = 40
+	for _, tc := range parallelCases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			ids := rng.Perm(tc.n)
+			type rec struct {
+				id    string
+				group int
+			}
+			recs := make([]Record, tc.n)
+			want := make([]rec, tc.n)
+			for i := range recs {
+				g := i % groups
+				v := make([]float32, tc.dim)
+				v[g] = 1
+				recs[i] = Record{ID: fmt.Sprintf("p%05d", ids[i]), Vector: v}
+				want[i] = rec{recs[i].ID, g}
+			}
+			query := make([]float32, tc.dim)
+			for g := range groups {
+				query[g] = 1 - 0.01*float32(g) // group 0 scores best
+			}
+			slices.SortFunc(want, func(a, b rec) int {
+				if c := cmp.Compare(a.group, b.group); c != 0 {
+					return c
+				}
+				return strings.Compare(a.id, b.id)
+			})
+
+			for _, parallelism := range []int{1, 0, 5} {
+				opts := tc.opts
+				opts.Parallelism = parallelism
+				e, err := NewEmbeddedWith(tc.dim, InnerProduct, opts)
+				require.NoError(t, err)
+				require.NoError(t, e.Upsert(ctx, recs...))
+				for _, k := range []int{1, 7, 100, 250, tc.n} {
+					hits, err := e.Search(ctx, query, k, nil)
+					require.NoError(t, err)
+					require.Len(t, hits, k)
+					for i, h := range hits {
+						w := want[i]
+						require.Equal(t, w.id, h.ID, "parallelism %d, k %d, rank %d", parallelism, k, i)
+						assert.InDelta(t, query[w.group], h.Score, handScoreTolerance, "score of %q", h.ID)
+					}
+				}
+				require.NoError(t, e.Close())
+			}
+		})
+	}
 }
