@@ -408,3 +408,62 @@ func TestConcurrentSearchAndUpsert(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSearchTiesAreDeterministic checks the order documented on
+// Engine.Search: Score descending, then RetrievalScore descending, then ID
+// ascending, with products that tie exactly (identical vectors) inserted in
+// an order unrelated to their IDs.
+func TestSearchTiesAreDeterministic(t *testing.T) {
+	emb := retrieval.EmbedderFunc{Dim: 4, Func: func(ctx context.Context, texts []string) ([][]float32, error) {
+		out := make([][]float32, len(texts))
+		for i := range texts {
+			out[i] = []float32{1, 0, 0, 0}
+		}
+		return out, nil
+	}}
+	tied := []float32{1, 1, 0, 0}
+	catalog := []Product{
+		{ID: "far", Title: "far", TextVector: []float32{0, 0, 1, 0}},
+		{ID: "d", Title: "d", TextVector: tied},
+		{ID: "b", Title: "b", TextVector: tied},
+		{ID: "best", Title: "best", TextVector: []float32{1, 0, 0, 0}},
+		{ID: "e", Title: "e", TextVector: tied},
+		{ID: "a", Title: "a", TextVector: tied},
+		{ID: "c", Title: "c", TextVector: tied},
+	}
+	ctx := context.Background()
+	// flat gives every candidate the same rerank score, so the order falls
+	// to the retrieval score and then to the ID.
+	flat := rerank.Func(func(ctx context.Context, req rerank.Request) (rerank.Result, error) {
+		scores := make([]rerank.Score, len(req.Candidates))
+		for i, c := range req.Candidates {
+			scores[i] = rerank.Score{ID: c.ID, Score: 0.5}
+		}
+		return rerank.Result{Scores: scores}, nil
+	})
+	tests := []struct {
+		name string
+		opts []Option
+		req  Request
+	}{
+		{"retrieved, preference reranker", nil, Request{Query: "anything"}},
+		{"given candidates, preference reranker", nil,
+			Request{Query: "anything", CandidateIDs: []string{"e", "far", "c", "best", "a", "d", "b"}}},
+		{"retrieved, flat reranker", []Option{WithReranker(flat)}, Request{Query: "anything"}},
+		{"given candidates, flat reranker", []Option{WithReranker(flat)},
+			Request{Query: "anything", CandidateIDs: []string{"c", "b", "far", "e", "a", "best", "d"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New(append([]Option{WithTextEmbedder(emb), WithImageEmbedder(nil)}, tt.opts...)...)
+			require.NoError(t, err)
+			defer e.Close()
+			require.NoError(t, e.Upsert(ctx, catalog...))
+			for range 3 {
+				resp, err := e.Search(ctx, tt.req)
+				require.NoError(t, err)
+				assert.Equal(t, []string{"best", "a", "b", "c", "d", "e", "far"}, ids(resp.Results))
+			}
+		})
+	}
+}

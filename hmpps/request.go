@@ -37,10 +37,13 @@ type Request struct {
 
 // Response is the outcome of a Search.
 type Response struct {
-	// Results are the ranked candidates, best first, at most TopN.
+	// Results are the ranked candidates, best first, at most TopN: by Score
+	// descending, ties broken by RetrievalScore descending, then by ID
+	// ascending (see Engine.Search).
 	Results []Result
 	// History holds the history items stage one kept for this query, most
-	// relevant first.
+	// relevant first; of equally relevant items, the one the request lists
+	// first.
 	History []KeptItem
 	// Degraded is true when any stage fell back to a simpler method for any
 	// candidate; the results are still usable.

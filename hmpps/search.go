@@ -20,6 +20,15 @@ import (
 // items relevant to the query (stage one), summarizes history and candidates
 // around the query, and reranks the candidates for this user.
 //
+// The order is deterministic: results are sorted by Score descending, then
+// RetrievalScore descending, then ID ascending, so exact ties come out in the
+// same order on every run and every machine. The candidates retrieved from
+// the index are its best matches with the same tie-break (score, then ID),
+// and stage one keeps, among history items of equal relevance, the one the
+// request lists first (ad-hoc History before HistoryIDs). Scores are float
+// computations whose last bits may differ between architectures, so two
+// candidates a rounding error apart are near-ties, not ties.
+//
 // Bad input (an empty query, an unknown ID, a history product that cannot be
 // embedded, an invalid filter) returns an error wrapping ErrInvalidRequest,
 // ErrNotFound or the stage's own sentinel. A stage that fails on a valid
@@ -127,6 +136,8 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 		resp.Usage = resp.Usage.Add(sums[i].usage)
 		resp.Degraded = resp.Degraded || sums[i].degraded != "" || images[i].degraded != ""
 	}
+	// The documented order: Score, then RetrievalScore, both descending,
+	// then ID ascending; IDs are unique, so the order is total.
 	slices.SortStableFunc(resp.Results, func(a, b Result) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c

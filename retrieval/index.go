@@ -59,7 +59,8 @@ type Index interface {
 	// ID fails the call with an error wrapping ErrNotFound.
 	Get(ctx context.Context, ids ...string) ([]Record, error)
 	// Search returns up to k records that pass filter, most similar to query
-	// first; ties are broken by ID so results are deterministic.
+	// first; equal scores are ordered by ascending ID, so the order of exact
+	// ties, and which of them make the cut at k, is deterministic.
 	Search(ctx context.Context, query []float32, k int, filter Filter) ([]Hit, error)
 	// Len returns the number of records.
 	Len(ctx context.Context) (int, error)
