@@ -122,7 +122,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 			ID:              c.product.ID,
 			Product:         c.product.clone(),
 			Score:           s.Score,
-			RetrievalScore:  float64(retrieval.Dot(qvec, c.vector)),
+			RetrievalScore:  retrieval.Dot64(qvec, c.vector),
 			PreferenceScore: rerank.PreferenceScore(c.vector, rreq.History),
 			RerankScore:     s.Score,
 			Summary:         sum.text,

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/viterin/vek/vek32"
-
 	"hmpps/retrieval"
 )
 
@@ -25,7 +23,8 @@ var ErrInvalidWeight = errors.New("rerank: invalid weight")
 // the mean of dot(candidate, h.Vector) over history, weighted by each item's
 // Relevance so that the items stage one found most relevant to the query
 // count most. Negative or non-finite relevances weigh 0; if every weight is 0
-// the mean is plain. It returns 0 for an empty history or candidate.
+// the mean is plain. It returns 0 for an empty history or candidate. The dot
+// products are retrieval.Dot64's, so the score is the same on every machine.
 //
 // History items whose vector is empty or differs in length from candidate are
 // skipped, so that the function never panics on unchecked input (a NaN
@@ -42,7 +41,7 @@ func PreferenceScore(candidate []float32, history []Item) float64 {
 		if len(h.Vector) != len(candidate) {
 			continue
 		}
-		sim := float64(vek32.Dot(candidate, h.Vector))
+		sim := retrieval.Dot64(candidate, h.Vector)
 		w := relevanceWeight(h.Relevance)
 		sum += w * sim
 		wsum += w
@@ -97,7 +96,9 @@ var _ Reranker = Preference{}
 //
 // or as dot(query, c) alone when the history is empty, so that an
 // unpersonalized ranking has the same scale. Scores are in request order and
-// never degraded; Usage is zero.
+// never degraded; Usage is zero. Every dot product is retrieval.Dot64's, so
+// the same request gets the same scores, bit for bit, on every machine, and
+// the engine's tie-break decides the same order.
 //
 // The query vector is required, and every candidate and history vector must
 // be finite and as long as it; otherwise Rerank returns an error wrapping
@@ -137,7 +138,7 @@ func (p Preference) Rerank(ctx context.Context, req Request) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return Result{}, fmt.Errorf("rerank: preference: %w", err)
 		}
-		s := wq * float64(vek32.Dot(req.QueryVector, c.Vector))
+		s := wq * retrieval.Dot64(req.QueryVector, c.Vector)
 		if wh > 0 {
 			s += wh * PreferenceScore(c.Vector, req.History)
 		}

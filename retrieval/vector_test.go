@@ -160,3 +160,37 @@ func TestNormalizeRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestDot64(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b []float32
+		want float64
+	}{
+		{"3-4-5", []float32{3, 4}, []float32{0.6, 0.8}, 3*float64(float32(0.6)) + 4*float64(float32(0.8))},
+		{"orthogonal", []float32{1, 0}, []float32{0, 1}, 0},
+		// The products of float32s near the maximum overflow float32 but
+		// not float64.
+		{"huge", []float32{3e38, 3e38}, []float32{3e38, -1e38}, float64(float32(3e38))*float64(float32(3e38)) -
+			float64(float32(3e38))*float64(float32(1e38))},
+		{"empty", nil, nil, 0},
+		{"lengths differ", []float32{1, 2}, []float32{1}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The sum is rounded in float64, a relative 2⁻⁵³ per addition;
+			// the +1 makes a zero want compare absolutely.
+			assert.InEpsilon(t, tt.want+1, Dot64(tt.a, tt.b)+1, 1e-15)
+		})
+	}
+	// Against the SIMD Dot on random unit vectors: they agree to float32
+	// rounding of a sum of 384 terms.
+	r := rand.New(rand.NewPCG(4, 2))
+	a, b := make([]float32, 384), make([]float32, 384)
+	for i := range a {
+		a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	require.NoError(t, Normalize(a))
+	require.NoError(t, Normalize(b))
+	assert.InDelta(t, Dot64(a, b), Dot(a, b), 1e-6)
+}
