@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test vet fmt-check bench bench-milvus fuzz eval
+.PHONY: demo test test-arm64 vet fmt-check bench bench-milvus fuzz eval
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -11,9 +11,21 @@ demo:
 ## The Milvus tests need a real server: scripts/milvus.sh starts one from PyPI
 ## (unless MILVUS_ADDR is set) and stops it afterwards, also when tests fail.
 ## They run as a second, verbose step, so that the log shows them run.
+## Last, the arm64 check of test-arm64 (about a minute and a half once Go's
+## build cache is warm); where qemu cannot be installed, it says so and only
+## vets and compiles for arm64.
 test: fmt-check vet
 	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip Milvus ./... && \
 		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/'
+	GO=$(GO) bash scripts/test-arm64.sh optional
+
+## test-arm64: vet every package for linux/arm64 and run the tests of
+## retrieval, hmpps and internal/tokenize there: natively on an arm64 host,
+## else under qemu-user, which scripts/test-arm64.sh installs from Debian's
+## qemu-user-static package when it is missing and it runs as root. Fails if
+## qemu can be neither found nor installed.
+test-arm64:
+	GO=$(GO) bash scripts/test-arm64.sh
 
 vet:
 	$(GO) vet ./...
