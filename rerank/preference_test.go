@@ -44,6 +44,7 @@ func TestPreferenceScore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// float32 inputs: the hand-worked means hold to float32 rounding.
 			assert.InDelta(t, tt.want, PreferenceScore(c, tt.history), 1e-6)
 		})
 	}
@@ -84,6 +85,8 @@ func TestPreferenceRerank(t *testing.T) {
 			require.Len(t, res.Scores, len(tt.want))
 			for i, s := range res.Scores {
 				assert.Equal(t, tt.candidates[i].ID, s.ID, "request order")
+				// The inputs are float32s (0.6 and 0.8 are not exact), so the
+				// hand-worked scores hold to about 1e-7.
 				assert.InDelta(t, tt.want[i], s.Score, 1e-6, s.ID)
 				assert.False(t, s.Degraded)
 				assert.Empty(t, s.Reason)
