@@ -6,5 +6,10 @@
 //
 // Vectors are []float32. Every public boundary validates them (length, NaN,
 // Inf) before they reach the SIMD kernels of github.com/viterin/vek, which
-// panic on empty or unequal-length input.
+// panic on empty or unequal-length input. Those kernels are used only in the
+// scans (of the index and of a user's history); arithmetic done once per
+// vector, normalization above all (Normalize), is scalar float64 with one
+// rounding to float32, so that stored vectors are the same on every machine.
+// Equal scores are ordered deterministically: by ascending ID in an Index,
+// by position in a HistoryFilter's history.
 package retrieval
