@@ -87,7 +87,7 @@ func (e Extractive) Summarize(ctx context.Context, query string, doc Document, m
 		maxWords = DefaultMaxWords
 	}
 	p := doc.Prepared
-	if p == nil || !p.serves(e.stopwords()) {
+	if p == nil || !p.serves(e) {
 		p = e.Prepare(doc.Text)
 	}
 	return Summary{Text: e.summarize(query, p, maxWords)}, nil

@@ -24,8 +24,10 @@ type Prepared struct {
 	// terms holds every sentence's term hashes, back to back.
 	terms []uint64
 	// stop is the stopword set the terms were made without; a Prepared
-	// serves only an Extractive with the same set.
-	stop map[string]bool
+	// serves only an Extractive with the same set. defaultStop says it is
+	// the default set, the common case, checked without reflection.
+	stop        map[string]bool
+	defaultStop bool
 }
 
 // preparedSentence is one sentence of a Prepared text, as offsets into it,
@@ -48,7 +50,7 @@ type preparedSentence struct {
 // result serves this Extractive and any other with the same Stopwords map.
 func (e Extractive) Prepare(text string) *Prepared {
 	plain := htmltext.Plain(text)
-	p := &Prepared{text: plain, words: countWords(plain, int(^uint(0)>>1)), stop: e.stopwords()}
+	p := &Prepared{text: plain, words: countWords(plain, int(^uint(0)>>1)), stop: e.stopwords(), defaultStop: e.Stopwords == nil}
 	if p.words == 0 {
 		return p
 	}
@@ -94,9 +96,12 @@ func (e Extractive) Prepare(text string) *Prepared {
 // Text returns the plain text p was prepared from.
 func (p *Prepared) Text() string { return p.text }
 
-// serves reports whether p's terms were made with stopwords stop.
-func (p *Prepared) serves(stop map[string]bool) bool {
-	return reflect.ValueOf(p.stop).UnsafePointer() == reflect.ValueOf(stop).UnsafePointer()
+// serves reports whether p's terms were made with e's stopwords.
+func (p *Prepared) serves(e Extractive) bool {
+	if e.Stopwords == nil {
+		return p.defaultStop
+	}
+	return reflect.ValueOf(p.stop).UnsafePointer() == reflect.ValueOf(e.Stopwords).UnsafePointer()
 }
 
 // sentence returns the text of sentence i.
