@@ -2,6 +2,7 @@ package summarize
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -56,6 +57,8 @@ func (e Extractive) Prepare(text string) *Prepared {
 	}
 	seen := make(map[string]bool)
 	var words []string
+	var terms []uint64
+	var sents []preparedSentence
 	var key strings.Builder
 	cursor := 0
 	for _, s := range splitSentences(plain) {
@@ -82,14 +85,16 @@ func (e Extractive) Prepare(text string) *Prepared {
 			}
 		}
 		closed, addPeriod := closeSentenceParts(s)
-		first := len(p.terms)
-		p.terms = e.appendTerms(p.terms, words)
-		p.sents = append(p.sents, preparedSentence{
+		first := len(terms)
+		terms = e.appendTerms(terms, words)
+		sents = append(sents, preparedSentence{
 			start: int32(start), end: int32(start + len(s)), closeEnd: int32(start + len(closed)),
-			firstTerm: int32(first), endTerm: int32(len(p.terms)),
+			firstTerm: int32(first), endTerm: int32(len(terms)),
 			words: int32(len(strings.Fields(s))), hasNumber: hasNumber, addPeriod: addPeriod,
 		})
 	}
+	// Copied to their exact size: a catalog keeps them for every product.
+	p.terms, p.sents = slices.Clone(terms), slices.Clone(sents)
 	return p
 }
 
