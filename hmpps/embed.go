@@ -102,7 +102,7 @@ func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, err
 	var textOf []int // entries index of each text to embed
 	for i := range products {
 		en := &entry{product: products[i].clone()}
-		en.text = en.product.text()
+		e.prepareText(en)
 		entries[i] = en
 		if len(en.product.TextVector) == 0 {
 			texts = append(texts, en.text)

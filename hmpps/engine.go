@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"hmpps/retrieval"
+	"hmpps/summarize"
 )
 
 // Engine indexes a product catalog and serves personalized searches over it.
@@ -35,6 +36,12 @@ type entry struct {
 	image []byte
 	// vector is the fused multimodal vector stored in the index.
 	vector []float32
+	// header names the product in one line (see Product.header).
+	header string
+	// prepared is the text the summarizer reads, prepared once for the
+	// extractive summarizer (the configured one or the fallback); nil
+	// without a summarizer.
+	prepared *summarize.Prepared
 }
 
 // New returns an Engine configured by opts; with none, it runs fully

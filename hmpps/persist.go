@@ -123,7 +123,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	for i, r := range records {
 		idx[i] = retrieval.Record{ID: r.Product.ID, Vector: r.Vector, Metadata: r.Product.metadata()}
 		en := &entry{product: r.Product, vector: r.Vector, image: r.Image}
-		en.text = en.product.text()
+		e.prepareText(en)
 		if en.image == nil {
 			en.image = firstImageData(en.product.Images)
 		}

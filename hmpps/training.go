@@ -245,19 +245,23 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 		return nil, nil, err
 	}
 
-	kept, err := e.filterHistory(qvec, history, 0)
+	kept, err := e.keepHistory(qvec, history, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	pictures, sums, err := e.readable(ctx, ex.Query, kept, candidates)
-	if err != nil {
+	items := append(kept, make([]item, len(candidates))...)
+	for i, c := range candidates {
+		items[len(kept)+i].en = c
+	}
+	if err := e.read(ctx, ex.Query, items); err != nil {
 		return nil, nil, err
 	}
 	// The records reference pictures by file name; without a place to
 	// write them, the prompts are text-only.
 	var images []trainingImage
-	refs := make([]string, len(pictures))
-	for i, p := range pictures {
+	refs := make([]string, len(items))
+	for i, it := range items {
+		p := it.picture
 		if p.data == nil || imageDir == "" {
 			continue
 		}
@@ -266,12 +270,13 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 		images = append(images, trainingImage{path: refs[i], data: p.data})
 	}
 	var hist, cands []rerank.Item
-	for i, k := range kept {
-		hist = append(hist, e.item(k.entry, sums[i].text, imageIf(refs[i], pictures[i].data)))
-	}
-	for i, c := range candidates {
-		j := len(kept) + i
-		cands = append(cands, e.item(c, sums[j].text, imageIf(refs[j], pictures[j].data)))
+	for i, it := range items {
+		ri := it.rerankItem(imageIf(refs[i], it.picture.data))
+		if i < len(kept) {
+			hist = append(hist, ri)
+		} else {
+			cands = append(cands, ri)
+		}
 	}
 	prompt, err := tmpl.Render(ex.Query, hist, cands)
 	if err != nil {

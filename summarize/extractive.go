@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"hmpps/internal/htmltext"
 	"hmpps/internal/tokenize"
 )
 
@@ -87,136 +86,110 @@ func (e Extractive) Summarize(ctx context.Context, query string, doc Document, m
 	if maxWords <= 0 {
 		maxWords = DefaultMaxWords
 	}
-	text := htmltext.Plain(doc.Text)
-	if countWords(text, maxWords+1) <= maxWords {
-		return Summary{Text: text}, nil
+	p := doc.Prepared
+	if p == nil || !p.serves(e) {
+		p = e.Prepare(doc.Text)
 	}
-	sents := e.sentences(text)
-	if len(sents) == 0 {
-		return Summary{}, nil
-	}
-	terms := e.terms(tokenize.Words(query))
-	idf := e.score(sents, terms)
+	return Summary{Text: e.summarize(query, p, maxWords)}, nil
+}
 
-	order := make([]int, len(sents))
-	for i := range order {
-		order[i] = i
+// summarize is Summarize on a prepared text.
+func (e Extractive) summarize(query string, p *Prepared, maxWords int) string {
+	if p.words <= maxWords {
+		return p.text
 	}
+	if len(p.sents) == 0 {
+		return ""
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.setQuery(e, query)
+	weights := e.score(p, sc)
+
+	order := sc.order[:0]
+	for i := range p.sents {
+		order = append(order, i)
+	}
+	scores := sc.scores
 	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(sents[b].score, sents[a].score)
+		return cmp.Compare(scores[b], scores[a])
 	})
+	sc.order = order
 
-	var picked []int
-	left := maxWords
+	picked := sc.picked[:0]
+	left, size := maxWords, 0
 	for _, i := range order {
 		if left == 0 {
 			break
 		}
-		if sents[i].words <= left {
+		if words := int(p.sents[i].words); words <= left {
 			picked = append(picked, i)
-			left -= sents[i].words
+			left -= words
+			size += p.closedLen(i) + 1
 			continue
 		}
 		if len(picked) == 0 {
-			return Summary{Text: e.cut(sents[i].text, maxWords, idf)}, nil
+			return e.cut(p.sentence(i), maxWords, sc.query, weights)
 		}
 	}
 	slices.Sort(picked)
+	sc.picked = picked
 	var b strings.Builder
+	b.Grow(size)
 	for _, i := range picked {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(closeSentence(sents[i].text))
+		p.writeClosed(&b, i)
 	}
-	return Summary{Text: b.String()}, nil
+	return b.String()
 }
 
-// sentence is one candidate sentence of a document.
-type sentence struct {
-	text string
-	// words is the sentence's cost against the budget.
-	words int
-	// terms are its stemmed tokens without stopwords, for scoring.
-	terms []string
-	// hasNumber marks a likely specification (see Extractive.SpecBoost).
-	hasNumber bool
-	// score ranks the sentence; zero when it matches no query term.
-	score float64
+// stopwords returns the stopword set in use.
+func (e Extractive) stopwords() map[string]bool {
+	if e.Stopwords == nil {
+		return englishStopwords
+	}
+	return e.Stopwords
 }
 
-// sentences splits text into sentences, dropping those without words and
-// repeats of an earlier sentence (descriptions often restate a bullet in the
-// prose).
-func (e Extractive) sentences(text string) []sentence {
-	var out []sentence
-	seen := make(map[string]bool)
-	for _, s := range splitSentences(text) {
-		words := tokenize.Words(s)
-		key := strings.Join(words, " ")
-		if key == "" || seen[key] {
-			continue
-		}
-		seen[key] = true
-		hasNumber := false
-		for _, w := range words {
-			if strings.ContainsFunc(w, unicode.IsDigit) {
-				hasNumber = true
-				break
-			}
-		}
-		out = append(out, sentence{
-			text:      s,
-			words:     len(strings.Fields(s)),
-			terms:     e.terms(words),
-			hasNumber: hasNumber,
-		})
-	}
-	return out
-}
-
-// terms returns the stemmed words of words without stopwords, in order.
-func (e Extractive) terms(words []string) []string {
-	stop := e.Stopwords
-	if stop == nil {
-		stop = englishStopwords
-	}
-	out := words[:0:0]
+// appendTerms appends the hashes of the stemmed words of words without
+// stopwords, in order.
+func (e Extractive) appendTerms(dst []uint64, words []string) []uint64 {
+	stop := e.stopwords()
 	for _, w := range words {
 		if !stop[w] {
-			out = append(out, stem(w))
+			dst = append(dst, hashTerm(w))
 		}
 	}
-	return out
+	return dst
 }
 
-// score sets each sentence's score: its BM25 relevance to the query terms,
-// raised by SpecBoost when it carries a number and by the position prior. It
-// returns the inverse document frequency of each distinct query term, counting
-// each sentence as a document. It takes time linear in the number of terms.
-func (e Extractive) score(sents []sentence, query []string) map[string]float64 {
-	index := make(map[string]int, len(query))
-	for _, q := range query {
-		if _, ok := index[q]; !ok {
-			index[q] = len(index)
-		}
-	}
-	if len(index) == 0 {
+// score sets sc.scores[i] to sentence i's score: its BM25 relevance to the
+// query terms sc.query, raised by SpecBoost when it carries a number and by
+// the position prior; zero when it matches no query term. It returns the
+// inverse document frequency of each query term, counting each sentence as a
+// document, or nil without query terms. It takes time linear in the number of
+// terms.
+func (e Extractive) score(p *Prepared, sc *scratch) []float64 {
+	n := len(p.sents)
+	sc.scores = zeroed(sc.scores, n)
+	nq := len(sc.query)
+	if nq == 0 {
 		return nil
 	}
-	// matches[i] holds sentence i's query terms with their frequencies, by
-	// term index: summing in that fixed order keeps the scores, and so the
-	// ties between them, identical from run to run.
-	type match struct{ term, tf int }
-	matches := make([][]match, len(sents))
-	df := make([]float64, len(index))
-	tf := make([]int, len(index))
-	var total int
-	for i, s := range sents {
-		total += len(s.terms)
-		var seen []int
-		for _, t := range s.terms {
-			if j, ok := index[t]; ok {
+	// matches[matchEnd[i-1]:matchEnd[i]] holds sentence i's query terms with
+	// their frequencies, by term index: summing in that fixed order keeps the
+	// scores, and so the ties between them, identical from run to run.
+	df := zeroed(sc.df, nq)
+	tf := zeroed(sc.tf, nq)
+	matches := sc.matches[:0]
+	matchEnd := zeroed(sc.matchEnd, n)
+	seen := sc.seen[:0]
+	for i := range n {
+		seen = seen[:0]
+		for _, t := range p.sentenceTerms(i) {
+			if j := slices.Index(sc.query, t); j >= 0 {
 				if tf[j] == 0 {
 					seen = append(seen, j)
 				}
@@ -225,57 +198,67 @@ func (e Extractive) score(sents []sentence, query []string) map[string]float64 {
 		}
 		slices.Sort(seen)
 		for _, j := range seen {
-			matches[i] = append(matches[i], match{j, tf[j]})
+			matches = append(matches, match{j, tf[j]})
 			df[j]++
 			tf[j] = 0
 		}
+		matchEnd[i] = len(matches)
 	}
-	n := float64(len(sents))
-	idf := make(map[string]float64, len(index))
-	weights := make([]float64, len(index))
-	for q, j := range index {
+	sc.df, sc.tf, sc.matches, sc.matchEnd, sc.seen = df, tf, matches, matchEnd, seen
+
+	nf := float64(n)
+	weights := zeroed(sc.weights, nq)
+	for j := range weights {
 		// The BM25 idf with 1 added inside the log, so that a term found in
 		// every sentence still counts a little instead of going negative.
-		weights[j] = math.Log(1 + (n-df[j]+0.5)/(df[j]+0.5))
-		idf[q] = weights[j]
+		weights[j] = math.Log(1 + (nf-float64(df[j])+0.5)/(float64(df[j])+0.5))
 	}
-	avg := math.Max(float64(total)/n, 1)
+	sc.weights = weights
+	avg := math.Max(float64(len(p.terms))/nf, 1)
 	boost := e.SpecBoost
 	if boost == 0 {
 		boost = defaultSpecBoost
 	}
-	for i := range sents {
-		if len(matches[i]) == 0 {
+	from := 0
+	for i := range n {
+		ms := matches[from:matchEnd[i]]
+		from = matchEnd[i]
+		if len(ms) == 0 {
 			continue
 		}
-		s := &sents[i]
-		norm := bm25K1 * (1 - bm25B + bm25B*float64(len(s.terms))/avg)
+		s := &p.sents[i]
+		norm := bm25K1 * (1 - bm25B + bm25B*float64(s.endTerm-s.firstTerm)/avg)
 		var rel float64
-		for _, m := range matches[i] {
+		for _, m := range ms {
 			tf := float64(m.tf)
 			rel += weights[m.term] * tf * (bm25K1 + 1) / (tf + norm)
 		}
 		if s.hasNumber && boost > 0 {
 			rel *= 1 + boost
 		}
-		s.score = rel * (1 + positionBoost/float64(i+1))
+		sc.scores[i] = rel * (1 + positionBoost/float64(i+1))
 	}
-	return idf
+	return weights
 }
 
 // cut returns the maxWords consecutive words of s that hold the most query
 // weight (the earliest such run on ties, so the start without a query), with
-// the ellipsis attached where words were dropped.
-func (e Extractive) cut(s string, maxWords int, idf map[string]float64) string {
+// the ellipsis attached where words were dropped. weights[j] is the weight
+// of query term query[j].
+func (e Extractive) cut(s string, maxWords int, query []uint64, weights []float64) string {
 	fields := strings.Fields(s)
 	if len(fields) <= maxWords {
 		return s
 	}
 	weight := make([]float64, len(fields))
-	if len(idf) > 0 {
+	if len(weights) > 0 {
+		var terms []uint64
 		for i, f := range fields {
-			for _, t := range e.terms(tokenize.Words(f)) {
-				weight[i] += idf[t]
+			terms = e.appendTerms(terms[:0], tokenize.Words(f))
+			for _, t := range terms {
+				if j := slices.Index(query, t); j >= 0 {
+					weight[i] += weights[j]
+				}
 			}
 		}
 	}
@@ -306,18 +289,19 @@ func (e Extractive) cut(s string, maxWords int, idf map[string]float64) string {
 	return strings.Join(kept, " ")
 }
 
-// closeSentence ends s with a period unless it already ends with closing
-// punctuation, replacing a trailing comma, colon or dash.
-func closeSentence(s string) string {
+// closeSentenceParts returns how a summary ends sentence s: with a period
+// added to closed unless s already ends with closing punctuation, in which
+// case closed is s; a trailing comma, colon or dash is dropped first.
+func closeSentenceParts(s string) (closed string, addPeriod bool) {
 	t := strings.TrimRightFunc(s, isCloser)
 	if r, _ := utf8.DecodeLastRuneInString(t); isTerminator(r) {
-		return s
+		return s, false
 	}
 	t = strings.TrimRight(s, ",;:-–— ")
 	if t == "" {
-		return s
+		return s, false
 	}
-	return t + "."
+	return t, true
 }
 
 // stem folds English plurals to their singular ("boots" and "boot", "dresses"
@@ -326,20 +310,30 @@ func closeSentence(s string) string {
 // most of the inflection a query and a description disagree on. Both sides are
 // stemmed alike, so an imperfect stem ("boxes" to "boxe") only costs a match.
 func stem(w string) string {
+	base, suffix := stemParts(w)
+	if suffix == "" {
+		return base
+	}
+	return base + suffix
+}
+
+// stemParts returns stem(w) in two parts, a prefix of w and a suffix to
+// append, so that hashing a stem needs no new string.
+func stemParts(w string) (base, suffix string) {
 	if len(w) <= 3 {
-		return w
+		return w, ""
 	}
 	switch {
 	case strings.HasSuffix(w, "sses"):
-		return w[:len(w)-2]
+		return w[:len(w)-2], ""
 	case strings.HasSuffix(w, "ies") && !strings.HasSuffix(w, "eies") && !strings.HasSuffix(w, "aies"):
-		return w[:len(w)-3] + "y"
+		return w[:len(w)-3], "y"
 	case strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes"):
-		return w[:len(w)-2]
+		return w[:len(w)-2], ""
 	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
-		return w[:len(w)-1]
+		return w[:len(w)-1], ""
 	}
-	return w
+	return w, ""
 }
 
 // countWords returns the number of whitespace-separated words in s, counting

@@ -21,6 +21,10 @@ type Document struct {
 	// Image holds the product's prepared image bytes, if any, for summarizers
 	// that can read images.
 	Image []byte
+	// Prepared, if not nil, is Text as Extractive.Prepare returned it:
+	// Extractive then reads it instead of parsing Text again. Other
+	// summarizers ignore it.
+	Prepared *Prepared
 }
 
 // Summary is a summarizer's output for one document.

@@ -76,12 +76,17 @@ func Host(s string) *url.URL {
 }
 
 // NewClient returns a client for the server at host (see Host) that sends
-// its requests through hc, or http.DefaultClient when hc is nil.
+// its requests through hc, or http.DefaultClient when hc is nil. Chat calls
+// on it skip the official client's per-call 8 MB buffer (see direct.go);
+// make one client and reuse it.
 func NewClient(host string, hc *http.Client) *api.Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return api.NewClient(Host(host), hc)
+	base := Host(host)
+	c := api.NewClient(base, hc)
+	register(c, base, hc)
+	return c
 }
 
 // Chat sends req with streaming off and returns the whole answer. The call
@@ -101,14 +106,20 @@ func Chat(ctx context.Context, c *api.Client, req *api.ChatRequest, timeout time
 		content, thinking strings.Builder
 		logprobs          []api.Logprob
 	)
-	err := c.Chat(callCtx, req, func(r api.ChatResponse) error {
+	collect := func(r api.ChatResponse) error {
 		got = true
 		content.WriteString(r.Message.Content)
 		thinking.WriteString(r.Message.Thinking)
 		logprobs = append(logprobs, r.Logprobs...)
 		out = r
 		return nil
-	})
+	}
+	var err error
+	if ep := endpointOf(c); ep != nil {
+		err = ep.chat(callCtx, req, collect)
+	} else {
+		err = c.Chat(callCtx, req, collect)
+	}
 	if err != nil {
 		return api.ChatResponse{}, Classify(ctx, err, req.Model, timeout)
 	}

@@ -1,0 +1,66 @@
+package hmpps
+
+import (
+	"hmpps/rerank"
+	"hmpps/retrieval"
+	"hmpps/summarize"
+)
+
+// item is one product on its way through a search, or a training export:
+// a history item that stage one kept or a candidate, with what each stage
+// found out about it. The stages fill it in order; nothing is kept in
+// slices beside it.
+type item struct {
+	en *entry
+	// relevance is stage one's score of a history item.
+	relevance float32
+	// picture is what the model stages see of the product.
+	picture modelImage
+	// summary is what the reranker reads of the product's text.
+	summary summary
+	// retrieval is the candidate's similarity to the query.
+	retrieval float64
+	// score is the reranker's verdict on a candidate.
+	score rerank.Score
+}
+
+// summary is one summarized item; degraded says why the fallback was used.
+type summary struct {
+	text     string
+	usage    retrieval.Usage
+	degraded string
+}
+
+// degradedReason joins why the item's picture, summary and score were
+// degraded, or returns "" when none was.
+func (it *item) degradedReason() string {
+	return joinReasons(joinReasons(it.picture.degraded, it.summary.degraded), it.score.Reason)
+}
+
+// degraded reports whether any stage fell back for this item.
+func (it *item) degraded() bool {
+	return it.picture.degraded != "" || it.summary.degraded != "" || it.score.Degraded
+}
+
+// document returns what the summarizer reads of the item.
+func (it *item) document() summarize.Document {
+	p := &it.en.product
+	return summarize.Document{ID: p.ID, Title: p.Title, Text: p.summaryText(), Image: it.picture.data, Prepared: it.en.prepared}
+}
+
+// rerankItem turns the item into what a reranker reads: its summary, its
+// vector and image (its picture, or none). A summary gets the product's
+// header (title, brand, category path) in front: summaries leave those out,
+// and a model cannot place a product, or match a query about its category,
+// without them. The full text already starts with them.
+func (it *item) rerankItem(image []byte) rerank.Item {
+	en, text := it.en, it.summary.text
+	if h := en.header; text != en.text && h != "" {
+		if text == en.product.Title {
+			text = h // an empty summary fell back to the title
+		} else {
+			text = h + " " + text
+		}
+	}
+	return rerank.Item{ID: en.product.ID, Text: text, Vector: en.vector, Image: image, Relevance: it.relevance}
+}

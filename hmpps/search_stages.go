@@ -1,0 +1,168 @@
+package hmpps
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"hmpps/rerank"
+	"hmpps/retrieval"
+)
+
+// search is one Search call on its way through the stages. Each stage reads
+// what the ones before it left in the items and adds its own part.
+type search struct {
+	e    *Engine
+	req  *Request
+	resp *Response
+	// err is the first stage's error; once it is set, no stage runs.
+	err  error
+	qvec []float32
+	// history is the request's history, before stage one.
+	history []*entry
+	// items are the history items stage one kept, then the candidates;
+	// kept and candidates are the two parts.
+	items, kept, candidates []item
+	// ranked is what the reranker was asked.
+	ranked rerank.Request
+}
+
+// stage runs one stage unless an earlier one failed, and records its time.
+func (s *search) stage(ctx context.Context, took *time.Duration, run func(context.Context) error) {
+	if s.err != nil {
+		return
+	}
+	t := time.Now()
+	s.err = run(ctx)
+	*took = time.Since(t)
+}
+
+// embed embeds the query and any history given as full products.
+func (s *search) embed(ctx context.Context) error {
+	qvec, err := s.e.queryVector(ctx, s.req.Query)
+	if err != nil {
+		return err
+	}
+	s.qvec = qvec
+	adhoc, err := s.e.prepare(ctx, s.req.History)
+	if err != nil {
+		return fmt.Errorf("hmpps: history: %w", err)
+	}
+	s.history = adhoc
+	return nil
+}
+
+// retrieve looks up the history and finds the candidates.
+func (s *search) retrieve(ctx context.Context) error {
+	history, err := s.e.lookup(s.req.HistoryIDs)
+	if err != nil {
+		return fmt.Errorf("hmpps: history: %w", err)
+	}
+	s.history = dedupe(append(s.history, history...))
+	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
+	if err != nil {
+		return err
+	}
+	if s.req.ExcludeHistory {
+		candidates = withoutHistory(candidates, s.history)
+	}
+	s.candidates = make([]item, len(candidates))
+	for i, en := range candidates {
+		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector)}
+	}
+	s.resp.Candidates = len(candidates)
+	return nil
+}
+
+// keepHistory is stage one: it keeps the history items relevant to the
+// query.
+func (s *search) keepHistory(context.Context) error {
+	kept, err := s.e.keepHistory(s.qvec, s.history, s.req.HistoryK)
+	if err != nil {
+		return err
+	}
+	s.items = append(kept, s.candidates...)
+	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
+	s.resp.History = make([]KeptItem, len(s.kept))
+	for i, k := range s.kept {
+		s.resp.History[i] = KeptItem{ID: k.en.product.ID, Title: k.en.product.Title, Score: k.relevance}
+	}
+	return nil
+}
+
+// read prepares the pictures and summaries of everything the reranker
+// reads.
+func (s *search) read(ctx context.Context) error {
+	return s.e.read(ctx, s.req.Query, s.items)
+}
+
+// rerank scores the candidates for this user.
+func (s *search) rerank(ctx context.Context) error {
+	s.ranked = rerank.Request{
+		Query:       s.req.Query,
+		QueryVector: s.qvec,
+		History:     make([]rerank.Item, len(s.kept)),
+		Candidates:  make([]rerank.Item, len(s.candidates)),
+	}
+	for i := range s.kept {
+		s.ranked.History[i] = s.kept[i].rerankItem(s.kept[i].picture.data)
+	}
+	for i := range s.candidates {
+		s.ranked.Candidates[i] = s.candidates[i].rerankItem(s.candidates[i].picture.data)
+	}
+	scores, err := s.e.rerank(ctx, s.ranked, s.resp)
+	if err != nil {
+		return err
+	}
+	for i := range s.candidates {
+		s.candidates[i].score = scores[i]
+	}
+	return nil
+}
+
+// respond fills the response: usage and degradation over every item, and
+// the topN best candidates as results, the only ones whose product is
+// cloned and whose extras are computed.
+func (s *search) respond(topN int) {
+	if s.err != nil {
+		return
+	}
+	resp := s.resp
+	for i := range s.items {
+		it := &s.items[i]
+		resp.Usage = resp.Usage.Add(it.summary.usage)
+		resp.Degraded = resp.Degraded || it.degraded()
+	}
+	best := make([]*item, len(s.candidates))
+	for i := range s.candidates {
+		best[i] = &s.candidates[i]
+	}
+	// The documented order: Score, then RetrievalScore, both descending,
+	// then ID ascending; IDs are unique, so the order is total.
+	slices.SortStableFunc(best, func(a, b *item) int {
+		if c := cmp.Compare(b.score.Score, a.score.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.retrieval, a.retrieval); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.en.product.ID, b.en.product.ID)
+	})
+	best = best[:min(topN, len(best))]
+	resp.Results = make([]Result, len(best))
+	for i, it := range best {
+		resp.Results[i] = Result{
+			ID:              it.en.product.ID,
+			Product:         it.en.product.clone(),
+			Score:           it.score.Score,
+			RetrievalScore:  it.retrieval,
+			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
+			RerankScore:     it.score.Score,
+			Summary:         it.summary.text,
+			Degraded:        it.degraded(),
+			DegradedReason:  it.degradedReason(),
+		}
+	}
+}

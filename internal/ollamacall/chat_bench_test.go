@@ -1,0 +1,46 @@
+package ollamacall
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// BenchmarkChatOverhead measures what one chat call costs on our side, the
+// model aside: a reranker's call for one candidate (a prompt of about 2 KB,
+// a JSON answer of a few dozen bytes) against a local server that answers
+// at once. Time, bytes and allocations are the client's and the server's
+// together; the server only reads the body and writes a fixed answer.
+func BenchmarkChatOverhead(b *testing.B) {
+	answer, err := json.Marshal(api.ChatResponse{Model: "m", Done: true, DoneReason: "stop",
+		Message: api.Message{Role: "assistant", Content: `{"relevant": "yes"}`},
+		Metrics: api.Metrics{PromptEvalCount: 512, EvalCount: 6}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, srv.Client())
+	prompt := strings.Repeat("Waterproof leather hiking boots with a Vibram sole. ", 40)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := &api.ChatRequest{Model: "m", Format: json.RawMessage(`"json"`),
+			Messages: []api.Message{{Role: "system", Content: "Answer yes or no."}, {Role: "user", Content: prompt}}}
+		resp, err := Chat(ctx, c, req, time.Minute)
+		if err != nil || resp.Message.Content == "" {
+			b.Fatalf("chat: %v", err)
+		}
+	}
+}

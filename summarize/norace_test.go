@@ -1,0 +1,5 @@
+//go:build !race
+
+package summarize
+
+const raceEnabled = false
