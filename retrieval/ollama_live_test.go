@@ -30,6 +30,8 @@ func TestOllamaEmbedderLive(t *testing.T) {
 	if err != nil {
 		t.Logf("the server does not embed with %s: %v", env.Model, err)
 		assert.Contains(t, err.Error(), env.Model)
+		assert.ErrorIs(t, err, ErrModelUnsupported, "the model cannot embed; the server is fine")
+		assert.NotErrorIs(t, err, ErrModelUnavailable)
 		assert.False(t, ollamacall.HasCapability(caps, "embedding"), "a model that reports embedding must embed")
 		return
 	}

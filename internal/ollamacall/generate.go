@@ -2,6 +2,7 @@ package ollamacall
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/ollama/ollama/api"
 )
+
+// ErrUnsupported reports a model that cannot do what was asked of it, such
+// as embeddings from a model without the embedding capability (the server
+// answers 501).
+var ErrUnsupported = errors.New("ollama: model does not support this request")
 
 // Generate sends one /api/generate request with streaming off and returns
 // the whole answer, with at most timeout (none if timeout <= 0) on top of
