@@ -58,7 +58,7 @@ fuzz:
 ## With OLLAMA_TASKS=N (e.g. make eval OLLAMA_TASKS=20) it also scores the
 ## pipeline on the real model of scripts/ollama.sh (completion mode, the best
 ## OLLAMA_CANDIDATES by the offline score judged, offline summaries) on the
-## first N test tasks of each split, every method on those same tasks, and
+## first N test tasks of each split (tuning off), every method on those same tasks, and
 ## reports seconds per judged candidate.
 OLLAMA_TASKS ?= 0
 OLLAMA_CANDIDATES ?= 10
@@ -66,7 +66,7 @@ eval:
 ifeq ($(OLLAMA_TASKS),0)
 	$(GO) run ./examples/eval -out .eval
 else
-	bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -out .eval -tasks $(OLLAMA_TASKS) \
+	bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -out .eval -tune=false -tasks $(OLLAMA_TASKS) \
 		-ollama-host "$$HMPPS_OLLAMA_HOST" -ollama-model "$$HMPPS_OLLAMA_MODEL" -ollama-mode completion \
 		-ollama-candidates $(OLLAMA_CANDIDATES) -ollama-summaries=false'
 endif
