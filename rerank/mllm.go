@@ -63,10 +63,14 @@ const (
 // Candidates are judged Concurrency at a time, each call bounded by
 // Timeout. Cancelling ctx stops the outstanding calls and Rerank returns
 // the context's error. A missing model or an unreachable server stops the
-// remaining calls at once and Rerank returns an error wrapping
-// ErrModelNotFound or ErrModelUnavailable; so it does when no candidate got
-// an answer at all. Callers such as the hmpps engine then fall back for the
-// whole search.
+// remaining calls at once. A missing model, or no candidate answered at
+// all, makes Rerank return an error wrapping ErrModelNotFound or
+// ErrModelUnavailable; callers such as the hmpps engine then fall back for
+// the whole search. A server lost after some answers keeps them: the
+// candidates it did not judge fall back, marked Degraded with the reason.
+//
+// In ModeCompletion the same parts are sent as one raw /api/generate
+// prompt (see DefaultCompletionTemplate) instead of chat messages.
 //
 // Usage reports every call sent and the token counts the server returned.
 // An MLLM is safe for concurrent use as long as its fields are not changed.
