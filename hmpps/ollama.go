@@ -70,8 +70,17 @@ type OllamaConfig struct {
 	// loaded.
 	KeepAlive time.Duration
 	// PromptTemplate replaces the reranker's prompt (see
-	// rerank.PromptTemplate). If nil, rerank.DefaultPromptTemplate.
+	// rerank.PromptTemplate). If nil, rerank.DefaultPromptTemplate, or
+	// rerank.DefaultCompletionTemplate in completion mode.
 	PromptTemplate *rerank.PromptTemplate
+	// RerankMode is how the reranker asks VisionModel: rerank.ModeChat
+	// (the default) for instruction-tuned models, rerank.ModeCompletion (a
+	// raw few-shot prompt) for small or base models such as Gemma 3 270M.
+	RerankMode rerank.MLLMMode
+	// RerankCandidates is how many candidates per search VisionModel
+	// judges, one call each: the best by the offline score; the others keep
+	// their offline order below them. If zero, all of them.
+	RerankCandidates int
 	// ImageMaxSide is the longest side of the pictures sent to the models;
 	// larger ones are downscaled and re-encoded as JPEG. If zero,
 	// DefaultImageMaxSide.
@@ -130,7 +139,7 @@ func (c *config) applyOllama() error {
 		return fmt.Errorf("hmpps: WithOllama names no model: set VisionModel, SummarizerModel or EmbedModel")
 	case oc.Captions && oc.VisionModel == "":
 		return fmt.Errorf("hmpps: WithOllama: captions need a VisionModel")
-	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.CaptionWords < 0:
+	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.CaptionWords < 0, oc.RerankCandidates < 0:
 		return fmt.Errorf("hmpps: WithOllama: settings must not be negative")
 	}
 	timeout := oc.Timeout
@@ -153,7 +162,8 @@ func (c *config) applyOllama() error {
 
 	if oc.VisionModel != "" && c.reranker == nil {
 		m := rerank.MLLM{Client: client, Model: oc.VisionModel, Template: oc.PromptTemplate,
-			Concurrency: concurrency, Timeout: timeout, KeepAlive: oc.KeepAlive}
+			Concurrency: concurrency, Timeout: timeout, KeepAlive: oc.KeepAlive,
+			Mode: oc.RerankMode, MaxCandidates: oc.RerankCandidates}
 		if err := m.Validate(); err != nil {
 			return fmt.Errorf("hmpps: %w", err)
 		}

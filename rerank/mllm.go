@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -62,10 +63,14 @@ const (
 // Candidates are judged Concurrency at a time, each call bounded by
 // Timeout. Cancelling ctx stops the outstanding calls and Rerank returns
 // the context's error. A missing model or an unreachable server stops the
-// remaining calls at once and Rerank returns an error wrapping
-// ErrModelNotFound or ErrModelUnavailable; so it does when no candidate got
-// an answer at all. Callers such as the hmpps engine then fall back for the
-// whole search.
+// remaining calls at once. A missing model, or no candidate answered at
+// all, makes Rerank return an error wrapping ErrModelNotFound or
+// ErrModelUnavailable; callers such as the hmpps engine then fall back for
+// the whole search. A server lost after some answers keeps them: the
+// candidates it did not judge fall back, marked Degraded with the reason.
+//
+// In ModeCompletion the same parts are sent as one raw /api/generate
+// prompt (see DefaultCompletionTemplate) instead of chat messages.
 //
 // Usage reports every call sent and the token counts the server returned.
 // An MLLM is safe for concurrent use as long as its fields are not changed.
@@ -93,6 +98,14 @@ type MLLM struct {
 	// Fallback scores the candidates the model could not. If nil,
 	// Preference{}.
 	Fallback Reranker
+	// Mode is how the model is asked: ModeChat (the default) for
+	// instruction-tuned models, ModeCompletion for small or base models.
+	Mode MLLMMode
+	// MaxCandidates is how many candidates the model judges per request:
+	// the best MaxCandidates by Fallback's offline score. The others keep
+	// their offline order below every judged candidate (see Rerank). If
+	// zero, all; each judged candidate costs one model call.
+	MaxCandidates int
 }
 
 var _ Reranker = MLLM{}
@@ -101,6 +114,9 @@ var _ Reranker = MLLM{}
 func (m MLLM) template() PromptTemplate {
 	if m.Template != nil {
 		return *m.Template
+	}
+	if m.Mode == ModeCompletion {
+		return DefaultCompletionTemplate
 	}
 	return DefaultPromptTemplate
 }
@@ -115,6 +131,10 @@ func (m MLLM) Validate() error {
 		return fmt.Errorf("%w: mllm needs a model name", ErrInvalidConfig)
 	case m.Concurrency < 0:
 		return fmt.Errorf("%w: mllm concurrency %d is negative", ErrInvalidConfig, m.Concurrency)
+	case m.MaxCandidates < 0:
+		return fmt.Errorf("%w: mllm max candidates %d is negative", ErrInvalidConfig, m.MaxCandidates)
+	case m.Mode != ModeChat && m.Mode != ModeCompletion:
+		return fmt.Errorf("%w: mllm mode %d is unknown", ErrInvalidConfig, m.Mode)
 	}
 	return m.template().Validate()
 }
@@ -134,7 +154,18 @@ type judgement struct {
 	usage    retrieval.Usage
 }
 
-// Rerank judges every candidate; see MLLM.
+// Rerank judges the candidates; see MLLM.
+//
+// It first asks the server once (per client and model) what the model can
+// do: a model the server does not have fails here with an error wrapping
+// ErrModelNotFound. A model without vision gets no pictures: they are left
+// out of the prompt, the items are judged on their texts, and a note in
+// Result.Notes says so.
+//
+// With MaxCandidates set and more candidates than that, only the best
+// MaxCandidates by Fallback's offline score are sent to the model; the
+// others get scores below every judged one (not probabilities), in their
+// offline order, with a Reason saying they were not judged, and a note.
 func (m MLLM) Rerank(ctx context.Context, req Request) (Result, error) {
 	if err := m.Validate(); err != nil {
 		return Result{}, err
@@ -142,6 +173,75 @@ func (m MLLM) Rerank(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("rerank: mllm: %w", err)
 	}
+	caps, err := m.capabilities(ctx, m.timeout())
+	if err != nil {
+		return Result{}, fmt.Errorf("rerank: mllm: %w", err)
+	}
+	var notes []string
+	if !ollamacall.HasCapability(caps, "vision") {
+		var dropped bool
+		if req, dropped = withoutImages(req); dropped {
+			notes = append(notes, fmt.Sprintf("model %q has no vision: pictures were not sent, items were judged on their texts", m.Model))
+		}
+	}
+	if k := m.MaxCandidates; k > 0 && len(req.Candidates) > k {
+		return m.rerankTop(ctx, req, k, notes)
+	}
+	res, err := m.judgeAll(ctx, req)
+	res.Notes = append(notes, res.Notes...)
+	return res, err
+}
+
+// rerankTop sends the best k candidates by the offline score to the model
+// and places the others below them in offline order.
+func (m MLLM) rerankTop(ctx context.Context, req Request, k int, notes []string) (Result, error) {
+	offline, err := m.fallback(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("rerank: mllm: offline order for max candidates: %w", err)
+	}
+	order := make([]int, len(req.Candidates))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return offline[order[a]].Score > offline[order[b]].Score })
+	top, rest := order[:k], order[k:]
+	sub := req
+	sub.Candidates = make([]Item, k)
+	for j, i := range top {
+		sub.Candidates[j] = req.Candidates[i]
+	}
+	res, err := m.judgeAll(ctx, sub)
+	if err != nil {
+		return res, err
+	}
+	scores := make([]Score, len(req.Candidates))
+	floor := 0.0
+	for j, i := range top {
+		scores[i] = res.Scores[j]
+		floor = min(floor, res.Scores[j].Score)
+	}
+	for r, i := range rest {
+		scores[i] = Score{ID: req.Candidates[i].ID, Score: floor - float64(r+1),
+			Reason: fmt.Sprintf("not judged by the model: beyond its %d candidates, kept in offline order", k)}
+	}
+	res.Scores = scores
+	res.Notes = append(notes, fmt.Sprintf("the model judged the best %d of %d candidates by the offline score; the others keep their offline order below them", k, len(req.Candidates)))
+	return res, nil
+}
+
+// timeout returns the per-call timeout, 0 meaning none.
+func (m MLLM) timeout() time.Duration {
+	switch {
+	case m.Timeout == 0:
+		return DefaultMLLMTimeout
+	case m.Timeout < 0:
+		return 0
+	}
+	return m.Timeout
+}
+
+// judgeAll sends every candidate of req to the model.
+func (m MLLM) judgeAll(ctx context.Context, req Request) (Result, error) {
 	prompt, err := m.Prompt(req)
 	if err != nil {
 		return Result{}, err
@@ -177,9 +277,6 @@ launch:
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("rerank: mllm: %w", err)
 	}
-	if cause := context.Cause(callCtx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return res, fmt.Errorf("rerank: mllm: %w", cause)
-	}
 	answered := 0
 	var firstErr error
 	for _, j := range js {
@@ -187,6 +284,19 @@ launch:
 			answered++
 		} else if firstErr == nil {
 			firstErr = j.err
+		}
+	}
+	if cause := context.Cause(callCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		// A missing model is an error of the setup, never hidden; a server
+		// lost in the middle of a search keeps the answers it gave, and
+		// the candidates it did not answer fall back, flagged.
+		if answered == 0 || errors.Is(cause, ErrModelNotFound) {
+			return res, fmt.Errorf("rerank: mllm: %w", cause)
+		}
+		for i := range js {
+			if !js[i].answered {
+				js[i].err = fmt.Errorf("not judged: %w", cause)
+			}
 		}
 	}
 	if n > 0 && answered == 0 {
@@ -224,44 +334,63 @@ func (m MLLM) judge(ctx context.Context, p *Prompt, i int) judgement {
 	}
 	options["num_predict"] = 1
 	options["temperature"] = 0
+	// An over-long prompt must fail rather than lose its beginning:
+	// the server truncates from the front, which would drop the
+	// history and the query and leave the candidate alone.
 	truncate := false
-	req := &api.ChatRequest{
-		Model:       m.Model,
-		Messages:    p.Messages(i),
-		Options:     options,
-		Think:       &api.ThinkValue{Value: false},
-		Logprobs:    true,
-		TopLogprobs: TopLogprobs,
-		KeepAlive:   ollamacall.KeepAlive(m.KeepAlive),
-		// An over-long prompt must fail rather than lose its beginning:
-		// the server truncates from the front, which would drop the
-		// history and the query and leave the candidate alone.
-		Truncate: &truncate,
+	var (
+		logprobs []api.Logprob
+		text     string
+		metrics  api.Metrics
+		err      error
+	)
+	if m.Mode == ModeCompletion {
+		req := &api.GenerateRequest{
+			Model:       m.Model,
+			Prompt:      p.Completion(i),
+			Raw:         true,
+			Images:      imageData(p.Images(i)),
+			Options:     options,
+			Think:       &api.ThinkValue{Value: false},
+			Logprobs:    true,
+			TopLogprobs: TopLogprobs,
+			KeepAlive:   ollamacall.KeepAlive(m.KeepAlive),
+			Truncate:    &truncate,
+		}
+		var resp api.GenerateResponse
+		resp, err = ollamacall.Generate(ctx, m.Client, req, m.timeout())
+		logprobs, text, metrics = resp.Logprobs, resp.Response, resp.Metrics
+	} else {
+		req := &api.ChatRequest{
+			Model:       m.Model,
+			Messages:    p.Messages(i),
+			Options:     options,
+			Think:       &api.ThinkValue{Value: false},
+			Logprobs:    true,
+			TopLogprobs: TopLogprobs,
+			KeepAlive:   ollamacall.KeepAlive(m.KeepAlive),
+			Truncate:    &truncate,
+		}
+		var resp api.ChatResponse
+		resp, err = ollamacall.Chat(ctx, m.Client, req, m.timeout())
+		logprobs, text, metrics = resp.Logprobs, resp.Message.Content, resp.Metrics
 	}
-	timeout := m.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultMLLMTimeout
-	case timeout < 0:
-		timeout = 0
-	}
-	resp, err := ollamacall.Chat(ctx, m.Client, req, timeout)
 	j := judgement{usage: retrieval.Usage{ModelCalls: 1}}
 	if err != nil {
 		j.err = err
 		return j
 	}
 	j.answered = true
-	j.usage.PromptTokens, j.usage.GeneratedTokens = resp.PromptEvalCount, resp.EvalCount
-	if s, ok := scoreFromLogprobs(resp.Logprobs); ok {
+	j.usage.PromptTokens, j.usage.GeneratedTokens = metrics.PromptEvalCount, metrics.EvalCount
+	if s, ok := scoreFromLogprobs(logprobs); ok {
 		j.score = s
 		return j
 	}
-	if s, ok := scoreFromText(resp.Message.Content); ok {
+	if s, ok := scoreFromText(text); ok {
 		j.score = s
 		return j
 	}
-	j.err = fmt.Errorf("%w: %q is neither yes nor no", ErrBadModelAnswer, truncateText(resp.Message.Content, 40))
+	j.err = fmt.Errorf("%w: %q is neither yes nor no", ErrBadModelAnswer, truncateText(text, 40))
 	return j
 }
 

@@ -62,6 +62,10 @@ type Score struct {
 type Result struct {
 	Scores []Score
 	Usage  retrieval.Usage
+	// Notes say what a model reranker did differently from what the
+	// request asked for, such as pictures left out for a text-only model,
+	// or candidates beyond its limit kept in their offline order.
+	Notes []string
 }
 
 // Reranker scores candidates. Implementations return one Score per candidate

@@ -24,6 +24,10 @@ var (
 	// ErrBadModelAnswer reports an answer that arrived but cannot be used,
 	// such as a vector of the wrong dimension or a reply that is not JSON.
 	ErrBadModelAnswer = ollamacall.ErrBadAnswer
+	// ErrModelUnsupported reports a model that cannot do what was asked,
+	// such as embeddings from a generative model without the embedding
+	// capability.
+	ErrModelUnsupported = ollamacall.ErrUnsupported
 )
 
 // Defaults of OllamaEmbedderConfig.

@@ -81,6 +81,10 @@ func TestOllamaEmbedderFaults(t *testing.T) {
 		{"server error", func(context.Context, *api.EmbedRequest) (api.EmbedResponse, error) {
 			return api.EmbedResponse{}, &ollamatest.Error{Status: 500, Message: "boom"}
 		}, []error{retrieval.ErrModelUnavailable}},
+		// What a real Ollama answers when the model is generative only.
+		{"model cannot embed", func(context.Context, *api.EmbedRequest) (api.EmbedResponse, error) {
+			return api.EmbedResponse{}, &ollamatest.Error{Status: 501, Message: "this model does not support embeddings"}
+		}, []error{retrieval.ErrModelUnsupported}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,12 @@ type config struct {
 	tune        bool
 	ollamaModel string
 	ollamaHost  string
+	// ollamaMode is the reranker's mode: chat or completion.
+	ollamaMode string
+	// ollamaCandidates is how many candidates per task the model judges.
+	ollamaCandidates int
+	// ollamaSummaries makes the model write the summaries too.
+	ollamaSummaries bool
 }
 
 func main() {
@@ -90,6 +96,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.tune, "tune", true, "search stage one and reranker settings on the validation split, and score the best on test")
 	fs.StringVar(&c.ollamaModel, "ollama-model", "", "also score the pipeline with this Ollama vision model as reranker and summarizer (one call per candidate: see -tasks)")
 	fs.StringVar(&c.ollamaHost, "ollama-host", os.Getenv("OLLAMA_HOST"), "Ollama server for -ollama-model")
+	fs.StringVar(&c.ollamaMode, "ollama-mode", "chat", "how -ollama-model is asked: chat (instruction-tuned models) or completion (a raw few-shot prompt, for small or base models)")
+	fs.IntVar(&c.ollamaCandidates, "ollama-candidates", 0, "candidates per task the model judges, the best by the offline score; the rest keep their offline order (0: all)")
+	fs.BoolVar(&c.ollamaSummaries, "ollama-summaries", true, "let -ollama-model write the summaries too (false: the offline extractive ones)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -100,6 +109,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-negatives, -history and -bootstrap must be positive")
 	case c.maxTasks < 0:
 		return c, fmt.Errorf("-tasks must not be negative")
+	case c.ollamaCandidates < 0:
+		return c, fmt.Errorf("-ollama-candidates must not be negative")
+	case c.ollamaMode != "chat" && c.ollamaMode != "completion":
+		return c, fmt.Errorf("-ollama-mode must be chat or completion, not %q", c.ollamaMode)
 	}
 	return c, nil
 }
@@ -144,6 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var reports []*eval.Report
+	var timings []string // the model pipelines' seconds per candidate
 	var comparisons []eval.NamedComparison
 	var checks []protocolCheck
 	for _, s := range splits {
@@ -171,6 +185,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		for _, m := range su.methods {
+			if tm, ok := m.(*timedMethod); ok {
+				if secs, n := tm.secondsPerCandidate(); n > 0 {
+					timings = append(timings, fmt.Sprintf("- %s, %s: %.2f s per judged candidate (%d candidates over %d tasks, wall time of the searches)",
+						tm.Name(), rep.Label, secs, n, len(tasks)))
+				}
+			}
+		}
 		reports = append(reports, rep)
 		cs, err := compare(rep, tuned != nil)
 		if err != nil {
@@ -181,6 +203,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var md strings.Builder
 	writeReport(&md, d, splits, checks, reports, comparisons, tuning, def, sweep, cfg, time.Since(start))
+	if len(timings) > 0 {
+		md.WriteString("\n### Model cost\n\n" + strings.Join(timings, "\n") + "\n")
+	}
 	if _, err := io.WriteString(stdout, md.String()); err != nil {
 		return err
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"hmpps/hmpps"
 	"hmpps/hmpps/eval"
+	"hmpps/rerank"
 	"hmpps/retrieval"
+	"hmpps/summarize"
 )
 
 // Method names as the report prints them.
@@ -116,9 +120,58 @@ func modelMethod(ctx context.Context, s *suite, d *eval.Dataset, cfg config) (ev
 	if cfg.ollamaModel == "" {
 		return nil, nil
 	}
-	e, err := s.engine(ctx, d, hmpps.WithOllama(hmpps.OllamaConfig{Host: cfg.ollamaHost, VisionModel: cfg.ollamaModel}))
+	oc := hmpps.OllamaConfig{Host: cfg.ollamaHost, VisionModel: cfg.ollamaModel, RerankCandidates: cfg.ollamaCandidates}
+	label := "hmpps + " + cfg.ollamaModel
+	if cfg.ollamaMode == "completion" {
+		oc.RerankMode = rerank.ModeCompletion
+		label += " (completion)"
+	}
+	opts := []hmpps.Option{hmpps.WithOllama(oc)}
+	if !cfg.ollamaSummaries {
+		opts = append(opts, hmpps.WithSummarizer(summarize.Extractive{}))
+	}
+	e, err := s.engine(ctx, d, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("-ollama-model %q: %w", cfg.ollamaModel, err)
 	}
-	return &eval.EngineMethod{Label: "hmpps + " + cfg.ollamaModel, Engine: e, MeasurePrompt: true}, nil
+	return &timedMethod{Method: &eval.EngineMethod{Label: label, Engine: e, MeasurePrompt: true}, perTask: cfg.ollamaCandidates}, nil
+}
+
+// timedMethod measures a model method's wall time per judged candidate:
+// the model makes one call per candidate it judges, at most perTask per
+// task (all when perTask is 0).
+type timedMethod struct {
+	eval.Method
+	perTask int
+
+	mu         sync.Mutex
+	took       time.Duration
+	candidates int
+}
+
+// Score scores t with the wrapped method and adds its time.
+func (m *timedMethod) Score(ctx context.Context, t eval.Task) (eval.Scored, error) {
+	start := time.Now()
+	sc, err := m.Method.Score(ctx, t)
+	n := len(t.Candidates)
+	if m.perTask > 0 {
+		n = min(n, m.perTask)
+	}
+	m.mu.Lock()
+	m.took += time.Since(start)
+	m.candidates += n
+	m.mu.Unlock()
+	return sc, err
+}
+
+// secondsPerCandidate returns the mean wall seconds per judged candidate
+// (searches include the summaries and any prompt measurement), and how many
+// were judged.
+func (m *timedMethod) secondsPerCandidate() (float64, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.candidates == 0 {
+		return 0, 0
+	}
+	return m.took.Seconds() / float64(m.candidates), m.candidates
 }

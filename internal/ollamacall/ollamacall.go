@@ -173,6 +173,11 @@ func Classify(ctx context.Context, err error, model string, timeout time.Duratio
 		switch {
 		case serr.StatusCode == http.StatusNotFound:
 			return fmt.Errorf("%w: %q is not on the server; run: ollama pull %s (server said: %s)", ErrModelNotFound, model, model, msg)
+		case serr.StatusCode == http.StatusNotImplemented:
+			// The server works; the model cannot do this (an embedding
+			// asked of a generative model: "this model does not support
+			// embeddings").
+			return fmt.Errorf("%w: model %q: %s", ErrUnsupported, model, msg)
 		case serr.StatusCode >= 500:
 			return fmt.Errorf("%w: model %q: HTTP %d: %s", ErrUnavailable, model, serr.StatusCode, msg)
 		default:
@@ -194,7 +199,7 @@ func Classify(ctx context.Context, err error, model string, timeout time.Duratio
 // for now (the model is missing, the server is unreachable), so that a stage
 // making many calls can stop early instead of failing each one.
 func IsFatal(err error) bool {
-	if errors.Is(err, ErrModelNotFound) {
+	if errors.Is(err, ErrModelNotFound) || errors.Is(err, ErrUnsupported) {
 		return true
 	}
 	var uerr *url.Error

@@ -201,3 +201,48 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// YesNoCompletion answers a completion (/api/generate) request the way a
+// base model answers a few-shot prompt ending in "Relevant:": the next
+// token is " yes" when judge says p >= 0.5 and " no" otherwise, and, when
+// the request asks for logprobs, the top alternatives split p over " yes",
+// "yes" and " Yes", 1-p over " no", "no" and " No" (the spellings a real
+// Gemma 3 server returned), leaving a tenth of the mass to other tokens.
+// Prompt tokens are reported as a quarter of the prompt's characters plus
+// ImageTokens per image.
+func YesNoCompletion(judge func(prompt string) float64) GenerateFunc {
+	return func(ctx context.Context, req *api.GenerateRequest) (api.GenerateResponse, error) {
+		p := min(max(judge(req.Prompt), 0), 1)
+		chosen := " yes"
+		if p < 0.5 {
+			chosen = " no"
+		}
+		resp := api.GenerateResponse{
+			Response:   chosen,
+			DoneReason: "length",
+			Metrics: api.Metrics{EvalCount: 1,
+				PromptEvalCount: (utf8.RuneCountInString(req.Prompt)+3)/4 + ImageTokens*len(req.Images)},
+		}
+		if req.Logprobs {
+			base := "Yes"
+			if p < 0.5 {
+				base = "No"
+			}
+			lp := YesNoLogprob(p, base, req.TopLogprobs)
+			lp.Token, lp.Bytes = chosen, tokenBytes(chosen)
+			for i := range lp.TopLogprobs {
+				t := completionSpelling[lp.TopLogprobs[i].Token]
+				lp.TopLogprobs[i].Token, lp.TopLogprobs[i].Bytes = t, tokenBytes(t)
+			}
+			resp.Logprobs = []api.Logprob{lp}
+		}
+		return resp, nil
+	}
+}
+
+// completionSpelling maps YesNoLogprob's tokens to those of a completion.
+var completionSpelling = map[string]string{
+	"Yes": " yes", "yes": "yes", " Yes": " Yes",
+	"No": " no", "no": "no", " NO": " No",
+	"The": " The", "Based": " Based",
+}

@@ -31,6 +31,10 @@ import (
 // answers 500 with its text.
 type ChatFunc func(ctx context.Context, req *api.ChatRequest) (api.ChatResponse, error)
 
+// GenerateFunc answers one /api/generate request, with errors as for
+// ChatFunc.
+type GenerateFunc func(ctx context.Context, req *api.GenerateRequest) (api.GenerateResponse, error)
+
 // EmbedFunc answers one /api/embed request, with errors as for ChatFunc.
 type EmbedFunc func(ctx context.Context, req *api.EmbedRequest) (api.EmbedResponse, error)
 
@@ -68,6 +72,8 @@ type Config struct {
 	Chat ChatFunc
 	// Embed answers /api/embed. If nil, embed requests get 500.
 	Embed EmbedFunc
+	// Generate answers /api/generate. If nil, generate requests get 500.
+	Generate GenerateFunc
 	// Delay holds every chat and embed answer back this long, or until the
 	// client gives up, to test timeouts.
 	Delay time.Duration
@@ -90,9 +96,11 @@ type Server struct {
 	*httptest.Server
 	cfg Config
 
-	mu     sync.Mutex
-	chats  []Call[api.ChatRequest]
-	embeds []Call[api.EmbedRequest]
+	mu        sync.Mutex
+	chats     []Call[api.ChatRequest]
+	embeds    []Call[api.EmbedRequest]
+	generates []Call[api.GenerateRequest]
+	shows     int
 }
 
 // New starts a server with cfg and closes it when the test ends.
@@ -110,6 +118,7 @@ func Start(cfg Config) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/chat", s.handleChat)
 	mux.HandleFunc("POST /api/embed", s.handleEmbed)
+	mux.HandleFunc("POST /api/generate", s.handleGenerate)
 	mux.HandleFunc("POST /api/show", s.handleShow)
 	mux.HandleFunc("GET /api/tags", s.handleTags)
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +141,21 @@ func (s *Server) Chats() []Call[api.ChatRequest] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.chats)
+}
+
+// Generates returns the generate requests received so far, in arrival
+// order.
+func (s *Server) Generates() []Call[api.GenerateRequest] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.generates)
+}
+
+// Shows returns how many /api/show requests arrived.
+func (s *Server) Shows() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shows
 }
 
 // Embeds returns the embed requests received so far, in arrival order.
@@ -233,6 +257,53 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(last)
 }
 
+func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
+	var req api.GenerateRequest
+	body, ok := decode(w, r, &req)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	s.generates = append(s.generates, Call[api.GenerateRequest]{Request: req, Body: body})
+	s.mu.Unlock()
+	if !s.hasModel(req.Model) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", req.Model)})
+		return
+	}
+	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top_logprobs must be between 0 and 20"})
+		return
+	}
+	if !s.wait(r.Context()) {
+		return
+	}
+	if s.cfg.Generate == nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the test server has no generate handler"})
+		return
+	}
+	resp, err := s.cfg.Generate(r.Context(), &req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if resp.Model == "" {
+		resp.Model = req.Model
+	}
+	resp.Done = true
+	if req.Stream != nil && !*req.Stream {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	first := resp
+	first.Done, first.DoneReason, first.Metrics = false, "", api.Metrics{}
+	last := resp
+	last.Response, last.Logprobs = "", nil
+	enc := json.NewEncoder(w)
+	enc.Encode(first)
+	enc.Encode(last)
+}
+
 func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
 	var req api.EmbedRequest
 	body, ok := decode(w, r, &req)
@@ -269,6 +340,9 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) {
 	if _, ok := decode(w, r, &req); !ok {
 		return
 	}
+	s.mu.Lock()
+	s.shows++
+	s.mu.Unlock()
 	name := req.Model
 	if name == "" {
 		name = req.Name

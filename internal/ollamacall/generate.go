@@ -1,0 +1,74 @@
+package ollamacall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// ErrUnsupported reports a model that cannot do what was asked of it, such
+// as embeddings from a model without the embedding capability (the server
+// answers 501).
+var ErrUnsupported = errors.New("ollama: model does not support this request")
+
+// Generate sends one /api/generate request with streaming off and returns
+// the whole answer, with at most timeout (none if timeout <= 0) on top of
+// ctx. Streamed chunks are joined as Chat joins them; errors are classified
+// as Classify does.
+func Generate(ctx context.Context, c *api.Client, req *api.GenerateRequest, timeout time.Duration) (api.GenerateResponse, error) {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	stream := false
+	req.Stream = &stream
+
+	var (
+		out      api.GenerateResponse
+		got      bool
+		text     strings.Builder
+		logprobs []api.Logprob
+	)
+	err := c.Generate(callCtx, req, func(r api.GenerateResponse) error {
+		got = true
+		text.WriteString(r.Response)
+		logprobs = append(logprobs, r.Logprobs...)
+		out = r
+		return nil
+	})
+	if err != nil {
+		return api.GenerateResponse{}, Classify(ctx, err, req.Model, timeout)
+	}
+	if !got {
+		return api.GenerateResponse{}, fmt.Errorf("%w: model %q: the server sent an empty response", ErrBadAnswer, req.Model)
+	}
+	out.Response = text.String()
+	out.Logprobs = logprobs
+	return out, nil
+}
+
+// Capabilities asks the server what model can do (/api/show): "completion",
+// "vision", "embedding", "thinking", ... A model the server does not have
+// gives an error wrapping ErrModelNotFound.
+func Capabilities(ctx context.Context, c *api.Client, model string, timeout time.Duration) ([]string, error) {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.Show(callCtx, &api.ShowRequest{Model: model})
+	if err != nil {
+		return nil, Classify(ctx, err, model, timeout)
+	}
+	caps := make([]string, len(resp.Capabilities))
+	for i, cp := range resp.Capabilities {
+		caps[i] = string(cp)
+	}
+	return caps, nil
+}
+
+// HasCapability reports whether caps, as Capabilities returns them, holds
+// want.
+func HasCapability(caps []string, want string) bool {
+	return slices.Contains(caps, want)
+}

