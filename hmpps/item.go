@@ -29,6 +29,9 @@ type summary struct {
 	text     string
 	usage    retrieval.Usage
 	degraded string
+	// err is the summarizer's error behind degraded, kept so that read can
+	// tell a missing model (an error for the caller) from a passing fault.
+	err error
 }
 
 // degradedReason joins why the item's picture, summary and score were

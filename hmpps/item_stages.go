@@ -2,6 +2,7 @@ package hmpps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -49,13 +50,23 @@ func (e *Engine) read(ctx context.Context, query string, items []item) error {
 		items[i].picture = pic
 	}
 	e.summarize(ctx, query, items)
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// A model the server does not have is a configuration error: falling
+	// back to extractive summaries would hide it behind degraded results.
+	for i := range items {
+		if err := items[i].summary.err; errors.Is(err, summarize.ErrModelNotFound) {
+			return fmt.Errorf("hmpps: summarize: %w", err)
+		}
+	}
+	return nil
 }
 
 // summarize sets each item's summary, with up to the configured concurrency
 // of summaries at a time. A summarizer error falls back to the offline
-// extractive summary of the same text, so a search never fails because of
-// it; only a cancelled ctx stops the work.
+// extractive summary of the same text and is kept on the item for read to
+// judge; only a cancelled ctx stops the work.
 func (e *Engine) summarize(ctx context.Context, query string, items []item) {
 	if e.cfg.summarizer == nil {
 		for i := range items {
@@ -95,6 +106,7 @@ func (e *Engine) summarizeItem(ctx context.Context, query string, it *item) {
 		e.cfg.logger.WarnContext(ctx, "summarizer failed; using extractive summary", "product", doc.ID, "err", err)
 		s, _ = summarize.Extractive{}.Summarize(ctx, query, doc, e.cfg.summaryWords)
 		it.summary.degraded = "summarize: " + err.Error()
+		it.summary.err = err
 	}
 	it.summary.text, it.summary.usage = s.Text, s.Usage
 	if it.summary.text == "" {

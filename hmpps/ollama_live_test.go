@@ -64,6 +64,8 @@ func TestOllamaLive(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 4, graded)
+		// Gemma 3 270M has no vision: the response says it got no pictures.
+		assert.Contains(t, strings.Join(resp.Notes, "\n"), "has no vision")
 		assert.Equal(t, 4, resp.Usage.ModelCalls, "one call per judged candidate")
 		assert.Positive(t, resp.Usage.PromptTokens)
 	})
@@ -82,6 +84,19 @@ func TestOllamaLive(t *testing.T) {
 			}
 			assert.NotEmpty(t, r.Summary)
 		}
+	})
+
+	t.Run("model the server does not have", func(t *testing.T) {
+		cfg := base
+		cfg.VisionModel = "hmpps-no-such-model"
+		e, err := hmpps.New(hmpps.WithOllama(cfg), hmpps.WithSummarizer(summarize.Extractive{}))
+		require.NoError(t, err)
+		defer e.Close()
+		require.NoError(t, e.Upsert(ctx, democatalog.Products()...))
+		resp, err := e.Search(ctx, hmpps.Request{Query: democatalog.DefaultQuery, HistoryIDs: democatalog.Shoppers()[0].HistoryIDs})
+		require.ErrorIs(t, err, rerank.ErrModelNotFound, "a configuration error, not a degraded search")
+		assert.Nil(t, resp)
+		assert.Contains(t, err.Error(), "ollama pull hmpps-no-such-model")
 	})
 
 	t.Run("timeout shorter than the model needs", func(t *testing.T) {

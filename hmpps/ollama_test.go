@@ -171,14 +171,12 @@ func TestOllamaFallsBackWhenTheServerFails(t *testing.T) {
 	require.NoError(t, err)
 	refused := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	missing := ollamatest.New(t, ollamatest.Config{Models: []string{"another"}})
 	tests := []struct {
 		name    string
 		host    string
 		wantMsg string
 	}{
 		{"connection refused", refused, "connection refused"},
-		{"model not found", missing.URL, "ollama pull vision"},
 	}
 	offline := newTestEngine(t)
 	want, err := offline.Search(context.Background(), Request{Query: "waterproof boots", HistoryIDs: leatherFan, TopN: 5})
@@ -201,6 +199,81 @@ func TestOllamaFallsBackWhenTheServerFails(t *testing.T) {
 				assert.Equal(t, want.Results[i].Summary, r.Summary, "the extractive summary")
 				assert.InDelta(t, want.Results[i].Score, r.Score, 1e-9, "the preference score")
 			}
+		})
+	}
+}
+
+// A model the server does not have is a configuration error: Search
+// returns it, wrapping the sentinel, instead of a degraded search that hides
+// it; the catalog is untouched and the offline engine is unaffected.
+func TestOllamaMissingModelFailsTheSearch(t *testing.T) {
+	missing := ollamatest.New(t, ollamatest.Config{Models: []string{"another"}})
+	tests := []struct {
+		name string
+		cfg  OllamaConfig
+		want string
+	}{
+		{"reranker and summarizer", OllamaConfig{VisionModel: "vision"}, "hmpps: summarize: "},
+		{"reranker", OllamaConfig{VisionModel: "vision", SummarizerModel: "another"}, "hmpps: rerank: "},
+		{"summarizer", OllamaConfig{VisionModel: "another", SummarizerModel: "vision"}, "hmpps: summarize: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Host = missing.URL
+			tt.cfg.Timeout = 2 * time.Second
+			e, err := New(WithOllama(tt.cfg))
+			require.NoError(t, err)
+			t.Cleanup(func() { e.Close() })
+			require.NoError(t, e.Upsert(context.Background(), testCatalog()...))
+			resp, err := e.Search(context.Background(), Request{Query: "waterproof boots", HistoryIDs: leatherFan, TopN: 5})
+			require.ErrorIs(t, err, rerank.ErrModelNotFound)
+			require.ErrorIs(t, err, summarize.ErrModelNotFound, "one sentinel for every stage")
+			assert.Nil(t, resp)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "ollama pull vision")
+			assert.Equal(t, len(testCatalog()), e.Len(), "nothing lost")
+		})
+	}
+}
+
+// A reranking model without vision gets no pictures, and the response says
+// so instead of leaving it silent.
+func TestOllamaTextOnlyModelIsNoted(t *testing.T) {
+	tests := []struct {
+		name      string
+		caps      []string
+		wantNotes bool
+	}{
+		{"vision model", []string{"completion", "vision"}, false},
+		{"text-only model", []string{"completion"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ollamatest.New(t, ollamatest.Config{Models: []string{"vision"}, Chat: fakeModel(), Capabilities: tt.caps})
+			e := ollamaEngine(t, srv, OllamaConfig{})
+			require.NoError(t, e.Upsert(context.Background(), testCatalog()...))
+			resp, err := e.Search(context.Background(), Request{Query: "waterproof boots", HistoryIDs: leatherFan, TopN: 3})
+			require.NoError(t, err)
+			assert.False(t, resp.Degraded)
+			if !tt.wantNotes {
+				assert.Empty(t, resp.Notes)
+				return
+			}
+			require.Len(t, resp.Notes, 1)
+			assert.Contains(t, resp.Notes[0], "has no vision")
+			judged := 0
+			for _, c := range srv.Chats() {
+				if c.Request.Format != nil {
+					continue // the perspectives
+				}
+				judged++
+				for _, m := range c.Request.Messages {
+					if strings.Contains(m.Content, "Search query:") || strings.Contains(m.Content, "Candidate") {
+						assert.Empty(t, m.Images, "no pictures for a model without vision")
+					}
+				}
+			}
+			assert.Positive(t, judged)
 		})
 	}
 }

@@ -54,6 +54,12 @@ type Response struct {
 	Usage retrieval.Usage
 	// Candidates is the number of candidates that were scored.
 	Candidates int
+	// Notes say where a model stage worked differently from what its
+	// configuration suggests without degrading any result: for example a
+	// reranking model without vision that was sent texts and captions but no
+	// pictures, or candidates beyond OllamaConfig.RerankCandidates that kept
+	// their offline order. Empty when there is nothing to say.
+	Notes []string
 }
 
 // Result is one ranked candidate with every stage's score.

@@ -2,6 +2,7 @@ package hmpps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 // Bad input (an empty query, an unknown ID, a history product that cannot be
 // embedded, an invalid filter) returns an error wrapping ErrInvalidRequest,
 // ErrNotFound or the stage's own sentinel. A stage that fails on a valid
-// request falls back to its offline twin and the response is marked Degraded.
+// request falls back to its offline twin and the response is marked Degraded,
+// except for a model the server does not have: that is a configuration
+// error, returned wrapping retrieval.ErrModelNotFound.
 func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 	start := time.Now()
 	if err := e.checkOpen(); err != nil {
@@ -149,10 +152,16 @@ func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response)
 	}
 	resp.Usage = resp.Usage.Add(res.Usage)
 	if err == nil {
+		resp.Notes = append(resp.Notes, res.Notes...)
 		return res.Scores, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	// A model the server does not have is a configuration error, not a
+	// passing fault: falling back would hide it behind degraded results.
+	if errors.Is(err, rerank.ErrModelNotFound) {
+		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
 	if _, offline := e.cfg.reranker.(rerank.Preference); offline {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
