@@ -217,15 +217,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.chats = append(s.chats, Call[api.ChatRequest]{Request: req, Body: body})
 	s.mu.Unlock()
-	if !s.hasModel(req.Model) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", req.Model)})
-		return
-	}
-	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top_logprobs must be between 0 and 20"})
-		return
-	}
-	if !s.wait(r.Context()) {
+	if !s.admit(w, r, req.Model, req.TopLogprobs) {
 		return
 	}
 	if s.cfg.Chat == nil {
@@ -241,20 +233,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		resp.Model = req.Model
 	}
 	resp.Done = true
-	if req.Stream != nil && !*req.Stream {
-		writeJSON(w, http.StatusOK, resp)
-		return
-	}
-	// Streamed: the content in one chunk, then a final chunk with the
-	// metrics, as NDJSON.
-	w.Header().Set("Content-Type", "application/x-ndjson")
 	first := resp
 	first.Done, first.DoneReason, first.Metrics = false, "", api.Metrics{}
 	last := resp
 	last.Message.Content, last.Message.Thinking, last.Logprobs = "", "", nil
-	enc := json.NewEncoder(w)
-	enc.Encode(first)
-	enc.Encode(last)
+	writeAnswer(w, req.Stream, resp, first, last)
 }
 
 func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
@@ -266,15 +249,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.generates = append(s.generates, Call[api.GenerateRequest]{Request: req, Body: body})
 	s.mu.Unlock()
-	if !s.hasModel(req.Model) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", req.Model)})
-		return
-	}
-	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top_logprobs must be between 0 and 20"})
-		return
-	}
-	if !s.wait(r.Context()) {
+	if !s.admit(w, r, req.Model, req.TopLogprobs) {
 		return
 	}
 	if s.cfg.Generate == nil {
@@ -290,15 +265,37 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		resp.Model = req.Model
 	}
 	resp.Done = true
-	if req.Stream != nil && !*req.Stream {
-		writeJSON(w, http.StatusOK, resp)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
 	first := resp
 	first.Done, first.DoneReason, first.Metrics = false, "", api.Metrics{}
 	last := resp
 	last.Response, last.Logprobs = "", nil
+	writeAnswer(w, req.Stream, resp, first, last)
+}
+
+// admit answers a model request that the real server would refuse (an
+// unknown model, top_logprobs out of range) and waits the configured delay;
+// it reports whether the handler should go on and answer.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, model string, topLogprobs int) bool {
+	if !s.hasModel(model) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", model)})
+		return false
+	}
+	if topLogprobs < 0 || topLogprobs > 20 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top_logprobs must be between 0 and 20"})
+		return false
+	}
+	return s.wait(r.Context())
+}
+
+// writeAnswer writes a finished answer as the real server does: whole as
+// one JSON object when stream is false; otherwise streamed as NDJSON, first
+// the content in one chunk, then a final chunk with the metrics.
+func writeAnswer(w http.ResponseWriter, stream *bool, whole, first, last any) {
+	if stream != nil && !*stream {
+		writeJSON(w, http.StatusOK, whole)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	enc.Encode(first)
 	enc.Encode(last)
