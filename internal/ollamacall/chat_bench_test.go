@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +43,46 @@ func BenchmarkChatOverhead(b *testing.B) {
 		if err != nil || resp.Message.Content == "" {
 			b.Fatalf("chat: %v", err)
 		}
+	}
+}
+
+// BenchmarkGenerateOverhead is BenchmarkChatOverhead for the completion
+// mode's /api/generate call, through the official client and through the
+// direct path of a NewClient client, side by side in one run.
+func BenchmarkGenerateOverhead(b *testing.B) {
+	answer, err := json.Marshal(api.GenerateResponse{Model: "m", Done: true, DoneReason: "length",
+		Response: " yes", Metrics: api.Metrics{PromptEvalCount: 512, EvalCount: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
+	defer srv.Close()
+	base, err := url.Parse(srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompt := strings.Repeat("Waterproof leather hiking boots with a Vibram sole. ", 40) + "\nRelevant:"
+	for _, bc := range []struct {
+		name string
+		c    *api.Client
+	}{
+		{"official", api.NewClient(base, srv.Client())},
+		{"direct", NewClient(srv.URL, srv.Client())},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				req := &api.GenerateRequest{Model: "m", Raw: true, Prompt: prompt, Logprobs: true, TopLogprobs: 20}
+				resp, err := Generate(ctx, bc.c, req, time.Minute)
+				if err != nil || resp.Response == "" {
+					b.Fatalf("generate: %v", err)
+				}
+			}
+		})
 	}
 }

@@ -19,21 +19,24 @@ import (
 )
 
 // The official client allocates, and so zeroes, an 8 MB line buffer for
-// every streamed call, chat included: against a server that answers at
-// once that is most of a call's time and all but a few KB of its memory.
-// For the clients NewClient made, Chat therefore sends the request itself,
-// with the client's wire format and error semantics, a pooled request body
-// and a pooled line buffer that grows to the same 8 MB limit only when an
-// answer needs it. Clients made elsewhere go through the official Chat.
+// every streamed call, chat and generate included: against a server that
+// answers at once that is most of a call's time and all but a few KB of its
+// memory. For the clients NewClient made, Chat and Generate therefore send
+// the request themselves, with the client's wire format and error
+// semantics, a pooled request body and a pooled line buffer that grows to
+// the same 8 MB limit only when an answer needs it. Clients made elsewhere
+// go through the official client.
 
 // maxLineBytes is the official client's limit on one answer line.
 const maxLineBytes = 8 << 20
 
-// endpoint is where a client made by NewClient sends its chat requests.
+// endpoint is where a client made by NewClient sends its chat and generate
+// requests.
 type endpoint struct {
-	chatURL   string
-	http      *http.Client
-	userAgent string
+	chatURL     string
+	generateURL string
+	http        *http.Client
+	userAgent   string
 }
 
 // endpoints maps the clients NewClient made to their endpoint; an entry
@@ -48,15 +51,16 @@ func register(c *api.Client, base *url.URL, hc *http.Client) {
 	}
 	key := weak.Make(c)
 	endpoints.Store(key, &endpoint{
-		chatURL:   base.JoinPath("/api/chat").String(),
-		http:      hc,
-		userAgent: fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version()),
+		chatURL:     base.JoinPath("/api/chat").String(),
+		generateURL: base.JoinPath("/api/generate").String(),
+		http:        hc,
+		userAgent:   fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version()),
 	})
 	runtime.AddCleanup(c, func(k weak.Pointer[api.Client]) { endpoints.Delete(k) }, key)
 }
 
-// endpointOf returns c's endpoint, or nil when Chat must use the official
-// client.
+// endpointOf returns c's endpoint, or nil when Chat and Generate must use
+// the official client.
 func endpointOf(c *api.Client) *endpoint {
 	if envconfig.UseAuth() {
 		return nil
@@ -76,13 +80,24 @@ var (
 // chat is the official client's Chat for ep: the same request, headers,
 // line-by-line answer and errors, without its per-call buffer.
 func (ep *endpoint) chat(ctx context.Context, req *api.ChatRequest, fn api.ChatResponseFunc) error {
+	return post(ctx, ep, ep.chatURL, req, fn)
+}
+
+// generate is the official client's Generate for ep, as chat is its Chat.
+func (ep *endpoint) generate(ctx context.Context, req *api.GenerateRequest, fn api.GenerateResponseFunc) error {
+	return post(ctx, ep, ep.generateURL, req, fn)
+}
+
+// post sends req to url as the official client streams a request, and hands
+// each answer line, decoded as Resp, to fn.
+func post[Req, Resp any](ctx context.Context, ep *endpoint, url string, req *Req, fn func(Resp) error) error {
 	body := bodyPool.Get().(*bytes.Buffer)
 	defer bodyPool.Put(body)
 	body.Reset()
 	if err := json.NewEncoder(body).Encode(req); err != nil {
 		return err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.chatURL, bytes.NewReader(body.Bytes()))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body.Bytes()))
 	if err != nil {
 		return err
 	}
@@ -119,11 +134,11 @@ func (ep *endpoint) chat(ctx context.Context, req *api.ChatRequest, fn api.ChatR
 		case errorResponse.Error != "":
 			return errors.New(errorResponse.Error)
 		}
-		var cr api.ChatResponse
-		if err := json.Unmarshal(bts, &cr); err != nil {
+		var r Resp
+		if err := json.Unmarshal(bts, &r); err != nil {
 			return err
 		}
-		if err := fn(cr); err != nil {
+		if err := fn(r); err != nil {
 			return err
 		}
 	}

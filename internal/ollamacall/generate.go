@@ -32,13 +32,19 @@ func Generate(ctx context.Context, c *api.Client, req *api.GenerateRequest, time
 		text     strings.Builder
 		logprobs []api.Logprob
 	)
-	err := c.Generate(callCtx, req, func(r api.GenerateResponse) error {
+	collect := func(r api.GenerateResponse) error {
 		got = true
 		text.WriteString(r.Response)
 		logprobs = append(logprobs, r.Logprobs...)
 		out = r
 		return nil
-	})
+	}
+	var err error
+	if ep := endpointOf(c); ep != nil {
+		err = ep.generate(callCtx, req, collect)
+	} else {
+		err = c.Generate(callCtx, req, collect)
+	}
 	if err != nil {
 		return api.GenerateResponse{}, Classify(ctx, err, req.Model, timeout)
 	}
