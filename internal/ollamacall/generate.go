@@ -3,7 +3,6 @@ package ollamacall
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,35 +20,26 @@ var ErrUnsupported = errors.New("ollama: model does not support this request")
 // ctx. Streamed chunks are joined as Chat joins them; errors are classified
 // as Classify does.
 func Generate(ctx context.Context, c *api.Client, req *api.GenerateRequest, timeout time.Duration) (api.GenerateResponse, error) {
-	callCtx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
 	stream := false
 	req.Stream = &stream
-
+	send := c.Generate
+	if ep := endpointOf(c); ep != nil {
+		send = ep.generate
+	}
 	var (
 		out      api.GenerateResponse
-		got      bool
 		text     strings.Builder
 		logprobs []api.Logprob
 	)
-	collect := func(r api.GenerateResponse) error {
-		got = true
+	err := call(ctx, req.Model, timeout, func(ctx context.Context, fn func(api.GenerateResponse) error) error {
+		return send(ctx, req, fn)
+	}, func(r api.GenerateResponse) {
 		text.WriteString(r.Response)
 		logprobs = append(logprobs, r.Logprobs...)
 		out = r
-		return nil
-	}
-	var err error
-	if ep := endpointOf(c); ep != nil {
-		err = ep.generate(callCtx, req, collect)
-	} else {
-		err = c.Generate(callCtx, req, collect)
-	}
+	})
 	if err != nil {
-		return api.GenerateResponse{}, Classify(ctx, err, req.Model, timeout)
-	}
-	if !got {
-		return api.GenerateResponse{}, fmt.Errorf("%w: model %q: the server sent an empty response", ErrBadAnswer, req.Model)
+		return api.GenerateResponse{}, err
 	}
 	out.Response = text.String()
 	out.Logprobs = logprobs

@@ -95,42 +95,54 @@ func NewClient(host string, hc *http.Client) *api.Client {
 // log-probabilities appended, metrics from the last chunk. Errors are
 // classified as Classify does.
 func Chat(ctx context.Context, c *api.Client, req *api.ChatRequest, timeout time.Duration) (api.ChatResponse, error) {
-	callCtx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
 	stream := false
 	req.Stream = &stream
-
+	send := c.Chat
+	if ep := endpointOf(c); ep != nil {
+		send = ep.chat
+	}
 	var (
 		out               api.ChatResponse
-		got               bool
 		content, thinking strings.Builder
 		logprobs          []api.Logprob
 	)
-	collect := func(r api.ChatResponse) error {
-		got = true
+	err := call(ctx, req.Model, timeout, func(ctx context.Context, fn func(api.ChatResponse) error) error {
+		return send(ctx, req, fn)
+	}, func(r api.ChatResponse) {
 		content.WriteString(r.Message.Content)
 		thinking.WriteString(r.Message.Thinking)
 		logprobs = append(logprobs, r.Logprobs...)
 		out = r
-		return nil
-	}
-	var err error
-	if ep := endpointOf(c); ep != nil {
-		err = ep.chat(callCtx, req, collect)
-	} else {
-		err = c.Chat(callCtx, req, collect)
-	}
+	})
 	if err != nil {
-		return api.ChatResponse{}, Classify(ctx, err, req.Model, timeout)
-	}
-	if !got {
-		// The client returns no error for an empty body, whatever the status.
-		return api.ChatResponse{}, fmt.Errorf("%w: model %q: the server sent an empty response", ErrBadAnswer, req.Model)
+		return api.ChatResponse{}, err
 	}
 	out.Message.Content = content.String()
 	out.Message.Thinking = thinking.String()
 	out.Logprobs = logprobs
 	return out, nil
+}
+
+// call is what Chat and Generate share: one call through send with at most
+// timeout on top of ctx, every answer chunk handed to add, errors classified
+// as Classify does, and an answer without a chunk an ErrBadAnswer (the
+// client returns no error for an empty body, whatever the status).
+func call[Resp any](ctx context.Context, model string, timeout time.Duration, send func(context.Context, func(Resp) error) error, add func(Resp)) error {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	got := false
+	err := send(callCtx, func(r Resp) error {
+		got = true
+		add(r)
+		return nil
+	})
+	if err != nil {
+		return Classify(ctx, err, model, timeout)
+	}
+	if !got {
+		return fmt.Errorf("%w: model %q: the server sent an empty response", ErrBadAnswer, model)
+	}
+	return nil
 }
 
 // Embed sends one /api/embed request with at most timeout on top of ctx.
