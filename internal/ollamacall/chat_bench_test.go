@@ -26,11 +26,7 @@ func BenchmarkChatOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(answer)
-	}))
+	srv := answering(answer)
 	defer srv.Close()
 	c := NewClient(srv.URL, srv.Client())
 	prompt := strings.Repeat("Waterproof leather hiking boots with a Vibram sole. ", 40)
@@ -55,11 +51,7 @@ func BenchmarkGenerateOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(answer)
-	}))
+	srv := answering(answer)
 	defer srv.Close()
 	base, err := url.Parse(srv.URL)
 	if err != nil {
@@ -85,4 +77,14 @@ func BenchmarkGenerateOverhead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// answering is a local server that reads each request's body and answers
+// at once with answer, so that a benchmark measures our side of a call.
+func answering(answer []byte) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
 }
