@@ -12,7 +12,8 @@
 #
 # On a Debian or Ubuntu host without qemu, the script installs the
 # qemu-user-static package with apt-get when it runs as root; otherwise it
-# prints the command to run. The Milvus tests are skipped (they need a server)
+# prints the command to run. The Milvus and live Ollama tests are skipped (they
+# need servers; make test runs them in their own steps),
 # and so is the race detector, which qemu-user does not support.
 #
 # Environment: GO (default go), ARM64_PACKAGES (default the three below).
@@ -33,7 +34,7 @@ GOOS=linux GOARCH=arm64 "$go" vet ./...
 if [ "$("$go" env GOHOSTARCH)" = arm64 ] && [ "$("$go" env GOHOSTOS)" = linux ]; then
 	log "arm64 host: running the tests natively"
 	# shellcheck disable=SC2086 # packages is a list
-	"$go" test -count=1 -skip Milvus $packages
+	"$go" test -count=1 -skip "Milvus|Live" $packages
 	log "done in $((SECONDS - start))s"
 	exit 0
 fi
@@ -75,6 +76,6 @@ for pkg in $packages; do
 	log "running $pkg under $(basename "$qemu")"
 	# A test binary runs in its package's directory, as go test runs it,
 	# so that it finds its testdata.
-	(cd "$pkg" && "$qemu" "$bin/$(basename "$pkg").test" -test.count=1 -test.skip Milvus)
+	(cd "$pkg" && "$qemu" "$bin/$(basename "$pkg").test" -test.count=1 -test.skip "Milvus|Live")
 done
 log "done in $((SECONDS - start))s"
