@@ -21,7 +21,7 @@ demo:
 test: fmt-check vet
 	@milvus=ok; ollama=ok; arm64=ok; \
 	bash scripts/milvus.sh run sh -c '$(GO) test -race -count=1 -skip "Milvus|Live" ./... && \
-		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/' || milvus=FAILED; \
+		$(GO) test -race -count=1 -v -parallel 8 -run Milvus ./retrieval/ ./examples/milvus/ ./examples/service/' || milvus=FAILED; \
 	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
 		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
 	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
