@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -40,6 +42,9 @@ type config struct {
 	SearchTimeout time.Duration
 	// ShutdownTimeout bounds the wait for requests in flight at shutdown.
 	ShutdownTimeout time.Duration
+	// LogLevel is the least severe level logged; debug adds a line per
+	// request.
+	LogLevel slog.Level
 	// Ollama turns on the model-backed stages when it names a model.
 	Ollama ollamaFlags
 	// Milvus moves the vectors into Milvus when its address is set.
@@ -60,6 +65,10 @@ type milvusFlags struct {
 	Addr, Collection, Username, Password string
 }
 
+// errFlags marks an error the flag package has already printed, with the
+// usage.
+var errFlags = errors.New("bad flags")
+
 // parseConfig reads the flags in args, then, for every flag not given, the
 // environment variable HMPPS_<NAME> (upper case, dashes as underscores)
 // through getenv. Flags win over the environment.
@@ -74,6 +83,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.IntVar(&c.MaxBatch, "max-batch", defaultMaxBatch, "most products in one PUT /products")
 	fs.DurationVar(&c.SearchTimeout, "search-timeout", defaultSearchTimeout, "deadline of one search, model calls included")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long shutdown waits for requests in flight")
+
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "least severe log level: debug (a line per request), info, warn or error")
 
 	fs.StringVar(&c.Ollama.Host, "ollama-host", "", "Ollama server (blank: OLLAMA_HOST, else http://127.0.0.1:11434)")
 	fs.StringVar(&c.Ollama.VisionModel, "ollama-vision", "", "vision model that reranks (blank: offline reranker)")
@@ -92,7 +103,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Milvus.Password, "milvus-password", "", "Milvus password, if the server checks")
 
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %w", errFlags, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -107,7 +121,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {
 			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+				envErr = fmt.Errorf("%s=%q is no value for -%s: %w", name, v, f.Name, err)
 			}
 		}
 	})

@@ -314,6 +314,10 @@ func TestParseConfig(t *testing.T) {
 		{name: "flag wins over environment", args: []string{"-addr", "127.0.0.1:9"}, env: env("HMPPS_ADDR", "127.0.0.1:7"),
 			check: func(t *testing.T, c config) { assert.Equal(t, "127.0.0.1:9", c.Addr) }},
 		{name: "bad environment value", env: env("HMPPS_MAX_BATCH", "many"), wantErr: "HMPPS_MAX_BATCH"},
+		{name: "log level", args: []string{"-log-level", "debug"}, env: env(), check: func(t *testing.T, c config) {
+			assert.Equal(t, slog.LevelDebug, c.LogLevel)
+		}},
+		{name: "bad log level", env: env("HMPPS_LOG_LEVEL", "loud"), wantErr: "HMPPS_LOG_LEVEL"},
 		{name: "bad mode", args: []string{"-ollama-mode", "shout"}, env: env(), wantErr: "-ollama-mode"},
 		{name: "zero timeout", args: []string{"-search-timeout", "0s"}, env: env(), wantErr: "-search-timeout"},
 		{name: "stray argument", args: []string{"serve"}, env: env(), wantErr: "unexpected arguments"},
