@@ -39,7 +39,7 @@ type loadSize struct {
 // loadSizes: small runs in make test under -race in a few seconds; large is
 // make bench-service (HMPPS_SERVICE_LOAD=large).
 var loadSizes = map[string]loadSize{
-	"small": {searchers: 4, searches: 100, upserters: 2, batches: 20, batch: 5, deleters: 1, deletes: 50, limit: time.Minute},
+	"small": {searchers: 4, searches: 50, upserters: 2, batches: 10, batch: 5, deleters: 1, deletes: 30, limit: time.Minute},
 	"large": {searchers: 16, searches: 500, upserters: 4, batches: 100, batch: 20, deleters: 2, deletes: 500, limit: 5 * time.Minute},
 }
 

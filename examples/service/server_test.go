@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,12 +34,47 @@ func testConfig(t testing.TB) config {
 	return cfg
 }
 
+// demoFile is the demo catalog saved as an engine file, made once: opening
+// it skips embedding the pictures again, which makes the many small tests
+// here fast under -race.
+var demoFile struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// openDemo returns an engine built with opts holding the demo catalog.
+func openDemo(t testing.TB, opts ...hmpps.Option) *hmpps.Engine {
+	t.Helper()
+	ctx := context.Background()
+	demoFile.once.Do(func() {
+		eng, err := hmpps.New()
+		if err != nil {
+			demoFile.err = err
+			return
+		}
+		defer eng.Close()
+		if demoFile.err = eng.Upsert(ctx, democatalog.Products()...); demoFile.err != nil {
+			return
+		}
+		path := filepath.Join(t.TempDir(), "demo.hmpps")
+		if demoFile.err = eng.Save(ctx, path); demoFile.err != nil {
+			return
+		}
+		demoFile.data, demoFile.err = os.ReadFile(path)
+	})
+	require.NoError(t, demoFile.err)
+	path := filepath.Join(t.TempDir(), "demo.hmpps")
+	require.NoError(t, os.WriteFile(path, demoFile.data, 0o644))
+	eng, err := hmpps.Open(ctx, path, opts...)
+	require.NoError(t, err)
+	return eng
+}
+
 // newTestServer serves the demo catalog on an engine built with opts.
 func newTestServer(t testing.TB, cfg config, opts ...hmpps.Option) (*httptest.Server, *hmpps.Engine) {
 	t.Helper()
-	eng, err := hmpps.New(opts...)
-	require.NoError(t, err)
-	require.NoError(t, eng.Upsert(context.Background(), democatalog.Products()...))
+	eng := openDemo(t, opts...)
 	srv := httptest.NewServer(newServer(eng, cfg, slog.New(slog.DiscardHandler)))
 	t.Cleanup(func() {
 		srv.Close()
