@@ -18,6 +18,7 @@ const (
 	defaultMaxBodyBytes    = 8 << 20
 	defaultMaxBatch        = 1000
 	defaultSearchTimeout   = 30 * time.Second
+	defaultUpsertTimeout   = 2 * time.Minute
 	defaultShutdownTimeout = 30 * time.Second
 	defaultMilvusColl      = "hmpps_service"
 	// envPrefix names the environment variable of each flag: -ollama-host
@@ -40,6 +41,9 @@ type config struct {
 	MaxBatch int
 	// SearchTimeout bounds one search, model calls included.
 	SearchTimeout time.Duration
+	// UpsertTimeout bounds one PUT /products: embedding and, with
+	// captions, a model call per product.
+	UpsertTimeout time.Duration
 	// ShutdownTimeout bounds the wait for requests in flight at shutdown.
 	ShutdownTimeout time.Duration
 	// LogLevel is the least severe level logged; debug adds a line per
@@ -82,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", defaultMaxBodyBytes, "largest request body in bytes")
 	fs.IntVar(&c.MaxBatch, "max-batch", defaultMaxBatch, "most products in one PUT /products")
 	fs.DurationVar(&c.SearchTimeout, "search-timeout", defaultSearchTimeout, "deadline of one search, model calls included")
+	fs.DurationVar(&c.UpsertTimeout, "upsert-timeout", defaultUpsertTimeout, "deadline of one PUT /products, model calls included")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long shutdown waits for requests in flight")
 
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "least severe log level: debug (a line per request), info, warn or error")
@@ -145,6 +150,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-max-batch must be at least 1, got %d", c.MaxBatch)
 	case c.SearchTimeout <= 0:
 		return fmt.Errorf("-search-timeout must be positive, got %s", c.SearchTimeout)
+	case c.UpsertTimeout <= 0:
+		return fmt.Errorf("-upsert-timeout must be positive, got %s", c.UpsertTimeout)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("-shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
 	case c.Ollama.Mode != "chat" && c.Ollama.Mode != "completion":

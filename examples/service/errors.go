@@ -94,7 +94,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", k.status, "err", err)
 		msg = http.StatusText(k.status)
 		if k.code == "timeout" {
-			msg = "the search did not finish within the service's deadline"
+			msg = "the request did not finish within the service's deadline"
 		}
 	}
 	writeJSON(w, k.status, errorBody{apiError{Code: k.code, Message: msg}})

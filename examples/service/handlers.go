@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -30,7 +31,10 @@ func (s *server) upsertProducts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.eng.Upsert(r.Context(), products...); err != nil {
+	// Past the deadline the batch fails as a whole: nothing is written.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpsertTimeout)
+	defer cancel()
+	if err := s.eng.Upsert(ctx, products...); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
@@ -69,7 +73,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	ctx, cancel := s.searchContext(r.Context())
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SearchTimeout)
 	defer cancel()
 	resp, err := s.eng.Search(ctx, req)
 	if err != nil {

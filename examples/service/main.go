@@ -74,8 +74,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addr stri
 		Handler:           newServer(cat.eng, cfg, log),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// A search may take SearchTimeout; its answer needs a little more.
-		WriteTimeout: cfg.SearchTimeout + 10*time.Second,
+		// A request may take its deadline; its answer needs a little more.
+		WriteTimeout: max(cfg.SearchTimeout, cfg.UpsertTimeout) + 10*time.Second,
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

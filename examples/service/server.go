@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -98,11 +97,6 @@ func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(probe.status)
 	}
-}
-
-// searchContext bounds one search by the service's deadline.
-func (s *server) searchContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.cfg.SearchTimeout)
 }
 
 // statusWriter remembers the status a handler wrote.

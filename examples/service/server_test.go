@@ -245,6 +245,31 @@ func TestUpsertThenGetAndDelete(t *testing.T) {
 	assert.ErrorIs(t, err, hmpps.ErrNotFound)
 }
 
+// An ID with a slash is one path segment when escaped as %2F.
+func TestIDWithSlash(t *testing.T) {
+	srv, _ := newTestServer(t, testConfig(t))
+	status, _, b := call(t, srv, "PUT", "/products", `{"products":[{"id":"B00/123","title":"Slashed"}]}`)
+	require.Equal(t, 200, status, "%s", b)
+	status, _, b = call(t, srv, "GET", "/products/B00%2F123", "")
+	require.Equal(t, 200, status, "%s", b)
+	assert.Contains(t, string(b), `"id":"B00/123"`)
+	status, _, _ = call(t, srv, "DELETE", "/products/B00%2F123", "")
+	require.Equal(t, 204, status)
+	status, _, _ = call(t, srv, "GET", "/products/B00%2F123", "")
+	assert.Equal(t, 404, status)
+}
+
+// An upsert past its deadline fails whole: nothing of the batch is kept.
+func TestUpsertDeadline(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.UpsertTimeout = time.Nanosecond
+	srv, eng := newTestServer(t, cfg)
+	status, _, b := call(t, srv, "PUT", "/products", `{"products":[{"id":"late-01","title":"Late boots"}]}`)
+	assert.Equal(t, http.StatusGatewayTimeout, status, "%s", b)
+	_, err := eng.Get(context.Background(), "late-01")
+	assert.ErrorIs(t, err, hmpps.ErrNotFound)
+}
+
 // A search that outlives the service's deadline is a 504, not a hang.
 func TestSearchDeadline(t *testing.T) {
 	cfg := testConfig(t)
