@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"hmpps/hmpps"
 )
@@ -91,5 +90,3 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		Products int    `json:"products"`
 	}{"ok", s.eng.Len()})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

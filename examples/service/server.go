@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"hmpps/hmpps"
@@ -65,7 +66,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusOK
 		}
 		took := time.Since(start)
-		s.metrics.requests.add(1, route, itoa(status))
+		s.metrics.requests.add(1, route, strconv.Itoa(status))
 		s.metrics.duration.observe(took, route)
 		s.log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", route, "status", status, "took", took)
 	}()
