@@ -75,4 +75,3 @@ type upsertResponse struct {
 	// Products is the catalog's size after the batch.
 	Products int `json:"products"`
 }
-

@@ -141,4 +141,3 @@ func newSearchResponse(r *hmpps.Response) searchResponse {
 	}
 	return out
 }
-
