@@ -21,15 +21,15 @@ import (
 // and every compatible scraper read. It is written here rather than taken
 // from client_golang: see the README's section on dependencies.
 type metrics struct {
-	requests     *counterVec
-	duration     *histogramVec
-	stages       *histogramVec
-	searches     *counterVec
-	modelCalls   *counterVec
-	promptTokens *counterVec
-	genTokens    *counterVec
+	requests *counterVec
+	duration *histogramVec
+	stages   *histogramVec
+	searches *counterVec
 	// products reports the catalog's size at scrape time.
 	products func() int
+	// usage reports the model work done so far, by operation, at scrape
+	// time.
+	usage func() map[string]retrieval.Usage
 }
 
 // latencyBuckets are the histogram bounds in seconds: from 100µs (an
@@ -37,7 +37,7 @@ type metrics struct {
 var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-func newMetrics(products func() int) *metrics {
+func newMetrics(products func() int, usage func() map[string]retrieval.Usage) *metrics {
 	return &metrics{
 		requests: newCounterVec("hmpps_http_requests_total",
 			"HTTP requests by route and status code.", "route", "code"),
@@ -46,14 +46,9 @@ func newMetrics(products func() int) *metrics {
 		stages: newHistogramVec("hmpps_search_stage_duration_seconds",
 			"Time each search stage took, and the whole search as stage \"total\".", latencyBuckets, "stage"),
 		searches: newCounterVec("hmpps_searches_total",
-			"Searches answered, by outcome: ok, degraded (a stage fell back) or unpersonalized (no history kept).", "outcome"),
-		modelCalls: newCounterVec("hmpps_model_calls_total",
-			"Requests sent to a model server, by operation.", "operation"),
-		promptTokens: newCounterVec("hmpps_model_prompt_tokens_total",
-			"Prompt tokens the model server evaluated, by operation.", "operation"),
-		genTokens: newCounterVec("hmpps_model_generated_tokens_total",
-			"Tokens the model server generated, by operation.", "operation"),
+			"Searches answered, by outcome: personalized, unpersonalized (no history kept) or degraded (a stage fell back).", "outcome"),
 		products: products,
+		usage:    usage,
 	}
 }
 
@@ -68,22 +63,14 @@ func (s *server) observeSearch(r *hmpps.Response) {
 		{"summarize", t.Summarize}, {"rerank", t.Rerank}, {"total", t.Total}} {
 		m.stages.observe(st.d, st.name)
 	}
-	outcome := "ok"
+	outcome := "personalized"
 	switch {
 	case r.Degraded:
 		outcome = "degraded"
-	case len(r.History) == 0:
+	case !personalized(r):
 		outcome = "unpersonalized"
 	}
 	m.searches.add(1, outcome)
-	m.observeUsage("search", r.Usage)
-}
-
-// observeUsage adds the model work of one operation.
-func (m *metrics) observeUsage(operation string, u retrieval.Usage) {
-	m.modelCalls.add(float64(u.ModelCalls), operation)
-	m.promptTokens.add(float64(u.PromptTokens), operation)
-	m.genTokens.add(float64(u.GeneratedTokens), operation)
 }
 
 // ServeHTTP writes the exposition.
@@ -99,10 +86,27 @@ func (m *metrics) write(w io.Writer) {
 	m.duration.write(w)
 	m.stages.write(w)
 	m.searches.write(w)
-	m.modelCalls.write(w)
-	m.promptTokens.write(w)
-	m.genTokens.write(w)
+	m.writeUsage(w)
 	fmt.Fprintf(w, "# HELP hmpps_catalog_products Products in the catalog.\n# TYPE hmpps_catalog_products gauge\nhmpps_catalog_products %d\n", m.products())
+}
+
+// writeUsage writes the model work as counters by operation.
+func (m *metrics) writeUsage(w io.Writer) {
+	usage := m.usage()
+	ops := sortedKeys(usage)
+	for _, c := range []struct {
+		name, help string
+		value      func(retrieval.Usage) int
+	}{
+		{"hmpps_model_calls_total", "Requests sent to a model server, by operation.", func(u retrieval.Usage) int { return u.ModelCalls }},
+		{"hmpps_model_prompt_tokens_total", "Prompt tokens the model server evaluated, by operation.", func(u retrieval.Usage) int { return u.PromptTokens }},
+		{"hmpps_model_generated_tokens_total", "Tokens the model server generated, by operation.", func(u retrieval.Usage) int { return u.GeneratedTokens }},
+	} {
+		writeHeader(w, c.name, c.help, "counter")
+		for _, op := range ops {
+			fmt.Fprintf(w, "%s%s %d\n", c.name, renderLabels([]string{"operation"}, []string{op}, "", ""), c.value(usage[op]))
+		}
+	}
 }
 
 // counterVec is a counter per combination of label values.

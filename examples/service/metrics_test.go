@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -12,6 +13,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"hmpps/hmpps"
+	"hmpps/rerank"
+	"hmpps/retrieval"
 )
 
 // sample is one parsed line of the text exposition format.
@@ -267,10 +272,33 @@ func TestMetricsParse(t *testing.T) {
 		assert.Equal(t, 3.0, find(t, fams, "hmpps_search_stage_duration_seconds_count", map[string]string{"stage": stage}), stage)
 	}
 	assert.Equal(t, 4.0, find(t, fams, "hmpps_http_request_duration_seconds_count", map[string]string{"route": "POST /search"}))
-	assert.Equal(t, 3.0, find(t, fams, "hmpps_searches_total", map[string]string{"outcome": "ok"}))
+	assert.Equal(t, 3.0, find(t, fams, "hmpps_searches_total", map[string]string{"outcome": "personalized"}))
 	assert.Equal(t, 0.0, find(t, fams, "hmpps_model_calls_total", map[string]string{"operation": "search"}))
 	assert.Equal(t, 54.0, find(t, fams, "hmpps_catalog_products", nil))
 	assert.Equal(t, "histogram", fams["hmpps_search_stage_duration_seconds"].typ)
+}
+
+// The model work of searches shows in the usage counters.
+func TestMetricsCountModelWork(t *testing.T) {
+	counting := rerank.Func(func(ctx context.Context, req rerank.Request) (rerank.Result, error) {
+		res, err := rerank.Preference{}.Rerank(ctx, req)
+		res.Usage = retrieval.Usage{ModelCalls: 2, PromptTokens: 100, GeneratedTokens: 2}
+		return res, err
+	})
+	srv, _ := newTestServer(t, testConfig(t), hmpps.WithReranker(counting))
+	for range 3 {
+		status, _, b := call(t, srv, "POST", "/search", `{"query":"waterproof boots"}`)
+		require.Equal(t, 200, status, "%s", b)
+		assert.Contains(t, string(b), `"usage":{"model_calls":2,"prompt_tokens":100,"generated_tokens":2`)
+	}
+	_, _, body := call(t, srv, "GET", "/metrics", "")
+	fams, err := parseExposition(string(body))
+	require.NoError(t, err)
+	search := map[string]string{"operation": "search"}
+	assert.Equal(t, 6.0, find(t, fams, "hmpps_model_calls_total", search))
+	assert.Equal(t, 300.0, find(t, fams, "hmpps_model_prompt_tokens_total", search))
+	assert.Equal(t, 6.0, find(t, fams, "hmpps_model_generated_tokens_total", search))
+	assert.Equal(t, 3.0, find(t, fams, "hmpps_searches_total", map[string]string{"outcome": "unpersonalized"}))
 }
 
 // The parser above must reject what a scraper rejects, or the test above

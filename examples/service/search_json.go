@@ -59,14 +59,15 @@ func (s searchRequest) toEngine() (hmpps.Request, error) {
 type searchResponse struct {
 	Results []result   `json:"results"`
 	History []keptItem `json:"history"`
-	// Unpersonalized is true when stage one kept no history item, so the
-	// ranking says nothing about this shopper.
-	Unpersonalized bool     `json:"unpersonalized"`
-	Degraded       bool     `json:"degraded"`
-	Candidates     int      `json:"candidates"`
-	Notes          []string `json:"notes"`
-	TimingsMS      timings  `json:"timings_ms"`
-	Usage          usage    `json:"usage"`
+	// Personalized is true when stage one kept a history item, so that the
+	// user's history shaped the ranking; false, the results are the same
+	// for every user.
+	Personalized bool     `json:"personalized"`
+	Degraded     bool     `json:"degraded"`
+	Candidates   int      `json:"candidates"`
+	Notes        []string `json:"notes"`
+	TimingsMS    timings  `json:"timings_ms"`
+	Usage        usage    `json:"usage"`
 }
 
 // result is one ranked candidate with every stage's score.
@@ -125,8 +126,7 @@ func newSearchResponse(r *hmpps.Response) searchResponse {
 		TimingsMS: timings{Embed: ms(r.Timings.Embed), Retrieve: ms(r.Timings.Retrieve),
 			HistoryFilter: ms(r.Timings.HistoryFilter), Summarize: ms(r.Timings.Summarize),
 			Rerank: ms(r.Timings.Rerank), Total: ms(r.Timings.Total)},
-		// Stage one kept nothing, so no history shaped the ranking.
-		Unpersonalized: len(r.History) == 0,
+		Personalized: personalized(r),
 	}
 	if out.Notes == nil {
 		out.Notes = []string{}

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"hmpps/hmpps"
+	"hmpps/retrieval"
 )
 
 // server is the HTTP face of one engine. It is an http.Handler, so tests
@@ -18,6 +20,8 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	// searchUsage adds up the model work of the searches served.
+	searchUsage usageMeter
 	// routes are the registered patterns: the route label of the metrics
 	// takes only these values, so a client cannot grow the series.
 	routes map[string]bool
@@ -27,7 +31,7 @@ type server struct {
 // timeouts are read.
 func newServer(eng *hmpps.Engine, cfg config, log *slog.Logger) *server {
 	s := &server{eng: eng, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]bool{}}
-	s.metrics = newMetrics(eng.Len)
+	s.metrics = newMetrics(eng.Len, s.searchUsage.byOperation)
 	s.handle("PUT /products", s.upsertProducts)
 	s.handle("GET /products/{id}", s.getProduct)
 	s.handle("DELETE /products/{id}", s.deleteProduct)
@@ -99,6 +103,29 @@ func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(probe.status)
 	}
 }
+
+// usageMeter adds up model work; searches run concurrently, hence the lock.
+type usageMeter struct {
+	mu    sync.Mutex
+	total retrieval.Usage
+}
+
+func (m *usageMeter) add(u retrieval.Usage) {
+	m.mu.Lock()
+	m.total = m.total.Add(u)
+	m.mu.Unlock()
+}
+
+// byOperation reports the searches' model work for the metrics.
+func (m *usageMeter) byOperation() map[string]retrieval.Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return map[string]retrieval.Usage{"search": m.total}
+}
+
+// personalized reports whether stage one kept any history, so that the
+// user's history shaped the ranking.
+func personalized(r *hmpps.Response) bool { return len(r.History) > 0 }
 
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {

@@ -167,7 +167,7 @@ func TestEndpoints(t *testing.T) {
 					assert.Equal(t, res.ID, res.Product.ID)
 				}
 				assert.NotEmpty(t, r.History, "stage one kept Alex's leather purchases")
-				assert.False(t, r.Unpersonalized)
+				assert.True(t, r.Personalized)
 				assert.False(t, r.Degraded)
 				assert.Positive(t, r.TimingsMS.Total)
 				assert.Positive(t, r.Candidates)
@@ -180,7 +180,7 @@ func TestEndpoints(t *testing.T) {
 				require.NoError(t, json.Unmarshal(b, &r))
 				assert.Len(t, r.Results, 2)
 				assert.Empty(t, r.History)
-				assert.True(t, r.Unpersonalized)
+				assert.False(t, r.Personalized)
 			}},
 		{name: "search with history products and a filter", method: "POST", path: "/search",
 			body: mustJSON(t, searchRequest{Query: "boots", History: []product{{ID: "h1", Title: "Trail running shoes, lightweight mesh"}},
