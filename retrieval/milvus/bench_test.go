@@ -31,7 +31,7 @@ import (
 //
 // which runs, with a server started by scripts/milvus.sh,
 //
-//	go test -run '^$' -bench Milvus100k -benchtime 1x -timeout 60m ./retrieval
+//	go test -run '^$' -bench Milvus100k -benchtime 1x -timeout 60m ./retrieval/milvus
 //
 // Each sub-benchmark does the whole measurement once; the figures are the
 // custom metrics (ns/op is not meaningful here).

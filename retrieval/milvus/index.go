@@ -173,7 +173,7 @@ func (m *Index) intercept(ctx context.Context, method string, req, reply any,
 	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
 		return err
 	}
-	if r, ok := reply.(*milvuspb.MutationResult); ok && r.GetStatus().GetCode() == 0 && r.GetStatus().GetErrorCode() == 0 {
+	if r, ok := reply.(*milvuspb.MutationResult); ok && r.GetStatus().GetCode() == 0 {
 		m.observeWrite(r.GetTimestamp())
 	}
 	var st *commonpb.Status
@@ -219,12 +219,9 @@ func transientStatus(st *commonpb.Status) bool {
 		901, 902, 905: // node not found, offline, not available
 		return true
 	}
-	switch st.GetErrorCode() {
-	case commonpb.ErrorCode_RateLimit, commonpb.ErrorCode_NotReadyServe,
-		commonpb.ErrorCode_NotReadyCoordActivating, commonpb.ErrorCode_NoReplicaAvailable,
-		commonpb.ErrorCode_NotShardLeader:
-		return true
-	}
+	// The legacy ErrorCode field, deprecated, is not read: the servers this
+	// client supports (2.3 and newer) set Code on every error they build,
+	// and keep ErrorCode only for clients older than Code.
 	return false
 }
 
