@@ -18,7 +18,7 @@ var (
 	// ErrIncompatibleCollection reports an existing collection whose schema
 	// or index does not fit the configuration (another dimension, metric or
 	// set of fields). The index never drops or alters such a collection.
-	ErrIncompatibleCollection = errors.New("milvus: incompatible milvus collection")
+	ErrIncompatibleCollection = errors.New("milvus: incompatible collection")
 	// ErrNotUTF8 reports an ID, metadata value or filter value that is not
 	// valid UTF-8: Milvus stores text as UTF-8 and cannot hold it.
 	ErrNotUTF8 = errors.New("milvus: text is not valid UTF-8")

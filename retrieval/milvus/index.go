@@ -120,12 +120,12 @@ func New(ctx context.Context, cfg Config) (*Index, error) {
 	if err != nil {
 		stop()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("milvus: connect to milvus at %s: %w", cfg.Address, ctx.Err())
+			return nil, fmt.Errorf("milvus: connect to %s: %w", cfg.Address, ctx.Err())
 		}
 		if dialCtx.Err() != nil || transient(err) {
 			return nil, fmt.Errorf("%w: no connection to %s within %v: %v", ErrUnavailable, cfg.Address, cfg.DialTimeout, err)
 		}
-		return nil, fmt.Errorf("milvus: connect to milvus at %s: %w", cfg.Address, err)
+		return nil, fmt.Errorf("milvus: connect to %s: %w", cfg.Address, err)
 	}
 	if err := m.prepare(ctx); err != nil {
 		stop()
