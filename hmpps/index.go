@@ -16,9 +16,11 @@ import (
 //
 //	hmpps.New(hmpps.WithIndexFactory(milvus.Factory(milvus.Config{Address: addr})))
 //
-// with package hmpps/retrieval/milvus. The engine owns the index and
-// closes it on Close, or when New fails after making it. WithIndex and
-// WithIndexFactory exclude each other.
+// with package hmpps/retrieval/milvus. As with WithIndex, the index must
+// be empty, for Open too, which writes the saved catalog into it: a
+// restarted program opens a fresh collection, or drops the old one first.
+// The engine owns the index and closes it on Close, or when New fails
+// after making it. WithIndex and WithIndexFactory exclude each other.
 func WithIndexFactory(f retrieval.IndexFactory) Option {
 	return func(c *config) { c.indexFactory = f }
 }
@@ -77,7 +79,7 @@ func (c *config) checkIndex(ctx context.Context, ix retrieval.Index) error {
 		return fmt.Errorf("hmpps: index: %w", err)
 	}
 	if n != 0 {
-		return fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
+		return fmt.Errorf("hmpps: index holds %d records the engine does not know; New and Open need an empty index (Open writes the saved catalog into it)", n)
 	}
 	return nil
 }
