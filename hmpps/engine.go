@@ -47,30 +47,18 @@ type entry struct {
 // New returns an Engine configured by opts; with none, it runs fully
 // in-process (see the package documentation).
 func New(opts ...Option) (*Engine, error) {
+	return newEngine(context.Background(), opts)
+}
+
+// newEngine is New; ctx bounds making the index (see WithIndexFactory).
+func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	ix := cfg.index
-	if ix == nil {
-		ix, err = retrieval.NewEmbedded(cfg.vectorDim(), retrieval.InnerProduct)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: %w", err)
-		}
-	}
-	if ix.Dimension() != cfg.vectorDim() {
-		return nil, fmt.Errorf("hmpps: index dimension %d, want %d (text %d + image %d): %w",
-			ix.Dimension(), cfg.vectorDim(), cfg.textEmbedder.Dimension(), cfg.imageDim(), retrieval.ErrDimensionMismatch)
-	}
-	if ix.Metric() != retrieval.InnerProduct {
-		return nil, fmt.Errorf("hmpps: index metric is %s, want %s for fused vectors", ix.Metric(), retrieval.InnerProduct)
-	}
-	n, err := ix.Len(context.Background())
+	ix, err := cfg.openIndex(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("hmpps: index: %w", err)
-	}
-	if n != 0 {
-		return nil, fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
+		return nil, err
 	}
 	return &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}, nil
 }

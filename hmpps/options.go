@@ -41,6 +41,7 @@ type config struct {
 	fusion           retrieval.Fusion
 	fusionSet        bool
 	index            retrieval.Index
+	indexFactory     retrieval.IndexFactory
 	history          retrieval.HistoryFilter
 	historySet       bool
 	summarizer       summarize.Summarizer
@@ -80,8 +81,9 @@ func WithFusion(f retrieval.Fusion) Option {
 // WithIndex sets the vector index. Its dimension must equal the text
 // embedder's dimension plus the image embedder's, and its metric must be
 // retrieval.InnerProduct, because fused vectors are compared by inner
-// product. If not given, the engine creates an in-memory retrieval.Embedded
-// index; the engine owns the index and closes it on Close.
+// product; WithIndexFactory spares the caller both. If not given, the
+// engine creates an in-memory retrieval.Embedded index; the engine owns the
+// index and closes it on Close.
 func WithIndex(ix retrieval.Index) Option {
 	return func(c *config) { c.index = ix }
 }

@@ -106,7 +106,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
 	}
-	e, err := New(opts...)
+	e, err := newEngine(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@
 // a colour-layout image embedder), multimodal fusion of text and image vectors,
 // the Index interface with its embedded, file-backed implementation, and the
 // stage-one HistoryFilter that keeps only the history items relevant to a query.
+// The Milvus implementation of Index is package retrieval/milvus, apart so
+// that only programs that use it link the Milvus client; an IndexFactory
+// lets the code that stores vectors (an hmpps.Engine) size either kind.
 //
 // Vectors are []float32. Every public boundary validates them (length, NaN,
 // Inf) before they reach the SIMD kernels of github.com/viterin/vek, which

@@ -159,7 +159,7 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, ErrDuplicateID)
 		}
 		seen[r.ID] = struct{}{}
-		if err := checkRecordSize(r); err != nil {
+		if err := CheckRecord(r); err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
 		v := vectors[i*e.dim : (i+1)*e.dim]
@@ -216,7 +216,15 @@ func (e *Embedded) prepare(dst, src []float32) error {
 	return nil
 }
 
-func checkRecordSize(r Record) error {
+// CheckRecord returns an error for a record that no index accepts: one
+// without an ID (wrapping ErrEmptyID), or one whose ID or metadata exceeds
+// MaxIDLength, MaxMetadataFields or MaxMetadataLength (wrapping
+// ErrRecordTooLarge). Index implementations outside this package call it,
+// with CheckVector, so that every index accepts the same records.
+func CheckRecord(r Record) error {
+	if r.ID == "" {
+		return ErrEmptyID
+	}
 	if len(r.ID) > MaxIDLength {
 		return fmt.Errorf("%w: id of %d bytes exceeds %d", ErrRecordTooLarge, len(r.ID), MaxIDLength)
 	}

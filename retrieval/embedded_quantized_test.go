@@ -11,17 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEmbeddedQuantizedConformance holds the quantized embedded index to
-// the Index conformance suite, as an approximate implementation.
-func TestEmbeddedQuantizedConformance(t *testing.T) {
-	runIndexConformance(t, func(t *testing.T, dim int, metric Metric) Index {
-		e, err := NewEmbeddedWith(dim, metric, EmbeddedOptions{Quantize: true})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = e.Close() })
-		return e
-	}, conformance{minRecall: 0.99, metrics: []Metric{Cosine, InnerProduct}})
-}
-
 func TestNewEmbeddedWith(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -125,6 +125,21 @@ func randomRecord(rng *rand.Rand, id string, dim int) Record {
 	return Record{ID: id, Vector: randomVector(rng, dim), Metadata: meta}
 }
 
+// overlap counts the hits of want that got has too.
+func overlap(want, got []Hit) int {
+	ids := map[string]bool{}
+	for _, h := range got {
+		ids[h.ID] = true
+	}
+	n := 0
+	for _, h := range want {
+		if ids[h.ID] {
+			n++
+		}
+	}
+	return n
+}
+
 func testID(i int) string { return fmt.Sprintf("p%05d", i) }
 
 // requireConsistent checks the invariants tying the matrix, the slot

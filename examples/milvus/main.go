@@ -1,6 +1,7 @@
 // Command milvus runs the quickstart's search with its vectors in Milvus
 // instead of the in-process index: the same engine, switched by one option
-// (hmpps.WithIndex with a retrieval.Milvus). It indexes the demo catalog into
+// (hmpps.WithIndexFactory making a milvus.Index, whose dimension and metric
+// the engine derives from its embedders). It indexes the demo catalog into
 // a Milvus collection, searches "waterproof boots" as the two demo shoppers,
 // then once more restricted to one brand and a category subtree, a filter
 // that Milvus evaluates. It drops the collection at the end unless -keep.
@@ -31,6 +32,7 @@ import (
 	"hmpps/hmpps"
 	"hmpps/internal/democatalog"
 	"hmpps/retrieval"
+	"hmpps/retrieval/milvus"
 )
 
 // config is what the flags set.
@@ -43,7 +45,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.Addr, "addr", "", "Milvus server host:port (default: MILVUS_ADDR, else "+retrieval.DefaultMilvusAddress+")")
+	flag.StringVar(&c.Addr, "addr", "", "Milvus server host:port (default: MILVUS_ADDR, else "+milvus.DefaultAddress+")")
 	flag.StringVar(&c.Collection, "collection", "hmpps_example", "collection to index the catalog into")
 	flag.StringVar(&c.Query, "query", democatalog.DefaultQuery, "what both shoppers search for")
 	flag.IntVar(&c.Top, "top", 5, "how many results to show for each shopper")
@@ -66,34 +68,36 @@ func run(ctx context.Context, w io.Writer, c config) (err error) {
 		c.Addr = os.Getenv("MILVUS_ADDR")
 	}
 	if c.Addr == "" {
-		c.Addr = retrieval.DefaultMilvusAddress
+		c.Addr = milvus.DefaultAddress
 	}
 	start := time.Now()
-	ix, err := retrieval.NewMilvus(ctx, retrieval.MilvusConfig{
-		Address:    c.Addr,
-		Collection: c.Collection,
-		// The engine stores fused text and image vectors, compared by inner
-		// product: its default embedders make text + colour-layout dimensions.
-		Dimension:   retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension,
-		Metric:      retrieval.InnerProduct,
-		DialTimeout: c.Timeout,
-	})
-	if errors.Is(err, retrieval.ErrUnavailable) {
+	// The engine makes its index through the factory, telling it the
+	// dimension and metric of the vectors it stores (its default embedders
+	// make text + colour-layout dimensions, compared by inner product).
+	// milvus.Factory(cfg) alone would do; this factory also keeps the
+	// index, to count and drop, and clears a run's leftovers.
+	cfg := milvus.Config{Address: c.Addr, Collection: c.Collection, DialTimeout: c.Timeout}
+	var ix *milvus.Index
+	eng, err := hmpps.New(hmpps.WithIndexFactory(func(ctx context.Context, spec retrieval.IndexSpec) (retrieval.Index, error) {
+		cfg.Dimension, cfg.Metric = spec.Dimension, spec.Metric
+		m, err := milvus.New(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := clearDemo(ctx, m); err != nil {
+			m.Close()
+			return nil, err
+		}
+		ix = m
+		return m, nil
+	}))
+	if errors.Is(err, milvus.ErrUnavailable) {
 		return fmt.Errorf("cannot reach Milvus at %s: %v\n"+
 			"Start one with `scripts/milvus.sh start .tmp/milvus/demo` (needs python3), "+
 			"or point -addr (or MILVUS_ADDR) at a running server", c.Addr, err)
 	}
 	if err != nil {
-		return fmt.Errorf("open collection %q: %w", c.Collection, err)
-	}
-	if err := clearDemo(ctx, ix); err != nil {
-		ix.Close()
-		return err
-	}
-	eng, err := hmpps.New(hmpps.WithIndex(ix))
-	if err != nil {
-		ix.Close()
-		return fmt.Errorf("create engine: %w", err)
+		return fmt.Errorf("create engine on collection %q: %w", c.Collection, err)
 	}
 	defer func() {
 		if !c.Keep {
@@ -147,7 +151,7 @@ func run(ctx context.Context, w io.Writer, c config) (err error) {
 // clearDemo removes the demo products a run with -keep left behind, so
 // that the engine starts from an empty index, and refuses a collection that
 // holds anything else.
-func clearDemo(ctx context.Context, ix *retrieval.Milvus) error {
+func clearDemo(ctx context.Context, ix *milvus.Index) error {
 	n, err := ix.Len(ctx)
 	if err != nil || n == 0 {
 		return err

@@ -14,6 +14,7 @@ import (
 	"hmpps/internal/democatalog"
 	"hmpps/internal/milvustest"
 	"hmpps/retrieval"
+	"hmpps/retrieval/milvus"
 )
 
 func TestMain(m *testing.M) { milvustest.Main(m) }
@@ -53,22 +54,31 @@ func TestMilvusExampleUnreachable(t *testing.T) {
 }
 
 // TestMilvusEngineMatchesEmbedded switches an engine from the embedded
-// index to Milvus with one option and checks that nothing else changes: the
-// same catalog gives the same rankings, with and without a filter.
+// index to Milvus with one option, milvus.Factory with no dimension or
+// metric, and checks that the engine sized the collection itself and that
+// nothing else changes: the same catalog gives the same rankings, with and
+// without a filter.
 func TestMilvusEngineMatchesEmbedded(t *testing.T) {
 	addr := milvustest.Addr(t)
 	ctx := context.Background()
-	for _, index := range []retrieval.MilvusIndexType{retrieval.MilvusFlat, retrieval.MilvusHNSW} {
+	for _, index := range []milvus.IndexType{milvus.Flat, milvus.HNSW} {
 		t.Run(string(index), func(t *testing.T) {
-			ix, err := retrieval.NewMilvus(ctx, retrieval.MilvusConfig{
-				Address: addr, Collection: milvustest.Collection(t), Index: index,
-				Dimension: retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension, Metric: retrieval.InnerProduct,
-			})
+			factory := milvus.Factory(milvus.Config{Address: addr, Collection: milvustest.Collection(t), Index: index})
+			var ix retrieval.Index
+			withMilvus, err := hmpps.New(hmpps.WithIndexFactory(func(ctx context.Context, spec retrieval.IndexSpec) (retrieval.Index, error) {
+				made, err := factory(ctx, spec)
+				ix = made
+				return made, err
+			}))
 			require.NoError(t, err)
-			t.Cleanup(func() { _ = ix.Drop(ctx) })
-			withMilvus, err := hmpps.New(hmpps.WithIndex(ix))
-			require.NoError(t, err)
-			defer withMilvus.Close()
+			require.IsType(t, &milvus.Index{}, ix)
+			assert.Equal(t, retrieval.DefaultTextDimension+retrieval.ColorLayoutDimension, ix.Dimension())
+			assert.Equal(t, retrieval.InnerProduct, ix.Metric())
+			defer func() {
+				// The engine closes the dropped index, which it accepts.
+				assert.NoError(t, ix.(*milvus.Index).Drop(ctx))
+				assert.NoError(t, withMilvus.Close())
+			}()
 			embedded, err := hmpps.New()
 			require.NoError(t, err)
 			defer embedded.Close()

@@ -11,7 +11,6 @@ import (
 	"hmpps/hmpps"
 	"hmpps/internal/democatalog"
 	"hmpps/rerank"
-	"hmpps/retrieval"
 )
 
 // catalog is the engine the service serves and what it must do with it at
@@ -32,24 +31,13 @@ func openCatalog(ctx context.Context, c config, log *slog.Logger) (*catalog, err
 	if o, ok := ollamaOption(c.Ollama); ok {
 		opts = append(opts, o)
 	}
+	// New and Open close an index they made when they fail, so a failed
+	// start leaves nothing to release.
 	cat := &catalog{path: c.Catalog}
-	// closeIndex releases the external index when the engine that would
-	// own it was not made; it leaves the collection on the server.
-	closeIndex := func() error { return nil }
 	if c.Milvus.Addr != "" {
-		m, err := milvusIndex(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, hmpps.WithIndex(m))
-		cat.dropIndex, closeIndex = m.Drop, m.Close
-	}
-	fail := func(err error) (*catalog, error) {
-		// An engine that failed to open has closed its index already.
-		if cerr := closeIndex(); cerr != nil && !errors.Is(cerr, retrieval.ErrClosed) {
-			log.Warn("close the Milvus index", "err", cerr)
-		}
-		return nil, err
+		m := newMilvusIndex(c)
+		opts = append(opts, hmpps.WithIndexFactory(m.factory()))
+		cat.dropIndex = m.drop
 	}
 
 	if c.Catalog != "" {
@@ -58,25 +46,24 @@ func openCatalog(ctx context.Context, c config, log *slog.Logger) (*catalog, err
 		case err == nil:
 			eng, err := hmpps.Open(ctx, c.Catalog, opts...)
 			if err != nil {
-				return fail(err)
+				return nil, err
 			}
 			cat.eng = eng
 			log.Info("catalog opened", "file", c.Catalog, "products", eng.Len())
 			return cat, nil
 		case !errors.Is(err, fs.ErrNotExist):
-			return fail(fmt.Errorf("catalog file: %w", err))
+			return nil, fmt.Errorf("catalog file: %w", err)
 		}
 	}
 	eng, err := hmpps.New(opts...)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	cat.eng = eng
 	if c.Demo {
 		if err := eng.Upsert(ctx, democatalog.Products()...); err != nil {
 			eng.Close() // closes the index too
-			closeIndex = func() error { return nil }
-			return fail(fmt.Errorf("load the demo catalog: %w", err))
+			return nil, fmt.Errorf("load the demo catalog: %w", err)
 		}
 	}
 	log.Info("catalog created", "file", c.Catalog, "demo", c.Demo, "products", eng.Len())

@@ -8,6 +8,7 @@ import (
 
 	"hmpps/hmpps"
 	"hmpps/retrieval"
+	"hmpps/retrieval/milvus"
 )
 
 // errorBody is the JSON of every error response.
@@ -49,7 +50,7 @@ var errorKinds = []struct {
 	{retrieval.ErrInvalidVector, errorKind{http.StatusBadRequest, "invalid_vector", true}},
 	{retrieval.ErrInvalidImage, errorKind{http.StatusBadRequest, "invalid_image", true}},
 	{retrieval.ErrEmptyID, errorKind{http.StatusBadRequest, "invalid_product", true}},
-	{retrieval.ErrNotUTF8, errorKind{http.StatusBadRequest, "invalid_text", true}},
+	{milvus.ErrNotUTF8, errorKind{http.StatusBadRequest, "invalid_text", true}},
 	{retrieval.ErrRecordTooLarge, errorKind{http.StatusRequestEntityTooLarge, "record_too_large", true}},
 	{errBadInput, errorKind{http.StatusBadRequest, "bad_request", true}},
 	{errTooLarge, errorKind{http.StatusRequestEntityTooLarge, "too_large", true}},
@@ -59,7 +60,7 @@ var errorKinds = []struct {
 	{context.DeadlineExceeded, errorKind{http.StatusGatewayTimeout, "timeout", false}},
 	{hmpps.ErrClosed, errorKind{http.StatusServiceUnavailable, "shutting_down", false}},
 	{retrieval.ErrModelUnavailable, errorKind{http.StatusServiceUnavailable, "model_unavailable", false}},
-	{retrieval.ErrUnavailable, errorKind{http.StatusServiceUnavailable, "index_unavailable", false}},
+	{milvus.ErrUnavailable, errorKind{http.StatusServiceUnavailable, "index_unavailable", false}},
 	// A model the server does not have is the service's misconfiguration.
 	{retrieval.ErrModelNotFound, errorKind{http.StatusInternalServerError, "model_not_found", false}},
 }

@@ -5,43 +5,59 @@ import (
 	"fmt"
 
 	"hmpps/retrieval"
+	"hmpps/retrieval/milvus"
 )
 
-// milvusIndex connects to the Milvus of c and returns the index the engine
-// keeps its vectors in.
+// milvusIndex is the service's Milvus collection: the engine makes it
+// through index, sized from its own embedders by milvus.Factory, and the
+// service keeps it to drop the collection at shutdown.
 //
-// The collection is the service's own: the catalog file is the source of
-// truth, the engine rebuilds the collection from it at every start (an
-// engine needs an empty index), and the service drops it at shutdown.
-func milvusIndex(ctx context.Context, c config) (*retrieval.Milvus, error) {
-	// The engine stores fused text and image vectors compared by inner
-	// product; the default image embedder is the colour layout one.
-	textDim := retrieval.DefaultTextDimension
-	if c.Ollama.EmbedModel != "" {
-		if c.Ollama.EmbedDimension == 0 {
-			return nil, fmt.Errorf("with -milvus-addr and -ollama-embed, give -ollama-embed-dim too")
+// The catalog file is the source of truth: the engine fills the collection
+// from it at every start (an engine needs an empty index), and the service
+// drops the collection when it stops.
+type milvusIndex struct {
+	cfg milvus.Config
+	// ix is the index the engine made; nil until then.
+	ix *milvus.Index
+}
+
+func newMilvusIndex(c config) *milvusIndex {
+	return &milvusIndex{cfg: milvus.Config{Address: c.Milvus.Addr, Collection: c.Milvus.Collection,
+		Username: c.Milvus.Username, Password: c.Milvus.Password}}
+}
+
+// factory returns the engine's index factory. A collection that is not
+// empty is refused with what to do about it.
+func (m *milvusIndex) factory() retrieval.IndexFactory {
+	open := milvus.Factory(m.cfg)
+	return func(ctx context.Context, spec retrieval.IndexSpec) (retrieval.Index, error) {
+		made, err := open(ctx, spec)
+		if err != nil {
+			return nil, err
 		}
-		textDim = c.Ollama.EmbedDimension
+		ix, ok := made.(*milvus.Index)
+		if !ok {
+			made.Close()
+			return nil, fmt.Errorf("milvus: factory made a %T, want *milvus.Index", made)
+		}
+		n, err := ix.Len(ctx)
+		if err == nil && n > 0 {
+			err = fmt.Errorf("milvus: collection %q holds %d records; the service fills its collection from the catalog file at every start, "+
+				"so it must be empty: drop it if an earlier run did not shut down, or name another with -milvus-collection", m.cfg.Collection, n)
+		}
+		if err != nil {
+			ix.Close()
+			return nil, err
+		}
+		m.ix = ix
+		return ix, nil
 	}
-	m, err := retrieval.NewMilvus(ctx, retrieval.MilvusConfig{
-		Address:    c.Milvus.Addr,
-		Collection: c.Milvus.Collection,
-		Username:   c.Milvus.Username,
-		Password:   c.Milvus.Password,
-		Dimension:  textDim + retrieval.ColorLayoutDimension,
-		Metric:     retrieval.InnerProduct,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("milvus: %w", err)
+}
+
+// drop deletes the collection the engine made, if it made one.
+func (m *milvusIndex) drop(ctx context.Context) error {
+	if m.ix == nil {
+		return nil
 	}
-	n, err := m.Len(ctx)
-	if err == nil && n > 0 {
-		err = fmt.Errorf("collection %q holds %d records; the service rebuilds its collection from the catalog file at every start, "+
-			"so it must be empty: drop it if an earlier run did not shut down, or name another with -milvus-collection", c.Milvus.Collection, n)
-	}
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("milvus: %w", err)
-	}
-	return m, nil
+	return m.ix.Drop(ctx)
 }

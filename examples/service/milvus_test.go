@@ -12,6 +12,7 @@ import (
 
 	"hmpps/internal/milvustest"
 	"hmpps/retrieval"
+	"hmpps/retrieval/milvus"
 )
 
 func TestMain(m *testing.M) { milvustest.Main(m) }
@@ -37,7 +38,7 @@ func TestMilvusService(t *testing.T) {
 	require.NoError(t, <-done)
 
 	// The collection is gone: opening it again creates an empty one.
-	m, err := retrieval.NewMilvus(context.Background(), retrieval.MilvusConfig{Address: addr, Collection: coll,
+	m, err := milvus.New(context.Background(), milvus.Config{Address: addr, Collection: coll,
 		Dimension: retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension, Metric: retrieval.InnerProduct})
 	require.NoError(t, err)
 	n, err := m.Len(context.Background())

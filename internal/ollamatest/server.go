@@ -340,10 +340,9 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.shows++
 	s.mu.Unlock()
+	// Every caller in this module names the model in Model; Name is the
+	// deprecated spelling of older clients.
 	name := req.Model
-	if name == "" {
-		name = req.Name
-	}
 	if !s.hasModel(name) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", name)})
 		return

@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 // How one call of the Milvus index runs: begin guards it against a closed
 // index and lets Close cut it short, observeWrite keeps the timestamps that
@@ -10,18 +10,20 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"hmpps/retrieval"
 )
 
 // begin starts a call: it fails when ctx is done or m is closed, and
 // returns a context that Close cancels, and the function ending the call.
-func (m *Milvus) begin(ctx context.Context) (context.Context, func(), error) {
+func (m *Index) begin(ctx context.Context) (context.Context, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	m.mu.RLock()
 	if m.closed.Load() {
 		m.mu.RUnlock()
-		return nil, nil, ErrClosed
+		return nil, nil, retrieval.ErrClosed
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(m.done, cancel)
@@ -33,7 +35,7 @@ func (m *Milvus) begin(ctx context.Context) (context.Context, func(), error) {
 }
 
 // observeWrite records the timestamp of a write, for Session reads.
-func (m *Milvus) observeWrite(ts uint64) {
+func (m *Index) observeWrite(ts uint64) {
 	for {
 		last := m.lastWrite.Load()
 		if ts <= last || m.lastWrite.CompareAndSwap(last, ts) {
@@ -67,15 +69,15 @@ func (p retryPolicy) do(ctx context.Context, op string, call func(context.Contex
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if errors.Is(err, ctxErr) {
-				return fmt.Errorf("retrieval: milvus %s: %w", op, err)
+				return fmt.Errorf("milvus: %s: %w", op, err)
 			}
-			return fmt.Errorf("retrieval: milvus %s: %w (last error: %v)", op, ctxErr, err)
+			return fmt.Errorf("milvus: %s: %w (last error: %v)", op, ctxErr, err)
 		}
 		if !p.transient(err) {
-			return fmt.Errorf("retrieval: milvus %s: %w", op, err)
+			return fmt.Errorf("milvus: %s: %w", op, err)
 		}
 		if attempt >= p.retries {
-			return fmt.Errorf("retrieval: milvus %s: %w after %d tries: %w", op, ErrUnavailable, attempt+1, err)
+			return fmt.Errorf("milvus: %s: %w after %d tries: %w", op, ErrUnavailable, attempt+1, err)
 		}
 		// Full jitter over the upper half keeps clients that failed
 		// together from retrying in lockstep.
@@ -84,7 +86,7 @@ func (p retryPolicy) do(ctx context.Context, op string, call func(context.Contex
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("retrieval: milvus %s: %w (last error: %v)", op, ctx.Err(), err)
+			return fmt.Errorf("milvus: %s: %w (last error: %v)", op, ctx.Err(), err)
 		case <-timer.C:
 		}
 		wait = min(2*wait, p.cap)

@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hmpps/internal/indextest"
 	"hmpps/internal/milvustest"
+	"hmpps/retrieval"
 )
 
 // TestMilvusConformance runs the conformance suite against a real Milvus:
@@ -20,22 +22,22 @@ func TestMilvusConformance(t *testing.T) {
 	addr := milvustest.Addr(t)
 	tests := []struct {
 		name string
-		cfg  MilvusConfig
-		c    conformance
+		cfg  Config
+		c    indextest.Conformance
 	}{
-		{"FLAT", MilvusConfig{Index: MilvusFlat}, conformance{exact: true, metrics: []Metric{Cosine, InnerProduct}}},
-		{"HNSW", MilvusConfig{Index: MilvusHNSW}, conformance{minRecall: 0.95, metrics: []Metric{Cosine, InnerProduct}}},
-		{"IVF_FLAT", MilvusConfig{Index: MilvusIVFFlat, IVFNList: 64, SearchNProbe: 32}, conformance{minRecall: 0.95, metrics: []Metric{InnerProduct}}},
+		{"FLAT", Config{Index: Flat}, indextest.Conformance{Exact: true, Metrics: []retrieval.Metric{retrieval.Cosine, retrieval.InnerProduct}}},
+		{"HNSW", Config{Index: HNSW}, indextest.Conformance{MinRecall: 0.95, Metrics: []retrieval.Metric{retrieval.Cosine, retrieval.InnerProduct}}},
+		{"IVF_FLAT", Config{Index: IVFFlat, IVFNList: 64, SearchNProbe: 32}, indextest.Conformance{MinRecall: 0.95, Metrics: []retrieval.Metric{retrieval.InnerProduct}}},
 		// color and size become fields of their own instead of JSON keys.
-		{"FLAT_filter_fields", MilvusConfig{Index: MilvusFlat, FilterFields: []string{"color", "size"}},
-			conformance{exact: true, metrics: []Metric{InnerProduct}}},
+		{"FLAT_filter_fields", Config{Index: Flat, FilterFields: []string{"color", "size"}},
+			indextest.Conformance{Exact: true, Metrics: []retrieval.Metric{retrieval.InnerProduct}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			runIndexConformance(t, func(t *testing.T, dim int, metric Metric) Index {
+			indextest.Run(t, func(t *testing.T, dim int, metric retrieval.Metric) retrieval.Index {
 				cfg := tt.cfg
 				cfg.Dimension, cfg.Metric, cfg.BatchSize = dim, metric, 100
-				return newTestMilvus(t, addr, cfg)
+				return newTestIndex(t, addr, cfg)
 			}, tt.c)
 		})
 	}
@@ -51,7 +53,7 @@ func TestMilvusNotRunning(t *testing.T) {
 
 	t.Run("dial timeout", func(t *testing.T) {
 		start := time.Now()
-		_, err := NewMilvus(context.Background(), MilvusConfig{Address: addr, Dimension: 4, DialTimeout: time.Second})
+		_, err := New(context.Background(), Config{Address: addr, Dimension: 4, DialTimeout: time.Second})
 		elapsed := time.Since(start)
 		require.ErrorIs(t, err, ErrUnavailable)
 		assert.Contains(t, err.Error(), addr)
@@ -63,7 +65,7 @@ func TestMilvusNotRunning(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := NewMilvus(ctx, MilvusConfig{Address: addr, Dimension: 4, DialTimeout: time.Minute})
+		_, err := New(ctx, Config{Address: addr, Dimension: 4, DialTimeout: time.Minute})
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), 2*time.Second)
 	})
@@ -75,28 +77,28 @@ func TestMilvusNotRunning(t *testing.T) {
 func TestMilvusIncompatibleCollection(t *testing.T) {
 	addr := milvustest.Addr(t)
 	ctx := context.Background()
-	base := MilvusConfig{Dimension: 8, Metric: InnerProduct, Index: MilvusFlat}
-	orig := newTestMilvus(t, addr, base)
-	rec := Record{ID: "kept", Vector: []float32{1, 2, 3, 4, 5, 6, 7, 8}, Metadata: map[string]string{"brand": "b"}}
+	base := Config{Dimension: 8, Metric: retrieval.InnerProduct, Index: Flat}
+	orig := newTestIndex(t, addr, base)
+	rec := retrieval.Record{ID: "kept", Vector: []float32{1, 2, 3, 4, 5, 6, 7, 8}, Metadata: map[string]string{"brand": "b"}}
 	require.NoError(t, orig.Upsert(ctx, rec))
 	base.Collection = orig.cfg.Collection
 	base.Address = addr
 
 	tests := []struct {
 		name   string
-		change func(*MilvusConfig)
+		change func(*Config)
 		want   []error
 		msg    string
 	}{
-		{"dimension", func(c *MilvusConfig) { c.Dimension = 16 }, []error{ErrIncompatibleCollection, ErrDimensionMismatch}, "holds 8-dimensional vectors"},
-		{"metric", func(c *MilvusConfig) { c.Metric = Cosine }, []error{ErrIncompatibleCollection}, "metric IP"},
-		{"missing filter field", func(c *MilvusConfig) { c.FilterFields = []string{"color"} }, []error{ErrIncompatibleCollection}, `lacks field "color"`},
+		{"dimension", func(c *Config) { c.Dimension = 16 }, []error{ErrIncompatibleCollection, retrieval.ErrDimensionMismatch}, "holds 8-dimensional vectors"},
+		{"metric", func(c *Config) { c.Metric = retrieval.Cosine }, []error{ErrIncompatibleCollection}, "metric IP"},
+		{"missing filter field", func(c *Config) { c.FilterFields = []string{"color"} }, []error{ErrIncompatibleCollection}, `lacks field "color"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := base
 			tt.change(&cfg)
-			m, err := NewMilvus(ctx, cfg)
+			m, err := New(ctx, cfg)
 			require.Error(t, err)
 			assert.Nil(t, m)
 			for _, want := range tt.want {
@@ -113,14 +115,14 @@ func TestMilvusIncompatibleCollection(t *testing.T) {
 	})
 	t.Run("another index type is used as it is", func(t *testing.T) {
 		cfg := base
-		cfg.Index = MilvusHNSW
-		m, err := NewMilvus(ctx, cfg)
+		cfg.Index = HNSW
+		m, err := New(ctx, cfg)
 		require.NoError(t, err)
 		defer m.Close()
-		assert.Equal(t, MilvusFlat, m.index)
+		assert.Equal(t, Flat, m.index)
 		hits, err := m.Search(ctx, rec.Vector, 1, nil)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"kept"}, hitIDs(hits))
+		assert.Equal(t, []string{"kept"}, indextest.HitIDs(hits))
 	})
 }
 
@@ -134,20 +136,20 @@ func TestMilvusRestart(t *testing.T) {
 	srv := milvustest.Start(t)
 	ctx := context.Background()
 	const dim, n = 16, 500
-	ix := newTestMilvus(t, srv.Addr(), MilvusConfig{
-		Dimension: dim, Metric: InnerProduct, BatchSize: 200,
+	ix := newTestIndex(t, srv.Addr(), Config{
+		Dimension: dim, Metric: retrieval.InnerProduct, BatchSize: 200,
 		MaxRetries: 3, RetryBackoff: 100 * time.Millisecond,
 	})
-	var recs []Record
+	var recs []retrieval.Record
 	var ids []string
 	for i := range n {
-		recs = append(recs, Record{ID: testID(i), Vector: unitVector(dim, i), Metadata: map[string]string{"brand": fmt.Sprint("b", i%7)}})
-		ids = append(ids, testID(i))
+		recs = append(recs, retrieval.Record{ID: indextest.ID(i), Vector: unitVector(dim, i), Metadata: map[string]string{"brand": fmt.Sprint("b", i%7)}})
+		ids = append(ids, indextest.ID(i))
 	}
 	require.NoError(t, ix.Upsert(ctx, recs...))
 
 	require.NoError(t, srv.Stop())
-	late := Record{ID: "late", Vector: unitVector(dim, 3)}
+	late := retrieval.Record{ID: "late", Vector: unitVector(dim, 3)}
 	start := time.Now()
 	err := ix.Upsert(ctx, late)
 	require.ErrorIs(t, err, ErrUnavailable)
@@ -181,9 +183,9 @@ func TestMilvusRestart(t *testing.T) {
 		require.Equal(t, recs[i].Vector, r.Vector, "record %s", r.ID)
 		require.Equal(t, recs[i].Metadata, r.Metadata, "record %s", r.ID)
 	}
-	hits, err := ix.Search(ctx, recs[42].Vector, 1, Filter{In("brand", "b0")})
+	hits, err := ix.Search(ctx, recs[42].Vector, 1, retrieval.Filter{retrieval.In("brand", "b0")})
 	require.NoError(t, err)
-	assert.Equal(t, []string{testID(42)}, hitIDs(hits))
+	assert.Equal(t, []string{indextest.ID(42)}, indextest.HitIDs(hits))
 }
 
 // unitVector returns a vector that differs for every i.
@@ -198,19 +200,19 @@ func unitVector(dim, i int) []float32 {
 func TestMilvusConfig(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     MilvusConfig
+		cfg     Config
 		wantErr string
 	}{
-		{"defaults", MilvusConfig{Dimension: 384}, ""},
-		{"no dimension", MilvusConfig{}, "dimension 0"},
-		{"unknown metric", MilvusConfig{Dimension: 4, Metric: 9}, "unknown metric"},
-		{"unknown index", MilvusConfig{Dimension: 4, Index: "DISKANN"}, "unknown index type"},
-		{"unknown consistency", MilvusConfig{Dimension: 4, Consistency: "Sometimes"}, "consistency"},
-		{"bad collection name", MilvusConfig{Dimension: 4, Collection: `x"; drop`}, "collection name"},
-		{"bad filter field", MilvusConfig{Dimension: 4, FilterFields: []string{"a-b"}}, "filter field"},
-		{"reserved filter field", MilvusConfig{Dimension: 4, FilterFields: []string{"brand"}}, "reserved"},
-		{"repeated filter field", MilvusConfig{Dimension: 4, FilterFields: []string{"color", "color"}}, "twice"},
-		{"negative batch", MilvusConfig{Dimension: 4, BatchSize: -1}, "negative"},
+		{"defaults", Config{Dimension: 384}, ""},
+		{"no dimension", Config{}, "dimension 0"},
+		{"unknown metric", Config{Dimension: 4, Metric: 9}, "unknown metric"},
+		{"unknown index", Config{Dimension: 4, Index: "DISKANN"}, "unknown index type"},
+		{"unknown consistency", Config{Dimension: 4, Consistency: "Sometimes"}, "consistency"},
+		{"bad collection name", Config{Dimension: 4, Collection: `x"; drop`}, "collection name"},
+		{"bad filter field", Config{Dimension: 4, FilterFields: []string{"a-b"}}, "filter field"},
+		{"reserved filter field", Config{Dimension: 4, FilterFields: []string{"brand"}}, "reserved"},
+		{"repeated filter field", Config{Dimension: 4, FilterFields: []string{"color", "color"}}, "twice"},
+		{"negative batch", Config{Dimension: 4, BatchSize: -1}, "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,15 +223,15 @@ func TestMilvusConfig(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, DefaultMilvusAddress, cfg.Address)
-			assert.Equal(t, DefaultMilvusCollection, cfg.Collection)
-			assert.Equal(t, MilvusHNSW, cfg.Index)
-			assert.Equal(t, MilvusSession, cfg.Consistency)
-			assert.Equal(t, DefaultMilvusRetries, cfg.MaxRetries)
+			assert.Equal(t, DefaultAddress, cfg.Address)
+			assert.Equal(t, DefaultCollection, cfg.Collection)
+			assert.Equal(t, HNSW, cfg.Index)
+			assert.Equal(t, Session, cfg.Consistency)
+			assert.Equal(t, DefaultRetries, cfg.MaxRetries)
 			assert.Equal(t, []string{"brand", "category"}, cfg.columns())
 		})
 	}
-	cfg, err := MilvusConfig{Dimension: 4, MaxRetries: -1}.withDefaults()
+	cfg, err := Config{Dimension: 4, MaxRetries: -1}.withDefaults()
 	require.NoError(t, err)
 	assert.Zero(t, cfg.MaxRetries, "negative means no retries")
 }

@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"hmpps/internal/indextest"
 	"hmpps/internal/milvustest"
+	"hmpps/retrieval"
 )
 
 // BenchmarkMilvus100k upserts 100,000 products of 384 dimensions into a
@@ -29,7 +31,7 @@ import (
 //
 // which runs, with a server started by scripts/milvus.sh,
 //
-//	go test -run '^$' -bench Milvus100k -benchtime 1x -timeout 60m ./retrieval
+//	go test -run '^$' -bench Milvus100k -benchtime 1x -timeout 60m ./retrieval/milvus
 //
 // Each sub-benchmark does the whole measurement once; the figures are the
 // custom metrics (ns/op is not meaningful here).
@@ -46,13 +48,13 @@ func BenchmarkMilvus100k(b *testing.B) {
 	})
 	b.Run("uniform", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(100, 2))
-		records := make([]Record, n)
+		records := make([]retrieval.Record, n)
 		for i := range records {
-			records[i] = randomRecord(rng, testID(i), dim)
+			records[i] = indextest.RandomRecord(rng, indextest.ID(i), dim)
 		}
 		qs := make([][]float32, queries)
 		for i := range qs {
-			qs[i] = randomVector(rng, dim)
+			qs[i] = indextest.RandomVector(rng, dim)
 		}
 		benchMilvus(b, addr, records, qs)
 	})
@@ -61,7 +63,7 @@ func BenchmarkMilvus100k(b *testing.B) {
 // syntheticProducts makes n product titles from a vocabulary with a long
 // tail, embeds them with the hashing embedder, and makes queries of two or
 // three words taken from random titles.
-func syntheticProducts(b *testing.B, rng *rand.Rand, n, queries, dim int) ([]Record, [][]float32) {
+func syntheticProducts(b *testing.B, rng *rand.Rand, n, queries, dim int) ([]retrieval.Record, [][]float32) {
 	syllables := []string{"ka", "lo", "mi", "ter", "van", "os", "ri", "bel", "du", "sen", "ta", "gor", "phi", "ul", "nex", "pra"}
 	vocab := make([]string, 4000)
 	for i := range vocab {
@@ -80,14 +82,14 @@ func syntheticProducts(b *testing.B, rng *rand.Rand, n, queries, dim int) ([]Rec
 		}
 		titles[i] = strings.Join(words, " ")
 	}
-	emb, err := NewHashingEmbedder(dim)
+	emb, err := retrieval.NewHashingEmbedder(dim)
 	require.NoError(b, err)
 	vecs, err := emb.Embed(context.Background(), titles)
 	require.NoError(b, err)
-	records := make([]Record, n)
+	records := make([]retrieval.Record, n)
 	for i := range records {
-		records[i] = Record{ID: testID(i), Vector: vecs[i], Metadata: map[string]string{
-			"brand": testBrands[rng.IntN(len(testBrands))], "category": testCategories[rng.IntN(len(testCategories))],
+		records[i] = retrieval.Record{ID: indextest.ID(i), Vector: vecs[i], Metadata: map[string]string{
+			"brand": indextest.Brands[rng.IntN(len(indextest.Brands))], "category": indextest.Categories[rng.IntN(len(indextest.Categories))],
 		}}
 	}
 	texts := make([]string, queries)
@@ -101,16 +103,16 @@ func syntheticProducts(b *testing.B, rng *rand.Rand, n, queries, dim int) ([]Rec
 	return records, qs
 }
 
-func benchMilvus(b *testing.B, addr string, records []Record, qs [][]float32) {
+func benchMilvus(b *testing.B, addr string, records []retrieval.Record, qs [][]float32) {
 	const k = 10
 	ctx := context.Background()
 	dim := len(records[0].Vector)
-	exact, err := NewEmbedded(dim, InnerProduct)
+	exact, err := retrieval.NewEmbedded(dim, retrieval.InnerProduct)
 	require.NoError(b, err)
 	require.NoError(b, exact.Upsert(ctx, records...))
 
-	cfg := MilvusConfig{Address: addr, Collection: milvustest.Collection(b), Dimension: dim, Metric: InnerProduct}
-	ix := newTestMilvus(b, addr, cfg)
+	cfg := Config{Address: addr, Collection: milvustest.Collection(b), Dimension: dim, Metric: retrieval.InnerProduct}
+	ix := newTestIndex(b, addr, cfg)
 	metrics := map[string]float64{}
 	start := time.Now()
 	const chunk = 10_000 // Upsert sends these in requests of BatchSize
@@ -131,12 +133,12 @@ func benchMilvus(b *testing.B, addr string, records []Record, qs [][]float32) {
 
 	for _, ef := range []int{64, 128} {
 		cfg.SearchEf = ef
-		m, err := NewMilvus(ctx, cfg) // the same collection, searched with another ef
+		m, err := New(ctx, cfg) // the same collection, searched with another ef
 		require.NoError(b, err)
 		for _, f := range []struct {
 			name   string
-			filter Filter
-		}{{"all", nil}, {"brand", Filter{In("brand", "acme")}}} {
+			filter retrieval.Filter
+		}{{"all", nil}, {"brand", retrieval.Filter{retrieval.In("brand", "acme")}}} {
 			// A few unmeasured searches warm the connection and the server.
 			for _, q := range qs[:10] {
 				_, err := m.Search(ctx, q, k, f.filter)
@@ -152,7 +154,7 @@ func benchMilvus(b *testing.B, addr string, records []Record, qs [][]float32) {
 				want, err := exact.Search(ctx, q, k, f.filter)
 				require.NoError(b, err)
 				wanted += len(want)
-				found += overlap(want, got)
+				found += indextest.Overlap(want, got)
 			}
 			slices.Sort(lat)
 			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]

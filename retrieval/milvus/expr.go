@@ -1,24 +1,26 @@
-package retrieval
+package milvus
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"hmpps/retrieval"
 )
 
-// Expressions quote every value (see milvusQuote) and never use LIKE: the
+// Expressions quote every value (see quote) and never use LIKE: the
 // Milvus 2.3 parser treats % and _ in a LIKE pattern as wildcards with no
 // way to escape them, so a prefix is matched as the range of strings
 // between the prefix and its successor (see prefixUpperBound), which is
 // exact on every server version. Conditions on column keys and on JSON keys
 // follow the metadata layout of milvus_rows.go.
 
-// milvusQuote returns s as a double-quoted Milvus string literal. Only the
+// quote returns s as a double-quoted Milvus string literal. Only the
 // backslash, the double quote and the two line breaks (which the grammar
 // forbids raw) are escaped, with the escapes every Milvus version decodes;
 // every other character stands for itself. s must be valid UTF-8.
-func milvusQuote(s string) string {
+func quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
@@ -40,19 +42,19 @@ func milvusQuote(s string) string {
 	return b.String()
 }
 
-// milvusList returns values as a Milvus list literal.
-func milvusList(values []string) string {
+// listLiteral returns values as a Milvus list literal.
+func listLiteral(values []string) string {
 	quoted := make([]string, len(values))
 	for i, v := range values {
-		quoted[i] = milvusQuote(v)
+		quoted[i] = quote(v)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
-// milvusIDsExpr selects the records with these IDs, which must be valid
+// idsExpr selects the records with these IDs, which must be valid
 // UTF-8.
-func milvusIDsExpr(ids []string) string {
-	return milvusIDField + " in " + milvusList(ids)
+func idsExpr(ids []string) string {
+	return idField + " in " + listLiteral(ids)
 }
 
 // prefixUpperBound returns the least string above every string that starts
@@ -78,11 +80,11 @@ func prefixUpperBound(p string) (string, bool) {
 	return "", false
 }
 
-// milvusFilterExpr translates f into a Milvus boolean expression over the
+// filterExpr translates f into a Milvus boolean expression over the
 // layout above; an empty filter gives "", which selects everything. It
 // returns an error wrapping ErrInvalidFilter for an invalid filter and one
 // wrapping ErrNotUTF8 for a value Milvus cannot represent.
-func milvusFilterExpr(f Filter, columns []string) (string, error) {
+func filterExpr(f retrieval.Filter, columns []string) (string, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -90,7 +92,7 @@ func milvusFilterExpr(f Filter, columns []string) (string, error) {
 	for i, c := range f {
 		for _, v := range c.Values {
 			if !utf8.ValidString(v) {
-				return "", fmt.Errorf("%w: %w: condition %d on %q", ErrInvalidFilter, ErrNotUTF8, i, c.Field)
+				return "", fmt.Errorf("%w: %w: condition %d on %q", retrieval.ErrInvalidFilter, ErrNotUTF8, i, c.Field)
 			}
 		}
 		var expr string
@@ -106,15 +108,15 @@ func milvusFilterExpr(f Filter, columns []string) (string, error) {
 
 // jsonPath is the JSON field path of metadata key k.
 func jsonPath(k string) string {
-	return milvusMetadataField + `["` + encodeJSONKey(k) + `"]`
+	return metadataField + `["` + encodeJSONKey(k) + `"]`
 }
 
 // columnCondition is c on a column key, whose field holds "" for a missing
 // key; only the JSON presence marker tells a present empty value apart.
-func columnCondition(c Condition) string {
+func columnCondition(c retrieval.Condition) string {
 	col := c.Field
 	present := "exists " + jsonPath(col)
-	if c.Op == OpPrefix {
+	if c.Op == retrieval.OpPrefix {
 		p := c.Values[0]
 		if p == "" {
 			return "(" + col + ` != "") or (` + present + ")"
@@ -132,7 +134,7 @@ func columnCondition(c Condition) string {
 	}
 	var alts []string
 	if len(nonEmpty) > 0 {
-		alts = append(alts, "("+col+" in "+milvusList(nonEmpty)+")")
+		alts = append(alts, "("+col+" in "+listLiteral(nonEmpty)+")")
 	}
 	if wantEmpty {
 		alts = append(alts, "("+col+` == "" and `+present+")")
@@ -142,23 +144,23 @@ func columnCondition(c Condition) string {
 
 // jsonCondition is c on a key kept in the JSON field, where a missing key
 // fails every comparison.
-func jsonCondition(c Condition) string {
+func jsonCondition(c retrieval.Condition) string {
 	path := jsonPath(c.Field)
-	if c.Op == OpPrefix {
+	if c.Op == retrieval.OpPrefix {
 		if c.Values[0] == "" {
 			return "exists " + path
 		}
 		return rangeCondition(path, c.Values[0])
 	}
-	return path + " in " + milvusList(dedupe(c.Values))
+	return path + " in " + listLiteral(dedupe(c.Values))
 }
 
 // rangeCondition selects the strings of operand that start with the
 // non-empty prefix p.
 func rangeCondition(operand, p string) string {
-	expr := operand + " >= " + milvusQuote(p)
+	expr := operand + " >= " + quote(p)
 	if upper, ok := prefixUpperBound(p); ok {
-		expr += " and " + operand + " < " + milvusQuote(upper)
+		expr += " and " + operand + " < " + quote(upper)
 	}
 	return expr
 }

@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 func TestMain(m *testing.M) { milvustest.Main(m) }
 
-// newTestMilvus opens an index on a fresh collection of the server at addr
+// newTestIndex opens an index on a fresh collection of the server at addr
 // and drops the collection when t ends.
-func newTestMilvus(t testing.TB, addr string, cfg MilvusConfig) *Milvus {
+func newTestIndex(t testing.TB, addr string, cfg Config) *Index {
 	t.Helper()
 	cfg.Address = addr
 	if cfg.Collection == "" {
@@ -25,7 +25,7 @@ func newTestMilvus(t testing.TB, addr string, cfg MilvusConfig) *Milvus {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	m, err := NewMilvus(ctx, cfg)
+	m, err := New(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -33,7 +33,7 @@ func newTestMilvus(t testing.TB, addr string, cfg MilvusConfig) *Milvus {
 		ix := m
 		if m.closed.Load() {
 			// A test that closed the index drops through a new one.
-			if ix, err = NewMilvus(ctx, m.cfg); err != nil {
+			if ix, err = New(ctx, m.cfg); err != nil {
 				t.Logf("reopen collection %s to drop it: %v", cfg.Collection, err)
 				return
 			}

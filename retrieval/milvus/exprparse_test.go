@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 )
 
 // exprEval parses a Milvus boolean expression the way the Milvus 2.3 parser
-// reads it, for the subset milvusFilterExpr writes, and evaluates it
+// reads it, for the subset filterExpr writes, and evaluates it
 // against one row. The fuzz test uses it to check that a translated filter
 // selects exactly what the filter means, whatever its values hold.
 //
@@ -26,9 +26,9 @@ type exprEval struct {
 	json map[string]string
 }
 
-// evalMilvusExpr reports whether the row (column values and the JSON field's
+// evalExpr reports whether the row (column values and the JSON field's
 // object) satisfies expr; "" is true.
-func evalMilvusExpr(expr string, cols, json map[string]string) (bool, error) {
+func evalExpr(expr string, cols, json map[string]string) (bool, error) {
 	if expr == "" {
 		return true, nil
 	}

@@ -1,19 +1,22 @@
-package retrieval
+package milvus
 
 import (
 	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"hmpps/retrieval"
 )
 
 // How a record is laid out in a Milvus row.
 //
-// Each column key (brand, category, MilvusConfig.FilterFields) has a VarChar
+// Each column key (brand, category, Config.FilterFields) has a VarChar
 // field holding its value, or "" when the record lacks the key. Every other
 // key lives in the JSON field. So that a missing key and an empty value
 // differ (a missing key never matches a condition), a column key whose value
@@ -23,12 +26,12 @@ import (
 // "_x" followed by their hex bytes otherwise, so that a key never needs
 // escaping inside a JSON path and the two forms cannot collide.
 
-// milvusPlainKey is a JSON key stored as it is.
-var milvusPlainKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+// plainKey is a JSON key stored as it is.
+var plainKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // encodeJSONKey returns the JSON key under which metadata key k is stored.
 func encodeJSONKey(k string) string {
-	if milvusPlainKey.MatchString(k) {
+	if plainKey.MatchString(k) {
 		return k
 	}
 	return "_x" + hex.EncodeToString([]byte(k))
@@ -39,15 +42,15 @@ func decodeJSONKey(k string) (string, error) {
 	if rest, ok := strings.CutPrefix(k, "_x"); ok {
 		b, err := hex.DecodeString(rest)
 		if err != nil {
-			return "", fmt.Errorf("retrieval: milvus: bad metadata key %q: %w", k, err)
+			return "", fmt.Errorf("milvus: bad metadata key %q: %w", k, err)
 		}
 		return string(b), nil
 	}
 	return k, nil
 }
 
-// milvusRow is a record's metadata as a Milvus row stores it.
-type milvusRow struct {
+// storedRow is a record's metadata as a Milvus row stores it.
+type storedRow struct {
 	// columns[i] is the value of the i-th column key, "" when missing.
 	columns []string
 	// json is the JSON object of the other keys and presence markers.
@@ -55,8 +58,8 @@ type milvusRow struct {
 }
 
 // splitMetadata lays md out over columns and the JSON field.
-func splitMetadata(md map[string]string, columns []string) (milvusRow, error) {
-	row := milvusRow{columns: make([]string, len(columns))}
+func splitMetadata(md map[string]string, columns []string) (storedRow, error) {
+	row := storedRow{columns: make([]string, len(columns))}
 	rest := make(map[string]string, len(md))
 	isColumn := make(map[string]int, len(columns))
 	for i, c := range columns {
@@ -71,9 +74,9 @@ func splitMetadata(md map[string]string, columns []string) (milvusRow, error) {
 			rest[encodeJSONKey(k)] = v
 		}
 		if ok {
-			if len(v) > MilvusMaxLength {
+			if len(v) > MaxLength {
 				return row, fmt.Errorf("%w: metadata field %q has %d bytes, a Milvus field holds %d",
-					ErrRecordTooLarge, k, len(v), MilvusMaxLength)
+					retrieval.ErrRecordTooLarge, k, len(v), MaxLength)
 			}
 			row.columns[i] = v
 		}
@@ -82,7 +85,7 @@ func splitMetadata(md map[string]string, columns []string) (milvusRow, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rest); err != nil {
-		return row, fmt.Errorf("retrieval: milvus: encode metadata: %w", err)
+		return row, fmt.Errorf("milvus: encode metadata: %w", err)
 	}
 	row.json = []byte(strings.TrimSuffix(b.String(), "\n"))
 	return row, nil
@@ -90,11 +93,11 @@ func splitMetadata(md map[string]string, columns []string) (milvusRow, error) {
 
 // joinMetadata reverses splitMetadata; it returns nil for no metadata, as
 // the embedded index does.
-func joinMetadata(row milvusRow, columns []string) (map[string]string, error) {
+func joinMetadata(row storedRow, columns []string) (map[string]string, error) {
 	var rest map[string]string
 	if len(row.json) > 0 {
 		if err := json.Unmarshal(row.json, &rest); err != nil {
-			return nil, fmt.Errorf("retrieval: milvus: decode metadata: %w", err)
+			return nil, fmt.Errorf("milvus: decode metadata: %w", err)
 		}
 	}
 	md := make(map[string]string, len(rest)+len(columns))
@@ -120,8 +123,8 @@ func joinMetadata(row milvusRow, columns []string) (map[string]string, error) {
 // 64 MiB a Milvus proxy accepts by default.
 const maxUpsertBytes = 16 << 20
 
-// milvusBatch is a run of validated records, column by column.
-type milvusBatch struct {
+// rowBatch is a run of validated records, column by column.
+type rowBatch struct {
 	ids     []string
 	vectors [][]float32
 	columns [][]string
@@ -129,49 +132,49 @@ type milvusBatch struct {
 	bytes   int
 }
 
-// milvusBatches validates records as Embedded.Upsert does, and for
+// splitBatches validates records as retrieval.Embedded.Upsert does, and for
 // Milvus's limits, and splits them into requests of at most cfg.BatchSize
-// records and maxUpsertBytes. Under Cosine the vectors are normalized
+// records and maxUpsertBytes. Under retrieval.Cosine the vectors are normalized
 // copies.
-func milvusBatches(records []Record, cfg MilvusConfig, columns []string) ([]*milvusBatch, error) {
-	var out []*milvusBatch
-	var cur *milvusBatch
+func splitBatches(records []retrieval.Record, cfg Config, columns []string) ([]*rowBatch, error) {
+	var out []*rowBatch
+	var cur *rowBatch
 	seen := make(map[string]struct{}, len(records))
 	for i, r := range records {
 		switch {
 		case r.ID == "":
-			return nil, fmt.Errorf("retrieval: upsert record %d: %w", i, ErrEmptyID)
+			return nil, fmt.Errorf("milvus: upsert record %d: %w", i, retrieval.ErrEmptyID)
 		case !utf8.ValidString(r.ID):
-			return nil, fmt.Errorf("retrieval: upsert %q: %w: id", r.ID, ErrNotUTF8)
-		case len(r.ID) > MilvusMaxLength:
-			return nil, fmt.Errorf("retrieval: upsert %.32q: %w: id of %d bytes exceeds %d", r.ID, ErrRecordTooLarge, len(r.ID), MilvusMaxLength)
+			return nil, fmt.Errorf("milvus: upsert %q: %w: id", r.ID, ErrNotUTF8)
+		case len(r.ID) > MaxLength:
+			return nil, fmt.Errorf("milvus: upsert %.32q: %w: id of %d bytes exceeds %d", r.ID, retrieval.ErrRecordTooLarge, len(r.ID), MaxLength)
 		}
 		if _, dup := seen[r.ID]; dup {
-			return nil, fmt.Errorf("retrieval: upsert %q: %w", r.ID, ErrDuplicateID)
+			return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, retrieval.ErrDuplicateID)
 		}
 		seen[r.ID] = struct{}{}
-		if err := checkRecordSize(r); err != nil {
-			return nil, fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
+		if err := retrieval.CheckRecord(r); err != nil {
+			return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, err)
 		}
-		if err := CheckVector(r.Vector, cfg.Dimension); err != nil {
-			return nil, fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
+		if err := retrieval.CheckVector(r.Vector, cfg.Dimension); err != nil {
+			return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, err)
 		}
 		vec := slices.Clone(r.Vector)
-		if cfg.Metric == Cosine {
-			if err := Normalize(vec); err != nil {
-				return nil, fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
+		if cfg.Metric == retrieval.Cosine {
+			if err := retrieval.Normalize(vec); err != nil {
+				return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, err)
 			}
 		}
 		row, err := splitMetadata(r.Metadata, columns)
 		if err != nil {
-			return nil, fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
+			return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, err)
 		}
 		size := len(r.ID) + 4*len(vec) + len(row.json)
 		for _, v := range row.columns {
 			size += len(v)
 		}
 		if cur == nil || len(cur.ids) >= cfg.BatchSize || (len(cur.ids) > 0 && cur.bytes+size > maxUpsertBytes) {
-			cur = &milvusBatch{columns: make([][]string, len(columns))}
+			cur = &rowBatch{columns: make([][]string, len(columns))}
 			out = append(out, cur)
 		}
 		cur.ids = append(cur.ids, r.ID)
@@ -191,14 +194,14 @@ func milvusBatches(records []Record, cfg MilvusConfig, columns []string) ([]*mil
 // tells whether the k-th place is tied, and while the last hit ties with
 // the k-th, for twice as many, up to maxLimit, so that the whole tie is
 // seen before it is broken.
-func topKWithTies(k, maxLimit int, fetch func(limit int) ([]Hit, error)) ([]Hit, error) {
+func topKWithTies(k, maxLimit int, fetch func(limit int) ([]retrieval.Hit, error)) ([]retrieval.Hit, error) {
 	for limit := min(k+1, maxLimit); ; limit = min(2*limit, maxLimit) {
 		hits, err := fetch(limit)
 		if err != nil {
 			return nil, err
 		}
 		if len(hits) < limit || len(hits) <= k || limit == maxLimit || hits[len(hits)-1].Score != hits[k-1].Score {
-			slices.SortFunc(hits, func(a, b Hit) int {
+			slices.SortFunc(hits, func(a, b retrieval.Hit) int {
 				if c := cmp.Compare(b.Score, a.Score); c != 0 {
 					return c
 				}
@@ -220,40 +223,40 @@ func storableIDs(ids []string) []string {
 
 // orderRecords returns the records of ids, in their order, from what a
 // query found; an ID found twice is returned as two copies.
-func orderRecords(ids []string, found map[string]Record) ([]Record, error) {
-	out := make([]Record, len(ids))
+func orderRecords(ids []string, found map[string]retrieval.Record) ([]retrieval.Record, error) {
+	out := make([]retrieval.Record, len(ids))
 	for i, id := range ids {
 		r, ok := found[id]
 		if !ok {
-			return nil, fmt.Errorf("retrieval: get %q: %w", id, ErrNotFound)
+			return nil, fmt.Errorf("milvus: get %q: %w", id, retrieval.ErrNotFound)
 		}
 		if slices.Contains(ids[:i], id) {
 			r.Vector = slices.Clone(r.Vector)
-			r.Metadata = cloneMetadata(r.Metadata)
+			r.Metadata = maps.Clone(r.Metadata)
 		}
 		out[i] = r
 	}
 	return out, nil
 }
 
-// prepareSearch checks a search's arguments as Embedded.Search does and
-// returns the query to send (normalized under Cosine) and the filter as an
+// prepareSearch checks a search's arguments as retrieval.Embedded.Search does and
+// returns the query to send (normalized under retrieval.Cosine) and the filter as an
 // expression.
-func prepareSearch(query []float32, k int, filter Filter, cfg MilvusConfig, columns []string) ([]float32, string, error) {
+func prepareSearch(query []float32, k int, filter retrieval.Filter, cfg Config, columns []string) ([]float32, string, error) {
 	if k <= 0 {
-		return nil, "", fmt.Errorf("retrieval: search: k must be positive, got %d", k)
+		return nil, "", fmt.Errorf("milvus: search: k must be positive, got %d", k)
 	}
-	if err := CheckVector(query, cfg.Dimension); err != nil {
-		return nil, "", fmt.Errorf("retrieval: search: %w", err)
+	if err := retrieval.CheckVector(query, cfg.Dimension); err != nil {
+		return nil, "", fmt.Errorf("milvus: search: %w", err)
 	}
-	expr, err := milvusFilterExpr(filter, columns)
+	expr, err := filterExpr(filter, columns)
 	if err != nil {
-		return nil, "", fmt.Errorf("retrieval: search: %w", err)
+		return nil, "", fmt.Errorf("milvus: search: %w", err)
 	}
 	q := slices.Clone(query)
-	if cfg.Metric == Cosine {
-		if err := Normalize(q); err != nil {
-			return nil, "", fmt.Errorf("retrieval: search: %w", err)
+	if cfg.Metric == retrieval.Cosine {
+		if err := retrieval.Normalize(q); err != nil {
+			return nil, "", fmt.Errorf("milvus: search: %w", err)
 		}
 	}
 	return q, expr, nil

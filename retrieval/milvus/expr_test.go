@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"hmpps/retrieval"
 )
 
 func TestMilvusQuote(t *testing.T) {
@@ -25,7 +27,7 @@ func TestMilvusQuote(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got := milvusQuote(tt.in)
+			got := quote(tt.in)
 			assert.Equal(t, tt.want, got)
 			e := &exprEval{src: got}
 			back, err := e.literal()
@@ -64,35 +66,35 @@ func TestMilvusFilterExpr(t *testing.T) {
 	columns := []string{"brand", "category", "color"}
 	tests := []struct {
 		name   string
-		filter Filter
+		filter retrieval.Filter
 		want   string
 	}{
 		{"empty", nil, ""},
-		{"column in", Filter{In("brand", "a", `b"`, "a")}, `((brand in ["a", "b\""]))`},
-		{"column in with empty", Filter{In("brand", "", "a")},
+		{"column in", retrieval.Filter{retrieval.In("brand", "a", `b"`, "a")}, `((brand in ["a", "b\""]))`},
+		{"column in with empty", retrieval.Filter{retrieval.In("brand", "", "a")},
 			`((brand in ["a"]) or (brand == "" and exists metadata["brand"]))`},
-		{"column prefix", Filter{Prefix("category", "Shoes > ")}, `(category >= "Shoes > " and category < "Shoes >!")`},
-		{"column has key", Filter{Prefix("color", "")}, `((color != "") or (exists metadata["color"]))`},
-		{"json in", Filter{In("size", "M", "")}, `(metadata["size"] in ["M", ""])`},
-		{"json odd key", Filter{In(`we"ird`, "x")}, `(metadata["_x776522697264"] in ["x"])`},
-		{"json prefix", Filter{Prefix("size", `a\`)}, `(metadata["size"] >= "a\\" and metadata["size"] < "a]")`},
-		{"json has key", Filter{Prefix("size", "")}, `(exists metadata["size"])`},
-		{"two conditions", Filter{In("brand", "a"), Prefix("size", "b")},
+		{"column prefix", retrieval.Filter{retrieval.Prefix("category", "Shoes > ")}, `(category >= "Shoes > " and category < "Shoes >!")`},
+		{"column has key", retrieval.Filter{retrieval.Prefix("color", "")}, `((color != "") or (exists metadata["color"]))`},
+		{"json in", retrieval.Filter{retrieval.In("size", "M", "")}, `(metadata["size"] in ["M", ""])`},
+		{"json odd key", retrieval.Filter{retrieval.In(`we"ird`, "x")}, `(metadata["_x776522697264"] in ["x"])`},
+		{"json prefix", retrieval.Filter{retrieval.Prefix("size", `a\`)}, `(metadata["size"] >= "a\\" and metadata["size"] < "a]")`},
+		{"json has key", retrieval.Filter{retrieval.Prefix("size", "")}, `(exists metadata["size"])`},
+		{"two conditions", retrieval.Filter{retrieval.In("brand", "a"), retrieval.Prefix("size", "b")},
 			`((brand in ["a"])) and (metadata["size"] >= "b" and metadata["size"] < "c")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := milvusFilterExpr(tt.filter, columns)
+			got, err := filterExpr(tt.filter, columns)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 
-	_, err := milvusFilterExpr(Filter{In("brand", "ok", "\xff")}, columns)
-	require.ErrorIs(t, err, ErrInvalidFilter)
+	_, err := filterExpr(retrieval.Filter{retrieval.In("brand", "ok", "\xff")}, columns)
+	require.ErrorIs(t, err, retrieval.ErrInvalidFilter)
 	require.ErrorIs(t, err, ErrNotUTF8)
-	_, err = milvusFilterExpr(Filter{{Field: "brand", Op: OpIn}}, columns)
-	require.ErrorIs(t, err, ErrInvalidFilter)
+	_, err = filterExpr(retrieval.Filter{{Field: "brand", Op: retrieval.OpIn}}, columns)
+	require.ErrorIs(t, err, retrieval.ErrInvalidFilter)
 }
 
 func TestMilvusMetadataLayout(t *testing.T) {
@@ -127,14 +129,14 @@ func TestMilvusMetadataLayout(t *testing.T) {
 	}
 	_, err := splitMetadata(map[string]string{"brand": "\xc3"}, columns)
 	require.ErrorIs(t, err, ErrNotUTF8)
-	_, err = splitMetadata(map[string]string{"brand": string(make([]byte, MilvusMaxLength+1))}, columns)
-	require.ErrorIs(t, err, ErrRecordTooLarge)
+	_, err = splitMetadata(map[string]string{"brand": string(make([]byte, MaxLength+1))}, columns)
+	require.ErrorIs(t, err, retrieval.ErrRecordTooLarge)
 }
 
 // FuzzMilvusFilterExpr checks that no filter value, field name or metadata
 // can make the translated expression select differently from the filter:
 // the expression is parsed by Milvus's lexical rules and evaluated against
-// the row the metadata is stored as, and must agree with Filter.Match.
+// the row the metadata is stored as, and must agree with retrieval.Filter.Match.
 func FuzzMilvusFilterExpr(f *testing.F) {
 	f.Add("brand", false, `a"b`, `c\`, `a"b`, "x", uint8(3))
 	f.Add("category", true, "Shoes", "", "Shoes > Boots", "", uint8(1))
@@ -145,17 +147,17 @@ func FuzzMilvusFilterExpr(f *testing.F) {
 	f.Add("brand", true, "\U0010FFFF", "", "\U0010FFFF\U0010FFFF", "é", uint8(3))
 	columns := []string{"brand", "category", "color"}
 	f.Fuzz(func(t *testing.T, field string, prefix bool, v1, v2, m1, m2 string, present uint8) {
-		c := In(field, v1, v2)
+		c := retrieval.In(field, v1, v2)
 		if prefix {
-			c = Prefix(field, v1)
+			c = retrieval.Prefix(field, v1)
 		}
-		filter := Filter{c}
+		filter := retrieval.Filter{c}
 		if present&4 != 0 {
-			filter = append(filter, In("brand", m1, v2))
+			filter = append(filter, retrieval.In("brand", m1, v2))
 		}
-		expr, err := milvusFilterExpr(filter, columns)
+		expr, err := filterExpr(filter, columns)
 		if field == "" {
-			require.ErrorIs(t, err, ErrInvalidFilter)
+			require.ErrorIs(t, err, retrieval.ErrInvalidFilter)
 			return
 		}
 		valid := utf8.ValidString
@@ -179,13 +181,13 @@ func FuzzMilvusFilterExpr(f *testing.F) {
 		}
 		row, err := splitMetadata(md, columns)
 		require.NoError(t, err)
-		cols := map[string]string{milvusIDField: "id"}
+		cols := map[string]string{idField: "id"}
 		for i, c := range columns {
 			cols[c] = row.columns[i]
 		}
 		var stored map[string]string
 		require.NoError(t, json.Unmarshal(row.json, &stored))
-		got, err := evalMilvusExpr(expr, cols, stored)
+		got, err := evalExpr(expr, cols, stored)
 		require.NoError(t, err, "expression %s", expr)
 		assert.Equal(t, filter.Match(md), got, "filter %q on %q: expression %s", filter, md, expr)
 	})

@@ -1,4 +1,4 @@
-package retrieval
+package milvus
 
 // This file is the only one that uses the Milvus Go SDK
 // (github.com/milvus-io/milvus-sdk-go/v2, archived upstream). Moving to its
@@ -29,27 +29,29 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+
+	"hmpps/retrieval"
 )
 
-// Milvus is an Index kept in a Milvus collection, for catalogs that outgrow
-// one process. NewMilvus connects and creates the collection when it is
-// missing. Milvus is safe for concurrent use.
+// Index is a retrieval.Index kept in a Milvus collection, for catalogs
+// that outgrow one process. New connects and creates the collection when
+// it is missing. Index is safe for concurrent use.
 //
-// It behaves as Embedded does, with these differences: IDs and metadata must
-// be valid UTF-8; IDs and the values of column keys (brand, category,
-// MilvusConfig.FilterFields) are limited to MilvusMaxLength bytes; Search
-// returns at most MilvusMaxTopK hits, approximate ones under HNSW and
-// IVF_FLAT; and an Upsert larger than one batch that fails part way may
-// have written its first batches.
-type Milvus struct {
-	cfg     MilvusConfig
+// It behaves as retrieval.Embedded does, with these differences: IDs and
+// metadata must be valid UTF-8; IDs and the values of column keys (brand,
+// category, Config.FilterFields) are limited to MaxLength bytes; Search
+// returns at most MaxTopK hits, approximate ones under HNSW and IVF_FLAT;
+// and an Upsert larger than one batch that fails part way may have written
+// its first batches.
+type Index struct {
+	cfg     Config
 	columns []string
 	cl      client.Client
 	metric  entity.MetricType
 	// index is the type of the collection's vector index, which decides the
 	// search parameters; an existing collection may have another type than
 	// cfg.Index.
-	index       MilvusIndexType
+	index       IndexType
 	consistency entity.ConsistencyLevel
 	retry       retryPolicy
 
@@ -69,35 +71,36 @@ type Milvus struct {
 	closed atomic.Bool
 }
 
-var _ Index = (*Milvus)(nil)
+var _ retrieval.Index = (*Index)(nil)
 
-// NewMilvus connects to the Milvus server cfg names, creates the collection
+// New connects to the Milvus server cfg names, creates the collection
 // when it is missing (with its vector index), checks that an existing one
 // fits cfg, and loads it for searching. Connecting waits at most
 // cfg.DialTimeout; a server that does not answer gives an error wrapping
 // ErrUnavailable. An existing collection of another dimension gives an
-// error wrapping ErrIncompatibleCollection and ErrDimensionMismatch.
-func NewMilvus(ctx context.Context, cfg MilvusConfig) (*Milvus, error) {
+// error wrapping ErrIncompatibleCollection and
+// retrieval.ErrDimensionMismatch.
+func New(ctx context.Context, cfg Config) (*Index, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	metric := entity.COSINE
-	if cfg.Metric == InnerProduct {
+	if cfg.Metric == retrieval.InnerProduct {
 		metric = entity.IP
 	}
 	done, stop := context.WithCancel(context.Background())
-	m := &Milvus{
+	m := &Index{
 		cfg:         cfg,
 		columns:     cfg.columns(),
 		metric:      metric,
 		index:       cfg.Index,
-		consistency: milvusConsistency(cfg.Consistency),
+		consistency: consistencyLevel(cfg.Consistency),
 		retry: retryPolicy{
 			retries:   cfg.MaxRetries,
 			backoff:   cfg.RetryBackoff,
-			cap:       max(cfg.RetryBackoff, maxMilvusBackoff),
-			transient: milvusTransient,
+			cap:       max(cfg.RetryBackoff, maxBackoff),
+			transient: transient,
 		},
 		done: done,
 		stop: stop,
@@ -117,12 +120,12 @@ func NewMilvus(ctx context.Context, cfg MilvusConfig) (*Milvus, error) {
 	if err != nil {
 		stop()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("retrieval: connect to milvus at %s: %w", cfg.Address, ctx.Err())
+			return nil, fmt.Errorf("milvus: connect to %s: %w", cfg.Address, ctx.Err())
 		}
-		if dialCtx.Err() != nil || milvusTransient(err) {
+		if dialCtx.Err() != nil || transient(err) {
 			return nil, fmt.Errorf("%w: no connection to %s within %v: %v", ErrUnavailable, cfg.Address, cfg.DialTimeout, err)
 		}
-		return nil, fmt.Errorf("retrieval: connect to milvus at %s: %w", cfg.Address, err)
+		return nil, fmt.Errorf("milvus: connect to %s: %w", cfg.Address, err)
 	}
 	if err := m.prepare(ctx); err != nil {
 		stop()
@@ -136,7 +139,7 @@ func NewMilvus(ctx context.Context, cfg MilvusConfig) (*Milvus, error) {
 // keepalive and reconnect backoff, with the SDK's own retries off (the
 // retryPolicy bounds them instead) and transient server statuses turned
 // into gRPC errors the policy recognizes.
-func (m *Milvus) dialOptions() []grpc.DialOption {
+func (m *Index) dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithBlock(),
 		// A dial that times out says why (connection refused, ...).
@@ -164,13 +167,13 @@ func (m *Milvus) dialOptions() []grpc.DialOption {
 // status that says "try again" into a gRPC Unavailable error, because the
 // SDK reduces such statuses to plain error strings, and it records the
 // timestamps of writes for Session reads.
-func (m *Milvus) intercept(ctx context.Context, method string, req, reply any,
+func (m *Index) intercept(ctx context.Context, method string, req, reply any,
 	cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption,
 ) error {
 	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
 		return err
 	}
-	if r, ok := reply.(*milvuspb.MutationResult); ok && r.GetStatus().GetCode() == 0 && r.GetStatus().GetErrorCode() == 0 {
+	if r, ok := reply.(*milvuspb.MutationResult); ok && r.GetStatus().GetCode() == 0 {
 		m.observeWrite(r.GetTimestamp())
 	}
 	var st *commonpb.Status
@@ -194,8 +197,8 @@ func (m *Milvus) intercept(ctx context.Context, method string, req, reply any,
 // a restarted server answers until it has loaded the collection again.
 const milvusNotLoadedCode = 101
 
-// milvusNotLoaded reports the error intercept makes of that status.
-func milvusNotLoaded(err error) bool {
+// notLoaded reports the error intercept makes of that status.
+func notLoaded(err error) bool {
 	var s interface{ GRPCStatus() *status.Status }
 	return errors.As(err, &s) && s.GRPCStatus().Code() == codes.FailedPrecondition &&
 		strings.Contains(s.GRPCStatus().Message(), fmt.Sprintf("(code %d)", milvusNotLoadedCode))
@@ -216,18 +219,15 @@ func transientStatus(st *commonpb.Status) bool {
 		901, 902, 905: // node not found, offline, not available
 		return true
 	}
-	switch st.GetErrorCode() {
-	case commonpb.ErrorCode_RateLimit, commonpb.ErrorCode_NotReadyServe,
-		commonpb.ErrorCode_NotReadyCoordActivating, commonpb.ErrorCode_NoReplicaAvailable,
-		commonpb.ErrorCode_NotShardLeader:
-		return true
-	}
+	// The legacy ErrorCode field, deprecated, is not read: the servers this
+	// client supports (2.3 and newer) set Code on every error they build,
+	// and keep ErrorCode only for clients older than Code.
 	return false
 }
 
-// milvusTransient reports an error worth retrying: the server unreachable,
+// transient reports an error worth retrying: the server unreachable,
 // overloaded or not ready.
-func milvusTransient(err error) bool {
+func transient(err error) bool {
 	var s interface{ GRPCStatus() *status.Status }
 	if !errors.As(err, &s) {
 		return false
@@ -239,14 +239,14 @@ func milvusTransient(err error) bool {
 	return false
 }
 
-// milvusConsistency maps a configured level to the SDK's.
-func milvusConsistency(c MilvusConsistency) entity.ConsistencyLevel {
+// consistencyLevel maps a configured level to the SDK's.
+func consistencyLevel(c Consistency) entity.ConsistencyLevel {
 	switch c {
-	case MilvusStrong:
+	case Strong:
 		return entity.ClStrong
-	case MilvusBounded:
+	case Bounded:
 		return entity.ClBounded
-	case MilvusEventually:
+	case Eventually:
 		return entity.ClEventually
 	default:
 		return entity.ClSession
@@ -255,7 +255,7 @@ func milvusConsistency(c MilvusConsistency) entity.ConsistencyLevel {
 
 // prepare creates the collection and its index when missing, checks an
 // existing one, and loads it.
-func (m *Milvus) prepare(ctx context.Context) error {
+func (m *Index) prepare(ctx context.Context) error {
 	name := m.cfg.Collection
 	var exists bool
 	if err := m.retry.do(ctx, "has collection "+name, func(ctx context.Context) (err error) {
@@ -298,31 +298,31 @@ func (m *Milvus) prepare(ctx context.Context) error {
 }
 
 // schema is the collection schema for m's configuration.
-func (m *Milvus) schema() *entity.Schema {
+func (m *Index) schema() *entity.Schema {
 	s := entity.NewSchema().WithName(m.cfg.Collection).
 		WithDescription("hmpps products: vectors and filterable metadata").
 		WithAutoID(false).
 		WithDynamicFieldEnabled(false).
-		WithField(entity.NewField().WithName(milvusIDField).WithDataType(entity.FieldTypeVarChar).
-			WithMaxLength(MilvusMaxLength).WithIsPrimaryKey(true)).
-		WithField(entity.NewField().WithName(milvusVectorField).WithDataType(entity.FieldTypeFloatVector).
+		WithField(entity.NewField().WithName(idField).WithDataType(entity.FieldTypeVarChar).
+			WithMaxLength(MaxLength).WithIsPrimaryKey(true)).
+		WithField(entity.NewField().WithName(vectorField).WithDataType(entity.FieldTypeFloatVector).
 			WithDim(int64(m.cfg.Dimension)))
 	for _, c := range m.columns {
-		s.WithField(entity.NewField().WithName(c).WithDataType(entity.FieldTypeVarChar).WithMaxLength(MilvusMaxLength))
+		s.WithField(entity.NewField().WithName(c).WithDataType(entity.FieldTypeVarChar).WithMaxLength(MaxLength))
 	}
-	return s.WithField(entity.NewField().WithName(milvusMetadataField).WithDataType(entity.FieldTypeJSON))
+	return s.WithField(entity.NewField().WithName(metadataField).WithDataType(entity.FieldTypeJSON))
 }
 
 // checkSchema refuses a collection whose fields differ from the ones m
 // writes: the server would reject upserts into it, or search other data.
-func (m *Milvus) checkSchema(s *entity.Schema) error {
+func (m *Index) checkSchema(s *entity.Schema) error {
 	incompatible := func(format string, args ...any) error {
 		return fmt.Errorf("%w: collection %q: %s", ErrIncompatibleCollection, m.cfg.Collection, fmt.Sprintf(format, args...))
 	}
 	want := map[string]entity.FieldType{
-		milvusIDField:       entity.FieldTypeVarChar,
-		milvusVectorField:   entity.FieldTypeFloatVector,
-		milvusMetadataField: entity.FieldTypeJSON,
+		idField:       entity.FieldTypeVarChar,
+		vectorField:   entity.FieldTypeFloatVector,
+		metadataField: entity.FieldTypeJSON,
 	}
 	for _, c := range m.columns {
 		want[c] = entity.FieldTypeVarChar
@@ -338,16 +338,16 @@ func (m *Milvus) checkSchema(s *entity.Schema) error {
 			return incompatible("it has field %q, which the configuration does not write", f.Name)
 		case f.DataType != typ:
 			return incompatible("field %q is %s, want %s", f.Name, f.DataType.Name(), typ.Name())
-		case f.Name == milvusIDField && !f.PrimaryKey:
+		case f.Name == idField && !f.PrimaryKey:
 			return incompatible("field %q is not the primary key", f.Name)
-		case f.Name == milvusVectorField:
+		case f.Name == vectorField:
 			dim, err := strconv.Atoi(f.TypeParams[entity.TypeParamDim])
 			if err != nil {
 				return incompatible("vector field has no dimension: %v", err)
 			}
 			if dim != m.cfg.Dimension {
 				return fmt.Errorf("%w: %w: collection %q holds %d-dimensional vectors, the index is configured for %d",
-					ErrIncompatibleCollection, ErrDimensionMismatch, m.cfg.Collection, dim, m.cfg.Dimension)
+					ErrIncompatibleCollection, retrieval.ErrDimensionMismatch, m.cfg.Collection, dim, m.cfg.Dimension)
 			}
 		}
 		seen[f.Name] = true
@@ -362,12 +362,12 @@ func (m *Milvus) checkSchema(s *entity.Schema) error {
 
 // ensureIndex creates the vector index when the collection has none, and
 // checks the metric of one it has.
-func (m *Milvus) ensureIndex(ctx context.Context, created bool) error {
+func (m *Index) ensureIndex(ctx context.Context, created bool) error {
 	name := m.cfg.Collection
 	if !created {
 		var idxs []entity.Index
 		err := m.retry.do(ctx, "describe index of "+name, func(ctx context.Context) (err error) {
-			idxs, err = m.cl.DescribeIndex(ctx, name, milvusVectorField)
+			idxs, err = m.cl.DescribeIndex(ctx, name, vectorField)
 			return err
 		})
 		if err == nil && len(idxs) > 0 {
@@ -376,13 +376,13 @@ func (m *Milvus) ensureIndex(ctx context.Context, created bool) error {
 				return fmt.Errorf("%w: collection %q is indexed for metric %s, the index is configured for %s",
 					ErrIncompatibleCollection, name, got, m.metric)
 			}
-			switch t := MilvusIndexType(strings.ToUpper(string(idxs[0].IndexType()))); t {
-			case MilvusHNSW, MilvusFlat, MilvusIVFFlat:
+			switch t := IndexType(strings.ToUpper(string(idxs[0].IndexType()))); t {
+			case HNSW, Flat, IVFFlat:
 				m.index = t
 				return nil
 			default:
 				return fmt.Errorf("%w: collection %q has a %s index; this client searches %s, %s and %s indexes",
-					ErrIncompatibleCollection, name, t, MilvusHNSW, MilvusFlat, MilvusIVFFlat)
+					ErrIncompatibleCollection, name, t, HNSW, Flat, IVFFlat)
 			}
 		}
 		if errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
@@ -394,34 +394,34 @@ func (m *Milvus) ensureIndex(ctx context.Context, created bool) error {
 	var idx entity.Index
 	var err error
 	switch m.cfg.Index {
-	case MilvusFlat:
+	case Flat:
 		idx, err = entity.NewIndexFlat(m.metric)
-	case MilvusIVFFlat:
+	case IVFFlat:
 		idx, err = entity.NewIndexIvfFlat(m.metric, m.cfg.IVFNList)
 	default:
 		idx, err = entity.NewIndexHNSW(m.metric, m.cfg.HNSWM, m.cfg.HNSWEfConstruction)
 	}
 	if err != nil {
-		return fmt.Errorf("retrieval: milvus %s index: %w", m.cfg.Index, err)
+		return fmt.Errorf("milvus: %s index: %w", m.cfg.Index, err)
 	}
 	return m.retry.do(ctx, "create index on "+name, func(ctx context.Context) error {
-		return m.cl.CreateIndex(ctx, name, milvusVectorField, idx, false)
+		return m.cl.CreateIndex(ctx, name, vectorField, idx, false)
 	})
 }
 
 // Dimension returns the length every vector must have.
-func (m *Milvus) Dimension() int { return m.cfg.Dimension }
+func (m *Index) Dimension() int { return m.cfg.Dimension }
 
 // Metric returns how Search scores.
-func (m *Milvus) Metric() Metric { return m.cfg.Metric }
+func (m *Index) Metric() retrieval.Metric { return m.cfg.Metric }
 
 // call runs one SDK call under the retry policy; a call that Close cut
-// short reports ErrClosed. When the server says the collection is not
+// short reports retrieval.ErrClosed. When the server says the collection is not
 // loaded (a restarted server reloads it in the background), call loads it,
 // waiting for that, and tries once more.
-func (m *Milvus) call(ctx context.Context, op string, fn func(context.Context) error) error {
+func (m *Index) call(ctx context.Context, op string, fn func(context.Context) error) error {
 	err := m.retry.do(ctx, op, fn)
-	if err != nil && milvusNotLoaded(err) {
+	if err != nil && notLoaded(err) {
 		lerr := m.retry.do(ctx, "load collection "+m.cfg.Collection, func(ctx context.Context) error {
 			return m.cl.LoadCollection(ctx, m.cfg.Collection, false)
 		})
@@ -430,34 +430,34 @@ func (m *Milvus) call(ctx context.Context, op string, fn func(context.Context) e
 		}
 	}
 	if err != nil && m.closed.Load() {
-		return fmt.Errorf("retrieval: milvus %s: %w", op, ErrClosed)
+		return fmt.Errorf("milvus: %s: %w", op, retrieval.ErrClosed)
 	}
 	return err
 }
 
 // entityColumns returns b as the SDK's columns, in schema order.
-func (m *Milvus) entityColumns(b *milvusBatch) []entity.Column {
+func (m *Index) entityColumns(b *rowBatch) []entity.Column {
 	cols := []entity.Column{
-		entity.NewColumnVarChar(milvusIDField, b.ids),
-		entity.NewColumnFloatVector(milvusVectorField, m.cfg.Dimension, b.vectors),
+		entity.NewColumnVarChar(idField, b.ids),
+		entity.NewColumnFloatVector(vectorField, m.cfg.Dimension, b.vectors),
 	}
 	for i, c := range m.columns {
 		cols = append(cols, entity.NewColumnVarChar(c, b.columns[i]))
 	}
-	return append(cols, entity.NewColumnJSONBytes(milvusMetadataField, b.json))
+	return append(cols, entity.NewColumnJSONBytes(metadataField, b.json))
 }
 
 // Upsert inserts the records, replacing any with the same ID. The whole
 // batch is validated first, so a bad record writes nothing; it is then sent
-// in requests of at most MilvusConfig.BatchSize records and 16 MiB. Under
-// Cosine vectors are normalized before they are stored.
-func (m *Milvus) Upsert(ctx context.Context, records ...Record) error {
+// in requests of at most Config.BatchSize records and 16 MiB. Under
+// retrieval.Cosine vectors are normalized before they are stored.
+func (m *Index) Upsert(ctx context.Context, records ...retrieval.Record) error {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer end()
-	batches, err := milvusBatches(records, m.cfg, m.columns)
+	batches, err := splitBatches(records, m.cfg, m.columns)
 	if err != nil {
 		return err
 	}
@@ -481,7 +481,7 @@ func (m *Milvus) Upsert(ctx context.Context, records ...Record) error {
 // readOptions returns the consistency of a read. Under Session it waits
 // for this index's last write (delete included), which the SDK's own
 // session tracking cannot do for deletes.
-func (m *Milvus) readOptions() []client.SearchQueryOptionFunc {
+func (m *Index) readOptions() []client.SearchQueryOptionFunc {
 	switch {
 	case m.consistency != entity.ClSession:
 		return []client.SearchQueryOptionFunc{client.WithSearchQueryConsistencyLevel(m.consistency)}
@@ -496,7 +496,7 @@ func (m *Milvus) readOptions() []client.SearchQueryOptionFunc {
 
 // fenceDelete makes later Session reads see a delete: it takes a fresh
 // timestamp from the server, later than the delete.
-func (m *Milvus) fenceDelete(ctx context.Context) {
+func (m *Index) fenceDelete(ctx context.Context) {
 	g, ok := m.cl.(*client.GrpcClient)
 	if !ok {
 		m.strongReads.Store(true)
@@ -518,14 +518,14 @@ func (m *Milvus) fenceDelete(ctx context.Context) {
 }
 
 // Delete removes the records with these IDs; unknown IDs are ignored.
-func (m *Milvus) Delete(ctx context.Context, ids ...string) error {
+func (m *Index) Delete(ctx context.Context, ids ...string) error {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer end()
 	for chunk := range slices.Chunk(storableIDs(ids), m.cfg.BatchSize) {
-		expr := milvusIDsExpr(chunk)
+		expr := idsExpr(chunk)
 		err := m.call(ctx, "delete from "+m.cfg.Collection, func(ctx context.Context) error {
 			return m.cl.Delete(ctx, m.cfg.Collection, "", expr)
 		})
@@ -539,20 +539,20 @@ func (m *Milvus) Delete(ctx context.Context, ids ...string) error {
 }
 
 // Get returns the records with these IDs, in the order asked; an unknown ID
-// fails the call with an error wrapping ErrNotFound. Under Cosine the
+// fails the call with an error wrapping retrieval.ErrNotFound. Under retrieval.Cosine the
 // vectors are the stored, normalized ones.
-func (m *Milvus) Get(ctx context.Context, ids ...string) ([]Record, error) {
+func (m *Index) Get(ctx context.Context, ids ...string) ([]retrieval.Record, error) {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer end()
-	found := make(map[string]Record, len(ids))
-	output := append([]string{milvusIDField, milvusVectorField, milvusMetadataField}, m.columns...)
+	found := make(map[string]retrieval.Record, len(ids))
+	output := append([]string{idField, vectorField, metadataField}, m.columns...)
 	for chunk := range slices.Chunk(storableIDs(ids), m.cfg.BatchSize) {
 		var rs client.ResultSet
 		if err := m.call(ctx, "get from "+m.cfg.Collection, func(ctx context.Context) (err error) {
-			rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, milvusIDsExpr(chunk), output,
+			rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, idsExpr(chunk), output,
 				m.readOptions()...)
 			return err
 		}); err != nil {
@@ -566,21 +566,21 @@ func (m *Milvus) Get(ctx context.Context, ids ...string) ([]Record, error) {
 }
 
 // collect adds the records of a query result to found.
-func (m *Milvus) collect(rs client.ResultSet, found map[string]Record) error {
+func (m *Index) collect(rs client.ResultSet, found map[string]retrieval.Record) error {
 	bad := func(field string) error {
-		return fmt.Errorf("retrieval: milvus get: result field %q is missing or of an unexpected type", field)
+		return fmt.Errorf("milvus: get: result field %q is missing or of an unexpected type", field)
 	}
-	idCol, ok := rs.GetColumn(milvusIDField).(*entity.ColumnVarChar)
+	idCol, ok := rs.GetColumn(idField).(*entity.ColumnVarChar)
 	if !ok {
-		return bad(milvusIDField)
+		return bad(idField)
 	}
-	vecCol, ok := rs.GetColumn(milvusVectorField).(*entity.ColumnFloatVector)
+	vecCol, ok := rs.GetColumn(vectorField).(*entity.ColumnFloatVector)
 	if !ok {
-		return bad(milvusVectorField)
+		return bad(vectorField)
 	}
-	jsonCol, ok := rs.GetColumn(milvusMetadataField).(*entity.ColumnJSONBytes)
+	jsonCol, ok := rs.GetColumn(metadataField).(*entity.ColumnJSONBytes)
 	if !ok {
-		return bad(milvusMetadataField)
+		return bad(metadataField)
 	}
 	cols := make([][]string, len(m.columns))
 	for i, c := range m.columns {
@@ -592,31 +592,31 @@ func (m *Milvus) collect(rs client.ResultSet, found map[string]Record) error {
 	}
 	ids, vecs, docs := idCol.Data(), vecCol.Data(), jsonCol.Data()
 	if len(vecs) != len(ids) || len(docs) != len(ids) {
-		return errors.New("retrieval: milvus get: result fields differ in length")
+		return errors.New("milvus: get: result fields differ in length")
 	}
 	for i, id := range ids {
-		row := milvusRow{columns: make([]string, len(cols)), json: docs[i]}
+		row := storedRow{columns: make([]string, len(cols)), json: docs[i]}
 		for c := range cols {
 			if i >= len(cols[c]) {
-				return errors.New("retrieval: milvus get: result fields differ in length")
+				return errors.New("milvus: get: result fields differ in length")
 			}
 			row.columns[c] = cols[c][i]
 		}
 		md, err := joinMetadata(row, m.columns)
 		if err != nil {
-			return fmt.Errorf("retrieval: milvus get %q: %w", id, err)
+			return fmt.Errorf("milvus: get %q: %w", id, err)
 		}
-		found[id] = Record{ID: id, Vector: vecs[i], Metadata: md}
+		found[id] = retrieval.Record{ID: id, Vector: vecs[i], Metadata: md}
 	}
 	return nil
 }
 
 // Search returns up to k records that pass filter, most similar to query
 // first, ties broken by ascending ID. k must be positive; it is capped at
-// MilvusMaxTopK. Under Cosine the query is normalized (into a copy), so a
+// MaxTopK. Under retrieval.Cosine the query is normalized (into a copy), so a
 // zero query is an error. Scores are Milvus's: the cosine similarity or the
 // inner product, higher is more similar.
-func (m *Milvus) Search(ctx context.Context, query []float32, k int, filter Filter) ([]Hit, error) {
+func (m *Index) Search(ctx context.Context, query []float32, k int, filter retrieval.Filter) ([]retrieval.Hit, error) {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -626,30 +626,30 @@ func (m *Milvus) Search(ctx context.Context, query []float32, k int, filter Filt
 	if err != nil {
 		return nil, err
 	}
-	return topKWithTies(min(k, MilvusMaxTopK), MilvusMaxTopK, func(limit int) ([]Hit, error) {
+	return topKWithTies(min(k, MaxTopK), MaxTopK, func(limit int) ([]retrieval.Hit, error) {
 		return m.search(ctx, q, limit, expr)
 	})
 }
 
 // search runs one Milvus search for limit hits.
-func (m *Milvus) search(ctx context.Context, q []float32, limit int, expr string) ([]Hit, error) {
+func (m *Index) search(ctx context.Context, q []float32, limit int, expr string) ([]retrieval.Hit, error) {
 	var sp entity.SearchParam
 	var err error
 	switch m.index {
-	case MilvusFlat:
+	case Flat:
 		sp, err = entity.NewIndexFlatSearchParam()
-	case MilvusIVFFlat:
+	case IVFFlat:
 		sp, err = entity.NewIndexIvfFlatSearchParam(m.cfg.SearchNProbe)
 	default:
 		sp, err = entity.NewIndexHNSWSearchParam(max(m.cfg.SearchEf, limit))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("retrieval: milvus search parameters: %w", err)
+		return nil, fmt.Errorf("milvus: search parameters: %w", err)
 	}
 	var res []client.SearchResult
 	if err := m.call(ctx, "search "+m.cfg.Collection, func(ctx context.Context) (err error) {
 		res, err = m.cl.Search(ctx, m.cfg.Collection, nil, expr, nil, []entity.Vector{entity.FloatVector(q)},
-			milvusVectorField, m.metric, limit, sp, m.readOptions()...)
+			vectorField, m.metric, limit, sp, m.readOptions()...)
 		return err
 	}); err != nil {
 		return nil, err
@@ -658,18 +658,18 @@ func (m *Milvus) search(ctx context.Context, q []float32, limit int, expr string
 		return nil, nil
 	}
 	if res[0].Err != nil {
-		return nil, fmt.Errorf("retrieval: milvus search result: %w", res[0].Err)
+		return nil, fmt.Errorf("milvus: search result: %w", res[0].Err)
 	}
 	if res[0].ResultCount == 0 {
 		return nil, nil
 	}
 	idCol, ok := res[0].IDs.(*entity.ColumnVarChar)
 	if !ok || idCol.Len() != len(res[0].Scores) {
-		return nil, errors.New("retrieval: milvus search result: unexpected id column")
+		return nil, errors.New("milvus: search result: unexpected id column")
 	}
-	hits := make([]Hit, idCol.Len())
+	hits := make([]retrieval.Hit, idCol.Len())
 	for i, id := range idCol.Data() {
-		hits[i] = Hit{ID: id, Score: res[0].Scores[i]}
+		hits[i] = retrieval.Hit{ID: id, Score: res[0].Scores[i]}
 	}
 	return hits, nil
 }
@@ -677,7 +677,7 @@ func (m *Milvus) search(ctx context.Context, q []float32, limit int, expr string
 // Len returns the number of records, as the server counts them. Milvus 2.3
 // may briefly count a record twice while it replaces a segment (after a
 // flush or a compaction); searches and gets are not affected.
-func (m *Milvus) Len(ctx context.Context) (int, error) {
+func (m *Index) Len(ctx context.Context) (int, error) {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return 0, err
@@ -693,7 +693,7 @@ func (m *Milvus) Len(ctx context.Context) (int, error) {
 	}
 	col, ok := rs.GetColumn("count(*)").(*entity.ColumnInt64)
 	if !ok || col.Len() != 1 {
-		return 0, errors.New("retrieval: milvus count: unexpected result")
+		return 0, errors.New("milvus: count: unexpected result")
 	}
 	return int(col.Data()[0]), nil
 }
@@ -702,7 +702,7 @@ func (m *Milvus) Len(ctx context.Context) (int, error) {
 // being filled, then waits until the vector index covers every row. Milvus
 // does this by itself over time; call Flush after a bulk load, so that
 // searches use the index at once instead of scanning unindexed rows.
-func (m *Milvus) Flush(ctx context.Context) error {
+func (m *Index) Flush(ctx context.Context) error {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return err
@@ -716,7 +716,7 @@ func (m *Milvus) Flush(ctx context.Context) error {
 	for {
 		var total, indexed int64
 		if err := m.call(ctx, "index progress of "+m.cfg.Collection, func(ctx context.Context) (err error) {
-			total, indexed, err = m.cl.GetIndexBuildProgress(ctx, m.cfg.Collection, milvusVectorField)
+			total, indexed, err = m.cl.GetIndexBuildProgress(ctx, m.cfg.Collection, vectorField)
 			return err
 		}); err != nil {
 			return err
@@ -726,7 +726,7 @@ func (m *Milvus) Flush(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("retrieval: milvus flush: %w (%d of %d rows indexed)", ctx.Err(), indexed, total)
+			return fmt.Errorf("milvus: flush: %w (%d of %d rows indexed)", ctx.Err(), indexed, total)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -734,8 +734,8 @@ func (m *Milvus) Flush(ctx context.Context) error {
 
 // Drop deletes the collection and every record in it from the server, then
 // closes the index. It is the only call that removes a collection, and
-// only on purpose: NewMilvus never drops one, not even an incompatible one.
-func (m *Milvus) Drop(ctx context.Context) error {
+// only on purpose: New never drops one, not even an incompatible one.
+func (m *Index) Drop(ctx context.Context) error {
 	ctx, end, err := m.begin(ctx)
 	if err != nil {
 		return err
@@ -752,16 +752,16 @@ func (m *Milvus) Drop(ctx context.Context) error {
 
 // Close ends the calls in flight, waits for them, and closes the
 // connection; the collection stays on the server. Every later call, Close
-// included, fails with ErrClosed.
-func (m *Milvus) Close() error {
+// included, fails with retrieval.ErrClosed.
+func (m *Index) Close() error {
 	if !m.closed.CompareAndSwap(false, true) {
-		return ErrClosed
+		return retrieval.ErrClosed
 	}
 	m.stop()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.cl.Close(); err != nil {
-		return fmt.Errorf("retrieval: milvus close: %w", err)
+		return fmt.Errorf("milvus: close: %w", err)
 	}
 	return nil
 }
