@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -108,6 +110,54 @@ func TestRunSavesAtShutdownAndReopens(t *testing.T) {
 	assert.Equal(t, 200, do(t, "GET", base+"/products/gaiter-01", ""))
 	stop()
 	require.NoError(t, <-done)
+}
+
+// Writes racing the shutdown: every one the service acknowledged is in the
+// saved file, whichever side of the shutdown it fell on.
+func TestShutdownKeepsAcknowledgedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.hmpps")
+	base, stop, done := startRun(t, "-catalog", path)
+	const writers, each = 4, 25
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprintf("race-%d-%d", w, i)
+				body := fmt.Sprintf(`{"products":[{"id":%q,"title":"Racing boots"}]}`, id)
+				req, err := http.NewRequest("PUT", base+"/products", strings.NewReader(body))
+				if err != nil {
+					return
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // the server is gone: not acknowledged
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	wg.Wait()
+	require.NoError(t, <-done)
+
+	eng, err := hmpps.Open(context.Background(), path)
+	require.NoError(t, err)
+	defer eng.Close()
+	for _, id := range acked {
+		_, err := eng.Get(context.Background(), id)
+		assert.NoError(t, err, "acknowledged write %s is not in the saved file", id)
+	}
+	t.Logf("%d of %d writes acknowledged before the shutdown", len(acked), writers*each)
 }
 
 func TestRunWithoutCatalogSavesNothing(t *testing.T) {
