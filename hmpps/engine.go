@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"hmpps/retrieval"
@@ -208,20 +209,26 @@ func (e *Engine) checkOpen() error {
 	return nil
 }
 
-// lookup returns the entries for ids, failing on the first unknown one.
-func (e *Engine) lookup(ids []string) ([]*entry, error) {
+// lookup returns the entries for ids. If any is unknown, it returns an
+// *UnknownIDsError naming every unknown one, with field saying which part
+// of the request they came from.
+func (e *Engine) lookup(field string, ids []string) ([]*entry, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, ErrClosed
 	}
 	out := make([]*entry, len(ids))
+	var unknown []string
 	for i, id := range ids {
 		en, ok := e.products[id]
-		if !ok {
-			return nil, fmt.Errorf("hmpps: product %q: %w", id, ErrNotFound)
+		if !ok && !slices.Contains(unknown, id) {
+			unknown = append(unknown, id)
 		}
 		out[i] = en
+	}
+	if unknown != nil {
+		return nil, &UnknownIDsError{Field: field, IDs: unknown}
 	}
 	return out, nil
 }

@@ -51,6 +51,7 @@ type config struct {
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
+	limits           Limits
 	// ollamaConfig is WithOllama's argument; ollama is what New built from
 	// it (nil without WithOllama).
 	ollamaConfig *OllamaConfig
@@ -190,6 +191,11 @@ func newConfig(opts []Option) (config, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	limits, err := c.limits.resolve()
+	if err != nil {
+		return c, err
+	}
+	c.limits = limits
 	switch {
 	case c.textEmbedder.Dimension() <= 0:
 		return c, fmt.Errorf("hmpps: text embedder reports dimension %d", c.textEmbedder.Dimension())

@@ -27,8 +27,11 @@ type Request struct {
 	// TopN is how many results to return. If zero, it defaults to the
 	// engine's TopN (10).
 	TopN int
-	// ExcludeHistory drops candidates that are in the user's history, for
-	// services that do not show people what they already bought.
+	// ExcludeHistory drops candidates that are in the user's history
+	// (History and HistoryIDs, matched by ID), for services that do not show
+	// people what they already bought. If false, a product the user bought
+	// can come back as a result, often near the top: it matches their
+	// history best.
 	ExcludeHistory bool
 	// HistoryK overrides how many history items stage one keeps. If zero, the
 	// engine's history filter setting applies.
@@ -45,6 +48,13 @@ type Response struct {
 	// relevant first; of equally relevant items, the one the request lists
 	// first.
 	History []KeptItem
+	// Personalized is true when the results were ranked with the user's
+	// history: stage one kept at least one history item for this query. It
+	// is false when the request gave no history, when none of it was
+	// relevant enough to the query to keep (see WithHistoryFilter and
+	// Request.HistoryK), or when there were no candidates; the results are
+	// then ranked by the query alone, the same for every user.
+	Personalized bool
 	// Degraded is true when any stage fell back to a simpler method for any
 	// candidate; the results are still usable.
 	Degraded bool

@@ -59,6 +59,9 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 
 // validate checks the request and returns the number of results to return.
 func (e *Engine) validate(req *Request) (int, error) {
+	if err := e.cfg.limits.check(req); err != nil {
+		return 0, err
+	}
 	if len(tokenize.Words(req.Query)) == 0 {
 		return 0, ErrEmptyQuery
 	}
@@ -112,9 +115,9 @@ func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, erro
 // index's best matches for the query.
 func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
 	if len(req.CandidateIDs) > 0 {
-		all, err := e.lookup(req.CandidateIDs)
+		all, err := e.lookup("candidates", req.CandidateIDs)
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: candidates: %w", err)
+			return nil, err
 		}
 		out := all[:0]
 		for _, en := range all {

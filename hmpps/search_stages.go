@@ -56,9 +56,9 @@ func (s *search) embed(ctx context.Context) error {
 
 // retrieve looks up the history and finds the candidates.
 func (s *search) retrieve(ctx context.Context) error {
-	history, err := s.e.lookup(s.req.HistoryIDs)
+	history, err := s.e.lookup("history", s.req.HistoryIDs)
 	if err != nil {
-		return fmt.Errorf("hmpps: history: %w", err)
+		return err
 	}
 	s.history = dedupe(append(s.history, history...))
 	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
@@ -85,6 +85,7 @@ func (s *search) keepHistory(context.Context) error {
 	}
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
+	s.resp.Personalized = len(s.kept) > 0
 	s.resp.History = make([]KeptItem, len(s.kept))
 	for i, k := range s.kept {
 		s.resp.History[i] = KeptItem{ID: k.en.product.ID, Title: k.en.product.Title, Score: k.relevance}

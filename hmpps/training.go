@@ -210,7 +210,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	if err != nil {
 		return nil, nil, err
 	}
-	history, err := e.lookup(ex.HistoryIDs)
+	history, err := e.lookup("history", ex.HistoryIDs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,7 +240,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	for _, id := range pool[:min(randomN, len(pool))] {
 		ids, kinds = append(ids, id), append(kinds, "random")
 	}
-	candidates, err := e.lookup(ids)
+	candidates, err := e.lookup("candidates", ids)
 	if err != nil {
 		return nil, nil, err
 	}
