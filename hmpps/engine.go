@@ -26,6 +26,9 @@ type Engine struct {
 	// search may keep using the one it looked up after the lock is released.
 	products map[string]*entry
 	closed   bool
+
+	// usage is the model work done so far (see Engine.Usage).
+	usage usageMeter
 }
 
 // entry is a catalog product with what the engine derived from it.
@@ -73,7 +76,9 @@ func New(opts ...Option) (*Engine, error) {
 	if n != 0 {
 		return nil, fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
 	}
-	return &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}, nil
+	e := &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}
+	e.usage.addIndex(cfg.probeUsage)
+	return e, nil
 }
 
 // Upsert adds the products, replacing any with the same ID. The batch is
@@ -91,6 +96,9 @@ func (e *Engine) Add(ctx context.Context, products ...Product) error {
 }
 
 func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) error {
+	// The model work is counted whether or not the batch is written.
+	var usage retrieval.Usage
+	defer func() { e.usage.addIndex(usage) }()
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
@@ -108,12 +116,13 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		}
 		seen[p.ID] = true
 	}
-	products, err := e.caption(ctx, products)
+	products, usage, err := e.caption(ctx, products)
 	if err != nil {
 		return err
 	}
 	// Embedding is the slow part and needs no lock.
-	entries, err := e.prepare(ctx, products)
+	entries, embedUsage, err := e.prepare(ctx, products)
+	usage = usage.Add(embedUsage)
 	if err != nil {
 		return err
 	}

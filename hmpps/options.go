@@ -56,6 +56,9 @@ type config struct {
 	// it (nil without WithOllama).
 	ollamaConfig *OllamaConfig
 	ollama       *ollamaSetup
+	// probeUsage is the call applyOllama made to learn the embedding
+	// model's dimension, counted as indexing work.
+	probeUsage retrieval.Usage
 }
 
 // WithTextEmbedder sets the text embedder. If not given, the engine uses a

@@ -60,7 +60,10 @@ type Response struct {
 	Degraded bool
 	// Timings is where the time went.
 	Timings Timings
-	// Usage counts model calls and tokens, summed over all stages.
+	// Usage counts model calls and tokens, summed over all stages: the
+	// embeddings of the query and of ad-hoc History (with an embedder that
+	// reports them, retrieval.UsageEmbedder), summaries, perspectives and
+	// reranking. Engine.Usage adds up every search's, and indexing's.
 	Usage retrieval.Usage
 	// Candidates is the number of candidates that were scored.
 	Candidates int

@@ -50,6 +50,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 		s.stage(ctx, &t.Rerank, s.rerank)
 		s.respond(topN)
 	}
+	e.usage.addSearch(s.resp.Usage)
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -92,9 +93,13 @@ func (e *Engine) validate(req *Request) (int, error) {
 	return req.TopN, nil
 }
 
-// queryVector embeds the query into the fused space (see retrieval.Fusion).
-func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, error) {
-	vecs, err := e.cfg.textEmbedder.Embed(ctx, []string{query})
+// queryVector embeds the query into the fused space (see retrieval.Fusion),
+// adding the embedder's model work to usage when it is not nil.
+func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval.Usage) ([]float32, error) {
+	vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, []string{query})
+	if usage != nil {
+		*usage = usage.Add(u)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: embed query: %w", err)
 	}

@@ -41,12 +41,13 @@ func (s *search) stage(ctx context.Context, took *time.Duration, run func(contex
 
 // embed embeds the query and any history given as full products.
 func (s *search) embed(ctx context.Context) error {
-	qvec, err := s.e.queryVector(ctx, s.req.Query)
+	qvec, err := s.e.queryVector(ctx, s.req.Query, &s.resp.Usage)
 	if err != nil {
 		return err
 	}
 	s.qvec = qvec
-	adhoc, err := s.e.prepare(ctx, s.req.History)
+	adhoc, usage, err := s.e.prepare(ctx, s.req.History)
+	s.resp.Usage = s.resp.Usage.Add(usage)
 	if err != nil {
 		return fmt.Errorf("hmpps: history: %w", err)
 	}

@@ -202,11 +202,11 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	if len(strings.Fields(ex.Query)) == 0 {
 		return nil, nil, ErrEmptyQuery
 	}
-	qvec, err := e.queryVector(ctx, ex.Query)
+	qvec, err := e.queryVector(ctx, ex.Query, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	adhoc, err := e.prepare(ctx, ex.History)
+	adhoc, _, err := e.prepare(ctx, ex.History)
 	if err != nil {
 		return nil, nil, err
 	}
