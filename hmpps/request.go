@@ -9,17 +9,23 @@ import (
 // Request is one personalized search: who is searching (their purchase
 // history), what for (the query), and optionally which candidates to rank.
 type Request struct {
-	// Query is the search text. It must contain at least one word.
+	// Query is the search text. It must contain at least one word and at
+	// most Limits.QueryBytes bytes (DefaultMaxQueryBytes).
 	Query string
 	// History holds the user's past purchases as full products; they need
-	// not be in the catalog. Items are embedded on the fly.
+	// not be in the catalog. Items are embedded on the fly. History and
+	// HistoryIDs together hold at most Limits.History items
+	// (DefaultMaxHistory).
 	History []Product
 	// HistoryIDs names past purchases that are in the catalog. Unknown IDs
-	// fail the request with ErrNotFound.
+	// fail the request with an *UnknownIDsError naming them all, which
+	// wraps ErrNotFound.
 	HistoryIDs []string
 	// CandidateIDs are the products to rank, e.g. from the caller's own
 	// retriever. When empty, the engine takes the index's best matches for
-	// the query under Filter. Unknown IDs fail the request with ErrNotFound.
+	// the query under Filter. Unknown IDs fail the request with an
+	// *UnknownIDsError naming them all, which wraps ErrNotFound. At most
+	// Limits.Candidates IDs (DefaultMaxCandidates).
 	CandidateIDs []string
 	// Filter restricts candidates by metadata ("brand", "category" and the
 	// attribute keys). It applies to retrieved and to given candidates.

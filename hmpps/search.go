@@ -25,9 +25,11 @@ import (
 // computations whose last bits may differ between architectures, so two
 // candidates a rounding error apart are near-ties, not ties.
 //
-// Bad input (an empty query, an unknown ID, a history product that cannot be
-// embedded, an invalid filter) returns an error wrapping ErrInvalidRequest,
-// ErrNotFound or the stage's own sentinel. A stage that fails on a valid
+// Bad input (an empty query, a request over the engine's Limits, an unknown
+// ID, a history product that cannot be embedded, an invalid filter) returns
+// an error wrapping ErrInvalidRequest (ErrRequestTooLarge for a limit),
+// ErrNotFound (an *UnknownIDsError naming every unknown ID) or the stage's
+// own sentinel, such as retrieval.ErrInvalidVector. A stage that fails on a valid
 // request falls back to its offline twin and the response is marked Degraded,
 // except for a model the server does not have: that is a configuration
 // error, returned wrapping retrieval.ErrModelNotFound.
