@@ -29,10 +29,10 @@ import (
 // ID, a history product that cannot be embedded, an invalid filter) returns
 // an error wrapping ErrInvalidRequest (ErrRequestTooLarge for a limit),
 // ErrNotFound (an *UnknownIDsError naming every unknown ID) or the stage's
-// own sentinel, such as retrieval.ErrInvalidVector. A stage that fails on a valid
-// request falls back to its offline twin and the response is marked Degraded,
-// except for a model the server does not have: that is a configuration
-// error, returned wrapping retrieval.ErrModelNotFound.
+// own sentinel, such as retrieval.ErrInvalidVector. A stage that fails on a
+// valid request falls back to its offline twin and the response is marked
+// Degraded, except for a model the server does not have: that is a
+// configuration error, returned wrapping retrieval.ErrModelNotFound.
 func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 	start := time.Now()
 	if err := e.checkOpen(); err != nil {
