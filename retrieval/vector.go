@@ -14,7 +14,7 @@ var (
 	// ErrInvalidVector reports a vector that cannot be used: empty, with a
 	// NaN or infinite component, a zero vector where a direction is needed,
 	// or of the wrong length (ErrDimensionMismatch, which wraps it). Every
-	// vector this module refuses is therefore errors.Is ErrInvalidVector.
+	// vector this package refuses is therefore errors.Is ErrInvalidVector.
 	ErrInvalidVector = errors.New("retrieval: invalid vector")
 	// ErrDimensionMismatch reports a vector, index or collection whose
 	// length differs from the dimension expected. It wraps ErrInvalidVector,
