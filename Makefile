@@ -18,18 +18,22 @@ demo:
 ## afterwards. Each runs as its own verbose step, so that the log shows them
 ## run. Last, the arm64 check of test-arm64 (about a minute and a half once
 ## Go's build cache is warm); where qemu cannot be installed, it says so and
-## only vets and compiles for arm64. Every step runs even when another fails,
-## and the summary line names each.
+## only vets and compiles for arm64. Then the consumer-module check
+## (scripts/consumer-check.sh): the README's usage program built and run from
+## a throw-away module outside the tree that requires hmpps through a replace
+## directive, vendored, and through go.work. Every step runs even when another
+## fails, and the summary line names each.
 test: fmt-check lint
-	@unit=ok; milvus=ok; ollama=ok; arm64=ok; \
+	@unit=ok; milvus=ok; ollama=ok; arm64=ok; consumer=ok; \
 	$(GO) test -race -count=1 -skip "Milvus|Live" ./... || unit=FAILED; \
 	bash scripts/milvus.sh run $(GO) test -race -count=1 -v -parallel 8 -run Milvus \
 		./retrieval/milvus/ ./examples/milvus/ ./examples/service/ || milvus=FAILED; \
 	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
 		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
 	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
-	echo "make test: unit $$unit; Milvus $$milvus; live Ollama $$ollama; arm64 $$arm64"; \
-	[ $$unit = ok ] && [ $$milvus = ok ] && [ $$ollama = ok ] && [ $$arm64 = ok ]
+	GO=$(GO) bash scripts/consumer-check.sh || consumer=FAILED; \
+	echo "make test: unit $$unit; Milvus $$milvus; live Ollama $$ollama; arm64 $$arm64; consumer module $$consumer"; \
+	[ $$unit = ok ] && [ $$milvus = ok ] && [ $$ollama = ok ] && [ $$arm64 = ok ] && [ $$consumer = ok ]
 
 ## test-arm64: vet every package for linux/arm64 and run the tests of
 ## retrieval, hmpps and internal/tokenize there: natively on an arm64 host,

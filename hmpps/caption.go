@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ollamacall"
+	"hmpps/retrieval"
 	"hmpps/summarize"
 )
 
@@ -16,11 +18,14 @@ import (
 // are. The caller's slice is not modified. A picture that cannot be read or
 // described leaves that product without a caption (and logs why); a missing
 // model or an unreachable server fails the batch, since every caption would
-// fail the same way.
-func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, error) {
+// fail the same way. The usage is the captions' model work, failed calls
+// included.
+func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, retrieval.Usage, error) {
+	var usage retrieval.Usage
 	if e.cfg.ollama == nil || e.cfg.ollama.captioner == nil {
-		return products, nil
+		return products, usage, nil
 	}
+	var mu sync.Mutex // guards usage
 	out := make([]Product, len(products))
 	copy(out, products)
 	g, gctx := errgroup.WithContext(ctx)
@@ -44,6 +49,9 @@ func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, er
 			}
 			doc := summarize.Document{ID: p.ID, Title: p.Title, Image: image}
 			s, err := e.cfg.ollama.captioner.Caption(gctx, doc, e.cfg.ollama.cfg.CaptionWords)
+			mu.Lock()
+			usage = usage.Add(s.Usage)
+			mu.Unlock()
 			switch {
 			case err == nil:
 				p.Caption = s.Text
@@ -56,10 +64,10 @@ func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, er
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, usage, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, usage, err
 	}
-	return out, nil
+	return out, usage, nil
 }

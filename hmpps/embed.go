@@ -95,8 +95,10 @@ func (p Product) clone() Product {
 }
 
 // prepare embeds the products (text in one batch, images one by one) and
-// fuses their vectors. It touches no engine state.
-func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, error) {
+// fuses their vectors, returning the text embedder's model work with them.
+// It touches no engine state.
+func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, retrieval.Usage, error) {
+	var usage retrieval.Usage
 	entries := make([]*entry, len(products))
 	var texts []string
 	var textOf []int // entries index of each text to embed
@@ -114,12 +116,13 @@ func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, err
 		textVecs[i] = en.product.TextVector
 	}
 	if len(texts) > 0 {
-		vecs, err := e.cfg.textEmbedder.Embed(ctx, texts)
+		vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, texts)
+		usage = u
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: embed text: %w", err)
+			return nil, usage, fmt.Errorf("hmpps: embed text: %w", err)
 		}
 		if len(vecs) != len(texts) {
-			return nil, fmt.Errorf("hmpps: embed text: embedder returned %d vectors for %d texts", len(vecs), len(texts))
+			return nil, usage, fmt.Errorf("hmpps: embed text: embedder returned %d vectors for %d texts", len(vecs), len(texts))
 		}
 		for j, i := range textOf {
 			textVecs[i] = vecs[j]
@@ -129,19 +132,19 @@ func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, err
 	for i, en := range entries {
 		id := en.product.ID
 		if err := retrieval.CheckVector(textVecs[i], textDim); err != nil {
-			return nil, fmt.Errorf("hmpps: product %q: text vector: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: text vector: %w", id, err)
 		}
 		imageVec, image, err := e.embedImage(ctx, &en.product)
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: product %q: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: %w", id, err)
 		}
 		en.image = image
 		en.vector, err = e.cfg.fusion.Product(textVecs[i], imageVec, textDim, imageDim)
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: product %q: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: %w", id, err)
 		}
 	}
-	return entries, nil
+	return entries, usage, nil
 }
 
 // embedImage returns the product's image vector and the encoded image it came

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"hmpps/retrieval"
@@ -25,6 +26,9 @@ type Engine struct {
 	// search may keep using the one it looked up after the lock is released.
 	products map[string]*entry
 	closed   bool
+
+	// usage is the model work done so far (see Engine.Usage).
+	usage usageMeter
 }
 
 // entry is a catalog product with what the engine derived from it.
@@ -60,7 +64,9 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}, nil
+	e := &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}
+	e.usage.addIndex(cfg.probeUsage)
+	return e, nil
 }
 
 // Upsert adds the products, replacing any with the same ID. The batch is
@@ -78,6 +84,9 @@ func (e *Engine) Add(ctx context.Context, products ...Product) error {
 }
 
 func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) error {
+	// The model work is counted whether or not the batch is written.
+	var usage retrieval.Usage
+	defer func() { e.usage.addIndex(usage) }()
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
@@ -95,12 +104,13 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		}
 		seen[p.ID] = true
 	}
-	products, err := e.caption(ctx, products)
+	products, usage, err := e.caption(ctx, products)
 	if err != nil {
 		return err
 	}
 	// Embedding is the slow part and needs no lock.
-	entries, err := e.prepare(ctx, products)
+	entries, embedUsage, err := e.prepare(ctx, products)
+	usage = usage.Add(embedUsage)
 	if err != nil {
 		return err
 	}
@@ -196,20 +206,26 @@ func (e *Engine) checkOpen() error {
 	return nil
 }
 
-// lookup returns the entries for ids, failing on the first unknown one.
-func (e *Engine) lookup(ids []string) ([]*entry, error) {
+// lookup returns the entries for ids. If any is unknown, it returns an
+// *UnknownIDsError naming every unknown one, with field saying which part
+// of the request they came from.
+func (e *Engine) lookup(field string, ids []string) ([]*entry, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, ErrClosed
 	}
 	out := make([]*entry, len(ids))
+	var unknown []string
 	for i, id := range ids {
 		en, ok := e.products[id]
-		if !ok {
-			return nil, fmt.Errorf("hmpps: product %q: %w", id, ErrNotFound)
+		if !ok && !slices.Contains(unknown, id) {
+			unknown = append(unknown, id)
 		}
 		out[i] = en
+	}
+	if unknown != nil {
+		return nil, &UnknownIDsError{Field: field, IDs: unknown}
 	}
 	return out, nil
 }

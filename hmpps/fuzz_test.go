@@ -11,7 +11,8 @@ import (
 
 // FuzzSearch throws arbitrary requests at an engine: each must either
 // succeed with a well-formed response or fail with one of the documented
-// errors, never panic.
+// errors, never panic; a query over the length limit always fails with
+// ErrRequestTooLarge.
 func FuzzSearch(f *testing.F) {
 	e, err := New()
 	if err != nil {
@@ -23,6 +24,7 @@ func FuzzSearch(f *testing.F) {
 	f.Add("waterproof boots", "hist-wallet,hist-belt", "", "brand", "Heritage Co", 3, 2)
 	f.Add("", "", "boot-trail-1,boot-trail-1", "", "", 0, 0)
 	f.Add("\xff\xfe", "nope", "boot-trail-1", "category", "Shoes", -1, 100)
+	f.Add(strings.Repeat("boots ", DefaultMaxQueryBytes/6+1), "hist-belt", "", "", "", 0, 0)
 	f.Fuzz(func(t *testing.T, query, history, candidates, field, value string, topN, k int) {
 		req := Request{Query: query, TopN: topN, HistoryK: k}
 		if history != "" {
@@ -35,6 +37,9 @@ func FuzzSearch(f *testing.F) {
 			req.Filter = retrieval.Filter{retrieval.In(field, value)}
 		}
 		resp, err := e.Search(context.Background(), req)
+		if len(query) > DefaultMaxQueryBytes && !errors.Is(err, ErrRequestTooLarge) {
+			t.Fatalf("a %d-byte query gave %v, want ErrRequestTooLarge", len(query), err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrInvalidRequest) && !errors.Is(err, ErrNotFound) && !errors.Is(err, retrieval.ErrInvalidFilter) {
 				t.Fatalf("undocumented error: %v", err)
@@ -47,6 +52,9 @@ func FuzzSearch(f *testing.F) {
 		}
 		if len(resp.Results) > want {
 			t.Fatalf("%d results for TopN %d", len(resp.Results), topN)
+		}
+		if resp.Personalized != (len(resp.History) > 0) {
+			t.Fatalf("Personalized %v with %d kept history items", resp.Personalized, len(resp.History))
 		}
 	})
 }

@@ -198,6 +198,7 @@ func (c *config) applyOllama() error {
 			return fmt.Errorf("hmpps: %w", err)
 		}
 		c.textEmbedder = e
+		c.probeUsage = e.Usage()
 	}
 	return nil
 }

@@ -52,10 +52,14 @@ type config struct {
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
+	limits           Limits
 	// ollamaConfig is WithOllama's argument; ollama is what New built from
 	// it (nil without WithOllama).
 	ollamaConfig *OllamaConfig
 	ollama       *ollamaSetup
+	// probeUsage is the call applyOllama made to learn the embedding
+	// model's dimension, counted as indexing work.
+	probeUsage retrieval.Usage
 }
 
 // WithTextEmbedder sets the text embedder. If not given, the engine uses a
@@ -192,6 +196,11 @@ func newConfig(opts []Option) (config, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	limits, err := c.limits.resolve()
+	if err != nil {
+		return c, err
+	}
+	c.limits = limits
 	switch {
 	case c.textEmbedder.Dimension() <= 0:
 		return c, fmt.Errorf("hmpps: text embedder reports dimension %d", c.textEmbedder.Dimension())

@@ -46,7 +46,11 @@ type Product struct {
 
 // Image is a product picture: encoded bytes, a reference to them, or both.
 type Image struct {
-	// Data holds the encoded image (JPEG, PNG or GIF).
+	// Data holds the encoded image: JPEG, PNG, GIF (its first frame) or
+	// WebP (lossy or lossless), the formats the default image embedder and
+	// the pictures sent to models (WithOllama) decode. With the default image
+	// embedder, other bytes fail Upsert with an error wrapping
+	// retrieval.ErrInvalidImage.
 	Data []byte
 	// URI locates the image when Data is empty: a local file path or a
 	// file:// URL is read from disk; http(s) URLs are kept as references and

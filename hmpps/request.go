@@ -9,17 +9,23 @@ import (
 // Request is one personalized search: who is searching (their purchase
 // history), what for (the query), and optionally which candidates to rank.
 type Request struct {
-	// Query is the search text. It must contain at least one word.
+	// Query is the search text. It must contain at least one word and at
+	// most Limits.QueryBytes bytes (DefaultMaxQueryBytes).
 	Query string
 	// History holds the user's past purchases as full products; they need
-	// not be in the catalog. Items are embedded on the fly.
+	// not be in the catalog. Items are embedded on the fly. History and
+	// HistoryIDs together hold at most Limits.History items
+	// (DefaultMaxHistory).
 	History []Product
 	// HistoryIDs names past purchases that are in the catalog. Unknown IDs
-	// fail the request with ErrNotFound.
+	// fail the request with an *UnknownIDsError naming them all, which
+	// wraps ErrNotFound.
 	HistoryIDs []string
 	// CandidateIDs are the products to rank, e.g. from the caller's own
 	// retriever. When empty, the engine takes the index's best matches for
-	// the query under Filter. Unknown IDs fail the request with ErrNotFound.
+	// the query under Filter. Unknown IDs fail the request with an
+	// *UnknownIDsError naming them all, which wraps ErrNotFound. At most
+	// Limits.Candidates IDs (DefaultMaxCandidates).
 	CandidateIDs []string
 	// Filter restricts candidates by metadata ("brand", "category" and the
 	// attribute keys). It applies to retrieved and to given candidates.
@@ -27,8 +33,11 @@ type Request struct {
 	// TopN is how many results to return. If zero, it defaults to the
 	// engine's TopN (10).
 	TopN int
-	// ExcludeHistory drops candidates that are in the user's history, for
-	// services that do not show people what they already bought.
+	// ExcludeHistory drops candidates that are in the user's history
+	// (History and HistoryIDs, matched by ID), for services that do not show
+	// people what they already bought. If false, a product the user bought
+	// can come back as a result, often near the top: it matches their
+	// history best.
 	ExcludeHistory bool
 	// HistoryK overrides how many history items stage one keeps. If zero, the
 	// engine's history filter setting applies.
@@ -45,12 +54,22 @@ type Response struct {
 	// relevant first; of equally relevant items, the one the request lists
 	// first.
 	History []KeptItem
+	// Personalized is true when the results were ranked with the user's
+	// history: stage one kept at least one history item for this query. It
+	// is false when the request gave no history, when none of it was
+	// relevant enough to the query to keep (see WithHistoryFilter and
+	// Request.HistoryK), or when there were no candidates; the results are
+	// then ranked by the query alone, the same for every user.
+	Personalized bool
 	// Degraded is true when any stage fell back to a simpler method for any
 	// candidate; the results are still usable.
 	Degraded bool
 	// Timings is where the time went.
 	Timings Timings
-	// Usage counts model calls and tokens, summed over all stages.
+	// Usage counts model calls and tokens, summed over all stages: the
+	// embeddings of the query and of ad-hoc History (with an embedder that
+	// reports them, retrieval.UsageEmbedder), summaries, perspectives and
+	// reranking. Engine.Usage adds up every search's, and indexing's.
 	Usage retrieval.Usage
 	// Candidates is the number of candidates that were scored.
 	Candidates int

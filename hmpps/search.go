@@ -25,12 +25,14 @@ import (
 // computations whose last bits may differ between architectures, so two
 // candidates a rounding error apart are near-ties, not ties.
 //
-// Bad input (an empty query, an unknown ID, a history product that cannot be
-// embedded, an invalid filter) returns an error wrapping ErrInvalidRequest,
-// ErrNotFound or the stage's own sentinel. A stage that fails on a valid
-// request falls back to its offline twin and the response is marked Degraded,
-// except for a model the server does not have: that is a configuration
-// error, returned wrapping retrieval.ErrModelNotFound.
+// Bad input (an empty query, a request over the engine's Limits, an unknown
+// ID, a history product that cannot be embedded, an invalid filter) returns
+// an error wrapping ErrInvalidRequest (ErrRequestTooLarge for a limit),
+// ErrNotFound (an *UnknownIDsError naming every unknown ID) or the stage's
+// own sentinel, such as retrieval.ErrInvalidVector. A stage that fails on a
+// valid request falls back to its offline twin and the response is marked
+// Degraded, except for a model the server does not have: that is a
+// configuration error, returned wrapping retrieval.ErrModelNotFound.
 func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 	start := time.Now()
 	if err := e.checkOpen(); err != nil {
@@ -50,6 +52,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 		s.stage(ctx, &t.Rerank, s.rerank)
 		s.respond(topN)
 	}
+	e.usage.addSearch(s.resp.Usage)
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -59,6 +62,9 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 
 // validate checks the request and returns the number of results to return.
 func (e *Engine) validate(req *Request) (int, error) {
+	if err := e.cfg.limits.check(req); err != nil {
+		return 0, err
+	}
 	if len(tokenize.Words(req.Query)) == 0 {
 		return 0, ErrEmptyQuery
 	}
@@ -89,9 +95,13 @@ func (e *Engine) validate(req *Request) (int, error) {
 	return req.TopN, nil
 }
 
-// queryVector embeds the query into the fused space (see retrieval.Fusion).
-func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, error) {
-	vecs, err := e.cfg.textEmbedder.Embed(ctx, []string{query})
+// queryVector embeds the query into the fused space (see retrieval.Fusion),
+// adding the embedder's model work to usage when it is not nil.
+func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval.Usage) ([]float32, error) {
+	vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, []string{query})
+	if usage != nil {
+		*usage = usage.Add(u)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: embed query: %w", err)
 	}
@@ -112,9 +122,9 @@ func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, erro
 // index's best matches for the query.
 func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
 	if len(req.CandidateIDs) > 0 {
-		all, err := e.lookup(req.CandidateIDs)
+		all, err := e.lookup("candidates", req.CandidateIDs)
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: candidates: %w", err)
+			return nil, err
 		}
 		out := all[:0]
 		for _, en := range all {

@@ -41,12 +41,13 @@ func (s *search) stage(ctx context.Context, took *time.Duration, run func(contex
 
 // embed embeds the query and any history given as full products.
 func (s *search) embed(ctx context.Context) error {
-	qvec, err := s.e.queryVector(ctx, s.req.Query)
+	qvec, err := s.e.queryVector(ctx, s.req.Query, &s.resp.Usage)
 	if err != nil {
 		return err
 	}
 	s.qvec = qvec
-	adhoc, err := s.e.prepare(ctx, s.req.History)
+	adhoc, usage, err := s.e.prepare(ctx, s.req.History)
+	s.resp.Usage = s.resp.Usage.Add(usage)
 	if err != nil {
 		return fmt.Errorf("hmpps: history: %w", err)
 	}
@@ -56,9 +57,9 @@ func (s *search) embed(ctx context.Context) error {
 
 // retrieve looks up the history and finds the candidates.
 func (s *search) retrieve(ctx context.Context) error {
-	history, err := s.e.lookup(s.req.HistoryIDs)
+	history, err := s.e.lookup("history", s.req.HistoryIDs)
 	if err != nil {
-		return fmt.Errorf("hmpps: history: %w", err)
+		return err
 	}
 	s.history = dedupe(append(s.history, history...))
 	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
@@ -85,6 +86,7 @@ func (s *search) keepHistory(context.Context) error {
 	}
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
+	s.resp.Personalized = len(s.kept) > 0
 	s.resp.History = make([]KeptItem, len(s.kept))
 	for i, k := range s.kept {
 		s.resp.History[i] = KeptItem{ID: k.en.product.ID, Title: k.en.product.Title, Score: k.relevance}

@@ -202,15 +202,15 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	if len(strings.Fields(ex.Query)) == 0 {
 		return nil, nil, ErrEmptyQuery
 	}
-	qvec, err := e.queryVector(ctx, ex.Query)
+	qvec, err := e.queryVector(ctx, ex.Query, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	adhoc, err := e.prepare(ctx, ex.History)
+	adhoc, _, err := e.prepare(ctx, ex.History)
 	if err != nil {
 		return nil, nil, err
 	}
-	history, err := e.lookup(ex.HistoryIDs)
+	history, err := e.lookup("history", ex.HistoryIDs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,7 +240,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	for _, id := range pool[:min(randomN, len(pool))] {
 		ids, kinds = append(ids, id), append(kinds, "random")
 	}
-	candidates, err := e.lookup(ids)
+	candidates, err := e.lookup("candidates", ids)
 	if err != nil {
 		return nil, nil, err
 	}

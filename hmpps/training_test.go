@@ -94,7 +94,7 @@ func TestExportTraining(t *testing.T) {
 }
 
 func mustQuery(t *testing.T, e *Engine, q string) []float32 {
-	v, err := e.queryVector(context.Background(), q)
+	v, err := e.queryVector(context.Background(), q, nil)
 	require.NoError(t, err)
 	return v
 }

@@ -72,7 +72,7 @@ type OllamaEmbedder struct {
 	calls, promptTokens atomic.Int64
 }
 
-var _ Embedder = (*OllamaEmbedder)(nil)
+var _ UsageEmbedder = (*OllamaEmbedder)(nil)
 
 // probeText is what NewOllamaEmbedder embeds to learn the dimension.
 const probeText = "dimension probe"
@@ -99,7 +99,7 @@ func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEm
 	}
 	e := &OllamaEmbedder{cfg: cfg}
 	if cfg.Dimension == 0 {
-		vecs, err := e.call(ctx, []string{probeText})
+		vecs, _, err := e.call(ctx, []string{probeText})
 		if err != nil {
 			return nil, err
 		}
@@ -128,37 +128,50 @@ func (e *OllamaEmbedder) Usage() Usage {
 // fails the call with an error wrapping ErrBadModelAnswer and
 // ErrDimensionMismatch or ErrInvalidVector.
 func (e *OllamaEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vecs, _, err := e.EmbedUsage(ctx, texts)
+	return vecs, err
+}
+
+// EmbedUsage is Embed, with the calls this call made (failed ones included)
+// and the prompt tokens the server counted for them.
+func (e *OllamaEmbedder) EmbedUsage(ctx context.Context, texts []string) ([][]float32, Usage, error) {
+	var usage Usage
 	out := make([][]float32, 0, len(texts))
 	for start := 0; start < len(texts); start += e.cfg.BatchSize {
 		batch := texts[start:min(start+e.cfg.BatchSize, len(texts))]
-		vecs, err := e.call(ctx, batch)
+		vecs, u, err := e.call(ctx, batch)
+		usage = usage.Add(u)
 		if err != nil {
-			return nil, err
+			return nil, usage, err
 		}
 		if len(vecs) != len(batch) {
-			return nil, fmt.Errorf("retrieval: ollama embedder %q: %w: %d vectors for %d texts", e.cfg.Model, ErrBadModelAnswer, len(vecs), len(batch))
+			return nil, usage, fmt.Errorf("retrieval: ollama embedder %q: %w: %d vectors for %d texts", e.cfg.Model, ErrBadModelAnswer, len(vecs), len(batch))
 		}
 		for i, v := range vecs {
 			if err := CheckVector(v, e.cfg.Dimension); err != nil {
-				return nil, fmt.Errorf("retrieval: ollama embedder %q: text %d: %w: %w", e.cfg.Model, start+i, ErrBadModelAnswer, err)
+				return nil, usage, fmt.Errorf("retrieval: ollama embedder %q: text %d: %w: %w", e.cfg.Model, start+i, ErrBadModelAnswer, err)
 			}
 		}
 		out = append(out, vecs...)
 	}
-	return out, nil
+	return out, usage, nil
 }
 
-func (e *OllamaEmbedder) call(ctx context.Context, texts []string) ([][]float32, error) {
+// call makes one /api/embed request and counts it, whether it succeeds or
+// not: the server was asked either way.
+func (e *OllamaEmbedder) call(ctx context.Context, texts []string) ([][]float32, Usage, error) {
 	timeout := max(e.cfg.Timeout, 0)
 	e.calls.Add(1)
+	usage := Usage{ModelCalls: 1}
 	resp, err := ollamacall.Embed(ctx, e.cfg.Client, &api.EmbedRequest{
 		Model:     e.cfg.Model,
 		Input:     texts,
 		KeepAlive: ollamacall.KeepAlive(e.cfg.KeepAlive),
 	}, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("retrieval: ollama embedder: %w", err)
+		return nil, usage, fmt.Errorf("retrieval: ollama embedder: %w", err)
 	}
 	e.promptTokens.Add(int64(resp.PromptEvalCount))
-	return resp.Embeddings, nil
+	usage.PromptTokens = resp.PromptEvalCount
+	return resp.Embeddings, usage, nil
 }

@@ -11,12 +11,16 @@ import (
 // Sentinel errors shared by every implementation in this package. They are
 // wrapped with context; test for them with errors.Is.
 var (
-	// ErrDimensionMismatch reports a vector whose length differs from the
-	// dimension the receiver was built for.
-	ErrDimensionMismatch = errors.New("retrieval: vector dimension mismatch")
-	// ErrInvalidVector reports an empty vector, a NaN or infinite component,
-	// or a zero vector where a direction is needed.
+	// ErrInvalidVector reports a vector that cannot be used: empty, with a
+	// NaN or infinite component, a zero vector where a direction is needed,
+	// or of the wrong length (ErrDimensionMismatch, which wraps it). Every
+	// vector this package refuses is therefore errors.Is ErrInvalidVector.
 	ErrInvalidVector = errors.New("retrieval: invalid vector")
+	// ErrDimensionMismatch reports a vector, index or collection whose
+	// length differs from the dimension expected. It wraps ErrInvalidVector,
+	// so a caller that maps every bad vector to one answer tests for that
+	// alone, and one that cares about the length tests for this.
+	ErrDimensionMismatch = fmt.Errorf("%w: dimension mismatch", ErrInvalidVector)
 	// ErrNotFound reports an ID the index does not hold.
 	ErrNotFound = errors.New("retrieval: not found")
 	// ErrDuplicateID reports the same ID twice in one batch.
@@ -29,7 +33,7 @@ var (
 
 // CheckVector returns an error wrapping ErrInvalidVector when v is empty or
 // holds a NaN or infinite component, and one wrapping ErrDimensionMismatch
-// when dim > 0 and len(v) != dim.
+// (and so ErrInvalidVector too) when dim > 0 and len(v) != dim.
 //
 // A vector whose squared norm (one SIMD dot product) is finite has no NaN or
 // infinite component, which decides the common case several times faster

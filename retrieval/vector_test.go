@@ -34,6 +34,9 @@ func TestCheckVector(t *testing.T) {
 				return
 			}
 			assert.ErrorIs(t, err, tt.wantErr)
+			// Every refused vector is an invalid vector, the wrong length
+			// included, as the README and the docs promise.
+			assert.ErrorIs(t, err, ErrInvalidVector)
 		})
 	}
 }

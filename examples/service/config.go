@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"hmpps/hmpps"
 )
 
 // Defaults of the service's settings.
@@ -39,6 +41,9 @@ type config struct {
 	MaxBodyBytes int64
 	// MaxBatch bounds the products of one PUT /products.
 	MaxBatch int
+	// Limits bound what one search may ask for; zero fields keep the
+	// library's defaults.
+	Limits hmpps.Limits
 	// SearchTimeout bounds one search, model calls included.
 	SearchTimeout time.Duration
 	// UpsertTimeout bounds one PUT /products: embedding and, with
@@ -85,6 +90,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.BoolVar(&c.Demo, "demo", true, "load the demo catalog when no catalog file was opened")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", defaultMaxBodyBytes, "largest request body in bytes")
 	fs.IntVar(&c.MaxBatch, "max-batch", defaultMaxBatch, "most products in one PUT /products")
+	fs.IntVar(&c.Limits.QueryBytes, "max-query-bytes", 0, "longest search query in bytes (0: hmpps.DefaultMaxQueryBytes)")
+	fs.IntVar(&c.Limits.History, "max-history", 0, "most history items of one search (0: hmpps.DefaultMaxHistory)")
+	fs.IntVar(&c.Limits.Candidates, "max-candidates", 0, "most candidate IDs of one search (0: hmpps.DefaultMaxCandidates)")
 	fs.DurationVar(&c.SearchTimeout, "search-timeout", defaultSearchTimeout, "deadline of one search, model calls included")
 	fs.DurationVar(&c.UpsertTimeout, "upsert-timeout", defaultUpsertTimeout, "deadline of one PUT /products, model calls included")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long shutdown waits for requests in flight")
@@ -148,6 +156,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-max-body must be at least 1, got %d", c.MaxBodyBytes)
 	case c.MaxBatch < 1:
 		return fmt.Errorf("-max-batch must be at least 1, got %d", c.MaxBatch)
+	case c.Limits.QueryBytes < 0 || c.Limits.History < 0 || c.Limits.Candidates < 0:
+		return fmt.Errorf("-max-query-bytes, -max-history and -max-candidates must not be negative")
 	case c.SearchTimeout <= 0:
 		return fmt.Errorf("-search-timeout must be positive, got %s", c.SearchTimeout)
 	case c.UpsertTimeout <= 0:

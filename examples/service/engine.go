@@ -27,7 +27,7 @@ type catalog struct {
 // openCatalog builds the engine c describes: opened from c.Catalog when that
 // file exists, else new and, with c.Demo, loaded with the demo catalog.
 func openCatalog(ctx context.Context, c config, log *slog.Logger) (*catalog, error) {
-	opts := []hmpps.Option{hmpps.WithLogger(log)}
+	opts := []hmpps.Option{hmpps.WithLogger(log), hmpps.WithLimits(c.Limits)}
 	if o, ok := ollamaOption(c.Ollama); ok {
 		opts = append(opts, o)
 	}

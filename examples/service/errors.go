@@ -21,6 +21,9 @@ type errorBody struct {
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// IDs are the unknown product IDs of a search, all of them, so that a
+	// client can fix its request without parsing the message.
+	IDs []string `json:"ids,omitempty"`
 }
 
 // errorKind is how the service answers one class of error.
@@ -44,6 +47,7 @@ var errorKinds = []struct {
 	{hmpps.ErrEmptyQuery, errorKind{http.StatusBadRequest, "empty_query", true}},
 	{hmpps.ErrDuplicateID, errorKind{http.StatusBadRequest, "duplicate_id", true}},
 	{hmpps.ErrInvalidProduct, errorKind{http.StatusBadRequest, "invalid_product", true}},
+	{hmpps.ErrRequestTooLarge, errorKind{http.StatusBadRequest, "over_limit", true}},
 	{retrieval.ErrInvalidFilter, errorKind{http.StatusBadRequest, "invalid_filter", true}},
 	{hmpps.ErrInvalidRequest, errorKind{http.StatusBadRequest, "invalid_request", true}},
 	{retrieval.ErrDimensionMismatch, errorKind{http.StatusBadRequest, "invalid_vector", true}},
@@ -98,5 +102,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			msg = "the request did not finish within the service's deadline"
 		}
 	}
-	writeJSON(w, k.status, errorBody{apiError{Code: k.code, Message: msg}})
+	body := errorBody{apiError{Code: k.code, Message: msg}}
+	var unknown *hmpps.UnknownIDsError
+	if errors.As(err, &unknown) {
+		body.Error.IDs = unknown.IDs
+	}
+	writeJSON(w, k.status, body)
 }

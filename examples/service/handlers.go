@@ -80,7 +80,6 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.observeSearch(resp)
-	s.searchUsage.add(resp.Usage)
 	writeJSON(w, http.StatusOK, newSearchResponse(resp))
 }
 

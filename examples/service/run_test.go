@@ -160,6 +160,17 @@ func TestShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	t.Logf("%d of %d writes acknowledged before the shutdown", len(acked), writers*each)
 }
 
+// The limit flags reach the engine.
+func TestRunAppliesLimits(t *testing.T) {
+	base, stop, done := startRun(t, "-max-query-bytes", "10")
+	defer func() {
+		stop()
+		require.NoError(t, <-done)
+	}()
+	assert.Equal(t, 200, do(t, "POST", base+"/search", `{"query":"boots"}`))
+	assert.Equal(t, 400, do(t, "POST", base+"/search", `{"query":"waterproof boots"}`))
+}
+
 func TestRunWithoutCatalogSavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"time"
 
 	"hmpps/hmpps"
@@ -20,8 +19,6 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
-	// searchUsage adds up the model work of the searches served.
-	searchUsage usageMeter
 	// routes are the registered patterns: the route label of the metrics
 	// takes only these values, so a client cannot grow the series.
 	routes map[string]bool
@@ -31,7 +28,7 @@ type server struct {
 // timeouts are read.
 func newServer(eng *hmpps.Engine, cfg config, log *slog.Logger) *server {
 	s := &server{eng: eng, cfg: cfg, log: log, mux: http.NewServeMux(), routes: map[string]bool{}}
-	s.metrics = newMetrics(eng.Len, s.searchUsage.byOperation)
+	s.metrics = newMetrics(eng.Len, engineUsage(eng))
 	s.handle("PUT /products", s.upsertProducts)
 	s.handle("GET /products/{id}", s.getProduct)
 	s.handle("DELETE /products/{id}", s.deleteProduct)
@@ -104,28 +101,17 @@ func (s *server) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// usageMeter adds up model work; searches run concurrently, hence the lock.
-type usageMeter struct {
-	mu    sync.Mutex
-	total retrieval.Usage
-}
+// personalized reports whether the user's history shaped the ranking.
+func personalized(r *hmpps.Response) bool { return r.Personalized }
 
-func (m *usageMeter) add(u retrieval.Usage) {
-	m.mu.Lock()
-	m.total = m.total.Add(u)
-	m.mu.Unlock()
+// engineUsage reports the engine's model work so far by operation, for the
+// metrics: indexing (captions, embeddings at upsert) and searching.
+func engineUsage(eng *hmpps.Engine) func() map[string]retrieval.Usage {
+	return func() map[string]retrieval.Usage {
+		u := eng.Usage()
+		return map[string]retrieval.Usage{"index": u.Index, "search": u.Search}
+	}
 }
-
-// byOperation reports the searches' model work for the metrics.
-func (m *usageMeter) byOperation() map[string]retrieval.Usage {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return map[string]retrieval.Usage{"search": m.total}
-}
-
-// personalized reports whether stage one kept any history, so that the
-// user's history shaped the ranking.
-func personalized(r *hmpps.Response) bool { return len(r.History) > 0 }
 
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {

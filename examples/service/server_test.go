@@ -195,6 +195,8 @@ func TestEndpoints(t *testing.T) {
 			}},
 		{name: "search empty query", method: "POST", path: "/search", body: `{"query":"  "}`, status: 400, code: "empty_query"},
 		{name: "search unknown history ID", method: "POST", path: "/search", body: `{"query":"boots","history_ids":["nope"]}`, status: 404, code: "not_found"},
+		{name: "search query over the limit", method: "POST", path: "/search", body: `{"query":"` + strings.Repeat("boots ", 1000) + `"}`, status: 400, code: "over_limit"},
+		{name: "search too much history", method: "POST", path: "/search", body: mustJSON(t, searchRequest{Query: "boots", HistoryIDs: manyIDs(hmpps.DefaultMaxHistory + 1)}), status: 400, code: "over_limit"},
 		{name: "search negative top_n", method: "POST", path: "/search", body: `{"query":"boots","top_n":-1}`, status: 400, code: "invalid_request"},
 		{name: "search unknown filter op", method: "POST", path: "/search", body: `{"query":"boots","filter":[{"field":"brand","op":"like","values":["x"]}]}`, status: 400, code: "bad_request"},
 		{name: "search filter without values", method: "POST", path: "/search", body: `{"query":"boots","filter":[{"field":"brand"}]}`, status: 400, code: "invalid_filter"},
@@ -229,6 +231,25 @@ func TestEndpoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+func manyIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%d", i)
+	}
+	return ids
+}
+
+// A search naming unknown products is told every one of them.
+func TestUnknownIDsListed(t *testing.T) {
+	srv, _ := newTestServer(t, testConfig(t))
+	status, _, b := call(t, srv, "POST", "/search", `{"query":"boots","history_ids":["shoe-01","nope","nada"]}`)
+	require.Equal(t, 404, status, "%s", b)
+	var e errorBody
+	require.NoError(t, json.Unmarshal(b, &e))
+	assert.Equal(t, "not_found", e.Error.Code)
+	assert.Equal(t, []string{"nope", "nada"}, e.Error.IDs)
 }
 
 func TestUpsertThenGetAndDelete(t *testing.T) {
@@ -381,6 +402,11 @@ func TestParseConfig(t *testing.T) {
 			assert.Equal(t, slog.LevelDebug, c.LogLevel)
 		}},
 		{name: "bad log level", env: env("HMPPS_LOG_LEVEL", "loud"), wantErr: "HMPPS_LOG_LEVEL"},
+		{name: "limits", args: []string{"-max-query-bytes", "100", "-max-history", "5"}, env: env("HMPPS_MAX_CANDIDATES", "7"),
+			check: func(t *testing.T, c config) {
+				assert.Equal(t, hmpps.Limits{QueryBytes: 100, History: 5, Candidates: 7}, c.Limits)
+			}},
+		{name: "negative limit", args: []string{"-max-history", "-1"}, env: env(), wantErr: "-max-history"},
 		{name: "bad mode", args: []string{"-ollama-mode", "shout"}, env: env(), wantErr: "-ollama-mode"},
 		{name: "zero timeout", args: []string{"-search-timeout", "0s"}, env: env(), wantErr: "-search-timeout"},
 		{name: "stray argument", args: []string{"serve"}, env: env(), wantErr: "unexpected arguments"},
