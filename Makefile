@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-milvus fuzz eval
+.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-service bench-milvus fuzz eval
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -27,7 +27,7 @@ test: fmt-check lint
 	@unit=ok; milvus=ok; ollama=ok; arm64=ok; consumer=ok; \
 	$(GO) test -race -count=1 -skip "Milvus|Live" ./... || unit=FAILED; \
 	bash scripts/milvus.sh run $(GO) test -race -count=1 -v -parallel 8 -run Milvus \
-		./retrieval/milvus/ ./examples/milvus/ || milvus=FAILED; \
+		./retrieval/milvus/ ./examples/milvus/ ./examples/service/ || milvus=FAILED; \
 	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
 		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
 	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
@@ -62,10 +62,18 @@ fmt-check:
 
 ## bench: the benchmarks of the index, stage one, summaries and reranking, then
 ## the comparison with chromem-go, a module of its own (internal/bench) so that
-## the library never depends on it.
+## the library never depends on it, then the service's load test at its large
+## size (bench-service).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd internal/bench && $(GO) run .
+	$(MAKE) bench-service
+
+## bench-service: examples/service under load over loopback (16 searchers
+## against upserts and deletes), without -race; logs throughput and latency
+## and checks that no acknowledged write was lost. make test runs the small size.
+bench-service:
+	HMPPS_SERVICE_LOAD=large $(GO) test -run '^TestLoad$$' -count=1 -v ./examples/service/
 
 ## bench-milvus: upsert and search 100,000 products of 384 dimensions through a
 ## real Milvus (started as for make test); takes a few minutes.
