@@ -267,8 +267,11 @@ func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	assert.Empty(t, l.Search("red", 5, nil), "the replaced text no longer matches")
 	assert.Equal(t, []string{"a"}, hitIDs(l.Search("green", 5, nil)))
 
+	assert.True(t, l.Contains("a"))
 	l.Delete("a", "unknown", "a")
 	assert.Equal(t, 1, l.Len())
+	assert.False(t, l.Contains("a"))
+	assert.True(t, l.Contains("b"))
 	assert.Empty(t, l.Search("green", 5, nil))
 	assert.Equal(t, []float64{0}, l.Score("green", []string{"a"}, nil))
 	want := referenceBM25F(LexicalParams{}, map[string]LexicalDoc{"b": {Title: "blue shoe"}}, "blue shoe", []string{"b"})
