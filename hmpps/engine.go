@@ -20,6 +20,9 @@ type Engine struct {
 	// ix finds candidates by vector; the products map below is the source
 	// of truth for everything else.
 	ix retrieval.Index
+	// lex scores the catalog's text against a query (BM25F). It is kept in
+	// step with products: both are written under mu.
+	lex *retrieval.Lexical
 
 	mu sync.RWMutex
 	// products maps ID to an immutable entry; writes replace entries, so a
@@ -40,6 +43,9 @@ type entry struct {
 	image []byte
 	// vector is the fused multimodal vector stored in the index.
 	vector []float32
+	// lexical is the product's text by field, as the lexical index reads
+	// it; its strings are slices of text.
+	lexical retrieval.LexicalDoc
 	// header names the product in one line (see Product.header).
 	header string
 	// prepared is the text the summarizer reads, prepared once for the
@@ -64,7 +70,7 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}
+	e := &Engine{cfg: cfg, ix: ix, lex: retrieval.NewLexical(cfg.lexical), products: make(map[string]*entry)}
 	e.usage.addIndex(cfg.probeUsage)
 	return e, nil
 }
@@ -136,6 +142,7 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 	}
 	for _, en := range entries {
 		e.products[en.product.ID] = en
+		e.lex.Upsert(en.product.ID, en.lexical)
 	}
 	return nil
 }
@@ -154,6 +161,7 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) error {
 	for _, id := range ids {
 		delete(e.products, id)
 	}
+	e.lex.Delete(ids...)
 	return nil
 }
 

@@ -12,15 +12,16 @@ import (
 )
 
 // Search runs one personalized search: it embeds the query, takes the
-// candidates (the request's, or the index's best matches), keeps the history
-// items relevant to the query (stage one), summarizes history and candidates
-// around the query, and reranks the candidates for this user.
+// candidates (the request's, or the best matches of the vector and lexical
+// indexes, see WithRetrieval), keeps the history items relevant to the query
+// (stage one), summarizes history and candidates around the query, and
+// reranks the candidates for this user.
 //
 // The order is deterministic: results are sorted by Score descending, then
 // RetrievalScore descending, then ID ascending, so exact ties come out in the
 // same order on every run and every machine. The candidates retrieved from
-// the index are its best matches with the same tie-break (score, then ID),
-// and stage one keeps, among history items of equal relevance, the one the
+// each index are its best matches with the same tie-break (score, then ID),
+// fused lists break ties by ID too, and stage one keeps, among history items of equal relevance, the one the
 // request lists first (ad-hoc History before HistoryIDs). Scores are float
 // computations whose last bits may differ between architectures, so two
 // candidates a rounding error apart are near-ties, not ties.
@@ -116,41 +117,6 @@ func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval
 		return nil, fmt.Errorf("hmpps: embed query: %w", err)
 	}
 	return q, nil
-}
-
-// candidates returns the request's candidates that pass its filter, or the
-// index's best matches for the query.
-func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
-	if len(req.CandidateIDs) > 0 {
-		all, err := e.lookup("candidates", req.CandidateIDs)
-		if err != nil {
-			return nil, err
-		}
-		out := all[:0]
-		for _, en := range all {
-			if len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()) {
-				out = append(out, en)
-			}
-		}
-		return out, nil
-	}
-	if e.cfg.retrieveK == 0 {
-		return nil, nil
-	}
-	hits, err := e.ix.Search(ctx, qvec, e.cfg.retrieveK, req.Filter)
-	if err != nil {
-		return nil, fmt.Errorf("hmpps: retrieve: %w", err)
-	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([]*entry, 0, len(hits))
-	for _, h := range hits {
-		// A product deleted since the index answered is skipped.
-		if en, ok := e.products[h.ID]; ok {
-			out = append(out, en)
-		}
-	}
-	return out, nil
 }
 
 // rerank scores the candidates with the configured reranker and, when it

@@ -70,8 +70,14 @@ func (s *search) retrieve(ctx context.Context) error {
 		candidates = withoutHistory(candidates, s.history)
 	}
 	s.candidates = make([]item, len(candidates))
+	ids := make([]string, len(candidates))
 	for i, en := range candidates {
-		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector)}
+		ids[i] = en.product.ID
+	}
+	// A candidate deleted since it was looked up scores 0.
+	lexical := s.e.lex.Score(s.req.Query, ids, make([]float64, 0, len(ids)))
+	for i, en := range candidates {
+		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector), lexical: lexical[i]}
 	}
 	s.resp.Candidates = len(candidates)
 	return nil
@@ -160,6 +166,7 @@ func (s *search) respond(topN int) {
 			Product:         it.en.product.clone(),
 			Score:           it.score.Score,
 			RetrievalScore:  it.retrieval,
+			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
 			RerankScore:     it.score.Score,
 			Summary:         it.summary.text,
