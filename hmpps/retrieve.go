@@ -57,7 +57,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 	if len(req.CandidateIDs) > 0 {
 		all, err := e.lookup("candidates", req.CandidateIDs)
 		if err != nil {
-			return nil, fmt.Errorf("hmpps: candidates: %w", err)
+			return nil, err
 		}
 		out := all[:0]
 		for _, en := range all {
