@@ -1,0 +1,321 @@
+package retrieval
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"hmpps/internal/tokenize"
+)
+
+// LexicalDoc is one product's text, by field (plain text, no HTML). Each
+// field is split into words by the same tokenizer as the hashing embedder,
+// so a query word matches a document word exactly when the embedder would
+// hash them alike.
+type LexicalDoc struct {
+	Title, Brand, Category, Body string
+}
+
+// The fields of a LexicalDoc, in the order of the arrays indexed by field.
+const (
+	fieldTitle = iota
+	fieldBrand
+	fieldCategory
+	fieldBody
+	numFields
+)
+
+// fields returns doc's fields in field order.
+func (d *LexicalDoc) fields() [numFields]string {
+	return [numFields]string{d.Title, d.Brand, d.Category, d.Body}
+}
+
+// The default BM25F parameters. K1 and B are the textbook values (Robertson
+// and Zaragoza, 2009). The field weights count a word of the title as three
+// words of the description and a word of the brand or category path as two:
+// those short fields name what the product is, the description also says what
+// it goes with.
+const (
+	DefaultLexicalK1             = 1.2
+	DefaultLexicalB              = 0.75
+	DefaultLexicalTitleWeight    = 3
+	DefaultLexicalBrandWeight    = 2
+	DefaultLexicalCategoryWeight = 2
+	DefaultLexicalBodyWeight     = 1
+)
+
+// LexicalParams sets the BM25F scoring of a Lexical. Every field left at
+// zero (or NaN) takes its default (the DefaultLexical constants), so the zero
+// value is the recommended setting.
+type LexicalParams struct {
+	// K1 is the term-frequency saturation: how fast repeating a word stops
+	// adding to the score. If zero or negative, DefaultLexicalK1.
+	K1 float64
+	// B is the length normalization, in [0, 1]: 1 divides a field's term
+	// frequency by its length relative to the field's average, 0 ignores
+	// length. If zero, DefaultLexicalB; a negative B means no length
+	// normalization (0), and a B above 1 is taken as 1.
+	B float64
+	// TitleWeight, BrandWeight, CategoryWeight and BodyWeight scale a word's
+	// frequency in each field before saturation (BM25F). If zero, the
+	// field's default; a negative weight switches the field off (it is
+	// indexed but never scores).
+	TitleWeight, BrandWeight, CategoryWeight, BodyWeight float64
+}
+
+// resolved returns p with its defaults filled in and its values in range.
+func (p LexicalParams) resolved() LexicalParams {
+	orDefault := func(v, def float64) float64 {
+		if v == 0 || math.IsNaN(v) {
+			return def
+		}
+		return v
+	}
+	weight := func(v, def float64) float64 {
+		v = orDefault(v, def)
+		if v < 0 {
+			return 0
+		}
+		return min(v, math.MaxFloat32) // +Inf would make every score NaN
+	}
+	p.K1 = orDefault(p.K1, DefaultLexicalK1)
+	if p.K1 < 0 || math.IsInf(p.K1, 1) {
+		p.K1 = DefaultLexicalK1
+	}
+	p.B = min(max(orDefault(p.B, DefaultLexicalB), 0), 1)
+	p.TitleWeight = weight(p.TitleWeight, DefaultLexicalTitleWeight)
+	p.BrandWeight = weight(p.BrandWeight, DefaultLexicalBrandWeight)
+	p.CategoryWeight = weight(p.CategoryWeight, DefaultLexicalCategoryWeight)
+	p.BodyWeight = weight(p.BodyWeight, DefaultLexicalBodyWeight)
+	return p
+}
+
+// Lexical is an in-memory BM25F index over product text: the lexical
+// relevance signal beside the vectors. A word's frequency in each field is
+// weighted and normalized by the field's length, the fields are summed, and
+// the sum is saturated once (Robertson and Zaragoza, 2009, §3.8):
+//
+//	tf(w, d)    = Σ_f weight_f · freq_f(w, d) / (1 − B + B · len_f(d) / avglen_f)
+//	score(q, d) = Σ_{w ∈ q} idf(w) · tf(w, d) · (K1 + 1) / (tf(w, d) + K1)
+//	idf(w)      = ln(1 + (N − df(w) + 0.5) / (df(w) + 0.5))
+//
+// where N is the number of documents, df(w) the number holding w in any
+// field, avglen_f the mean length of field f in words (at least 1), and a
+// word repeated in the query counts once per repetition. The idf is
+// Lucene's, whose +1 keeps the weight of a word found in most documents
+// positive. With one field of weight 1 this is Okapi BM25 exactly.
+//
+// The statistics are maintained incrementally: Upsert and Delete update the
+// document frequencies and field lengths, so a score always reflects the
+// documents in the index at the time of the call. A Lexical is safe for
+// concurrent use: scoring runs in parallel, writes take turns.
+type Lexical struct {
+	// params are resolved: every value is in range.
+	params LexicalParams
+	// weight holds the field weights, indexed by field.
+	weight [numFields]float64
+
+	mu sync.RWMutex
+	// slot maps a live document's ID to its place in docs.
+	slot map[string]int32
+	// docs holds the documents in the order they were written. A replaced
+	// or deleted document stays, dead, until compact drops the dead ones,
+	// so that a slot never names two documents between compactions and
+	// the postings need no deletions.
+	docs []lexDoc
+	dead int
+	// term maps a word to its ID, the index of words, df and postings.
+	term  map[string]int32
+	words []string
+	// df counts the live documents holding each word.
+	df []int32
+	// postings lists, for each word, the slots of the documents holding it
+	// (dead ones included) with the word's frequency in each field.
+	postings [][]posting
+	// length sums the field lengths of the live documents.
+	length [numFields]int64
+	// scratch holds lexScratch values, so a search allocates nothing
+	// that scales with the catalog.
+	scratch sync.Pool
+}
+
+// lexDoc is one document as the index holds it.
+type lexDoc struct {
+	id   string
+	live bool
+	// len is each field's length in words.
+	len [numFields]int32
+	// terms are the document's distinct words, by ascending word ID.
+	terms []docTerm
+}
+
+// docTerm is a word of a document with its frequency in each field.
+type docTerm struct {
+	term int32
+	freq termFreq
+}
+
+// termFreq is a word's frequency in each field, saturated at the largest
+// uint16: a field that repeats a word more often than that is degenerate,
+// and K1 has long flattened its score.
+type termFreq [numFields]uint16
+
+// posting is one document in a word's postings.
+type posting struct {
+	slot int32
+	freq termFreq
+}
+
+// minCompact is the fewest dead documents worth a compaction: below it,
+// holding them costs less than rebuilding the postings.
+const minCompact = 64
+
+// NewLexical returns an empty index scoring with p (see LexicalParams for
+// the defaults).
+func NewLexical(p LexicalParams) *Lexical {
+	p = p.resolved()
+	return &Lexical{
+		params: p,
+		weight: [numFields]float64{p.TitleWeight, p.BrandWeight, p.CategoryWeight, p.BodyWeight},
+		slot:   make(map[string]int32),
+		term:   make(map[string]int32),
+	}
+}
+
+// Params returns the parameters the index scores with, defaults filled in.
+func (l *Lexical) Params() LexicalParams { return l.params }
+
+// Len returns the number of documents in the index.
+func (l *Lexical) Len() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.slot)
+}
+
+// Upsert indexes doc under id, replacing the document with the same ID if
+// there is one. Every ID is valid, the empty one included; a document with
+// no words still counts in N and in the average lengths.
+func (l *Lexical) Upsert(id string, doc LexicalDoc) {
+	// Tokenizing is the slow part and needs no lock.
+	counts := make(map[string]termFreq)
+	var lens [numFields]int32
+	var words []string
+	for f, text := range doc.fields() {
+		words = tokenize.AppendWords(words[:0], text)
+		lens[f] = int32(min(len(words), math.MaxInt32))
+		for _, w := range words {
+			tf := counts[w]
+			if tf[f] < math.MaxUint16 {
+				tf[f]++
+			}
+			counts[w] = tf
+		}
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.remove(id)
+	d := lexDoc{id: id, live: true, len: lens, terms: make([]docTerm, 0, len(counts))}
+	slot := int32(len(l.docs))
+	for w, tf := range counts {
+		t, ok := l.term[w]
+		if !ok {
+			// The word may be a substring of the document's text: a copy
+			// keeps the text collectable.
+			w = strings.Clone(w)
+			t = int32(len(l.words))
+			l.term[w] = t
+			l.words = append(l.words, w)
+			l.df = append(l.df, 0)
+			l.postings = append(l.postings, nil)
+		}
+		l.df[t]++
+		l.postings[t] = append(l.postings[t], posting{slot: slot, freq: tf})
+		d.terms = append(d.terms, docTerm{term: t, freq: tf})
+	}
+	slices.SortFunc(d.terms, func(a, b docTerm) int { return cmp.Compare(a.term, b.term) })
+	for f, n := range lens {
+		l.length[f] += int64(n)
+	}
+	l.docs = append(l.docs, d)
+	l.slot[id] = slot
+	l.compactIfWorth()
+}
+
+// Delete removes the documents with these IDs; unknown IDs are ignored.
+func (l *Lexical) Delete(ids ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		l.remove(id)
+	}
+	l.compactIfWorth()
+}
+
+// remove takes the document with this ID, if any, out of the statistics and
+// marks it dead. The caller holds the write lock.
+func (l *Lexical) remove(id string) {
+	slot, ok := l.slot[id]
+	if !ok {
+		return
+	}
+	delete(l.slot, id)
+	d := &l.docs[slot]
+	for _, t := range d.terms {
+		l.df[t.term]--
+	}
+	for f, n := range d.len {
+		l.length[f] -= int64(n)
+	}
+	d.live = false
+	d.terms = nil
+	l.dead++
+}
+
+// compactIfWorth drops the dead documents once they are at least half of
+// the slots (and minCompact), renumbering the live ones and the words still
+// in use. Each compaction costs the size of the index and follows at least
+// as many writes as there are live documents, so writes stay amortized
+// constant time per word. The caller holds the write lock.
+func (l *Lexical) compactIfWorth() {
+	if l.dead < minCompact || 2*l.dead < len(l.docs) {
+		return
+	}
+	// Word IDs are renumbered in their old order, so each document's terms
+	// stay sorted.
+	renumber := make([]int32, len(l.words))
+	words := make([]string, 0, len(l.words))
+	df := make([]int32, 0, len(l.words))
+	for t, w := range l.words {
+		if l.df[t] == 0 {
+			renumber[t] = -1
+			delete(l.term, w)
+			continue
+		}
+		renumber[t] = int32(len(words))
+		l.term[w] = int32(len(words))
+		words = append(words, w)
+		df = append(df, l.df[t])
+	}
+	postings := make([][]posting, len(words))
+	for t := range postings {
+		postings[t] = make([]posting, 0, df[t])
+	}
+	docs := make([]lexDoc, 0, len(l.slot))
+	for _, d := range l.docs {
+		if !d.live {
+			continue
+		}
+		slot := int32(len(docs))
+		for i := range d.terms {
+			t := renumber[d.terms[i].term]
+			d.terms[i].term = t
+			postings[t] = append(postings[t], posting{slot: slot, freq: d.terms[i].freq})
+		}
+		l.slot[d.id] = slot
+		docs = append(docs, d)
+	}
+	l.docs, l.dead, l.words, l.df, l.postings = docs, 0, words, df, postings
+}

@@ -1,0 +1,431 @@
+package retrieval
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hmpps/internal/tokenize"
+)
+
+// referenceBM25F scores ids for query over docs the plain way: tokenize
+// everything, count, and apply the formula of Lexical's documentation.
+func referenceBM25F(p LexicalParams, docs map[string]LexicalDoc, query string, ids []string) []float64 {
+	p = p.resolved()
+	weights := []float64{p.TitleWeight, p.BrandWeight, p.CategoryWeight, p.BodyWeight}
+	type counted struct {
+		tf  []map[string]int
+		len []int
+	}
+	byID := make(map[string]counted, len(docs))
+	df := make(map[string]int)
+	total := make([]int, 4)
+	for id, d := range docs {
+		c := counted{}
+		inDoc := make(map[string]bool)
+		for f, text := range []string{d.Title, d.Brand, d.Category, d.Body} {
+			words := tokenize.Words(text)
+			tf := make(map[string]int)
+			for _, w := range words {
+				tf[w]++
+				inDoc[w] = true
+			}
+			c.tf = append(c.tf, tf)
+			c.len = append(c.len, len(words))
+			total[f] += len(words)
+		}
+		for w := range inDoc {
+			df[w]++
+		}
+		byID[id] = c
+	}
+	n := float64(len(docs))
+	scores := make([]float64, len(ids))
+	for i, id := range ids {
+		c, ok := byID[id]
+		if !ok {
+			continue
+		}
+		for _, w := range tokenize.Words(query) {
+			if df[w] == 0 {
+				continue
+			}
+			idf := math.Log(1 + (n-float64(df[w])+0.5)/(float64(df[w])+0.5))
+			var tf float64
+			for f := range 4 {
+				avg := math.Max(float64(total[f])/n, 1)
+				tf += weights[f] * float64(c.tf[f][w]) / (1 - p.B + p.B*float64(c.len[f])/avg)
+			}
+			if tf > 0 {
+				scores[i] += idf * tf * (p.K1 + 1) / (tf + p.K1)
+			}
+		}
+	}
+	return scores
+}
+
+func newLexicalWith(p LexicalParams, docs map[string]LexicalDoc) *Lexical {
+	l := NewLexical(p)
+	for _, id := range slices.Sorted(maps.Keys(docs)) {
+		l.Upsert(id, docs[id])
+	}
+	return l
+}
+
+var lexicalCatalog = map[string]LexicalDoc{
+	"boots":   {Title: "Waterproof Hiking Boots", Brand: "Trailmark", Category: "Shoes Boots", Body: "Leather boots with a waterproof membrane and a grippy sole for hiking."},
+	"sandals": {Title: "Beach Sandals", Brand: "Sunny", Category: "Shoes Sandals", Body: "Light sandals for the beach; not for hiking."},
+	"jacket":  {Title: "Rain Jacket", Brand: "Trailmark", Category: "Clothing Jackets", Body: "A waterproof, breathable jacket. Packs into its own pocket."},
+	"mag":     {Title: "Hiking Monthly", Brand: "", Category: "Magazines Outdoors", Body: "Trails, boots, maps: hiking hiking hiking."},
+	"empty":   {},
+	"women":   {Title: "Women's Boots", Body: "WOMENS boots, Größe 38"},
+}
+
+func TestLexicalScoreMatchesReference(t *testing.T) {
+	ids := append(slices.Sorted(maps.Keys(lexicalCatalog)), "unknown")
+	tests := []struct {
+		name   string
+		params LexicalParams
+		query  string
+	}{
+		{"defaults one word", LexicalParams{}, "boots"},
+		{"defaults several words", LexicalParams{}, "waterproof hiking boots"},
+		{"repeated query word counts twice", LexicalParams{}, "hiking hiking"},
+		{"brand only", LexicalParams{}, "trailmark"},
+		{"possessive and case", LexicalParams{}, "womens BOOTS"},
+		{"unicode", LexicalParams{}, "größe"},
+		{"no word in the index", LexicalParams{}, "kayak"},
+		{"punctuation only", LexicalParams{}, "?!"},
+		{"custom k1 and b", LexicalParams{K1: 2, B: 0.3}, "waterproof boots"},
+		{"no length normalization", LexicalParams{B: -1}, "hiking"},
+		{"equal weights", LexicalParams{TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 1}, "boots jacket"},
+		{"body switched off", LexicalParams{BodyWeight: -1}, "hiking boots"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLexicalWith(tt.params, lexicalCatalog)
+			got := l.Score(tt.query, ids, nil)
+			want := referenceBM25F(tt.params, lexicalCatalog, tt.query, ids)
+			require.Len(t, got, len(want))
+			for i := range want {
+				assert.InDelta(t, want[i], got[i], 1e-12*math.Max(1, want[i]), "id %s", ids[i])
+			}
+			assert.Zero(t, got[len(got)-1], "an unknown id scores 0")
+		})
+	}
+}
+
+func TestLexicalScoreSemantics(t *testing.T) {
+	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	s := l.Score("boots", []string{"boots", "sandals", "mag"}, nil)
+	assert.Greater(t, s[0], s[2], "a word in the title outweighs one in the body")
+	assert.Zero(t, s[1])
+
+	dst := []float64{42}
+	dst = l.Score("boots", []string{"boots"}, dst)
+	assert.Equal(t, []float64{42, s[0]}, dst, "Score appends to dst")
+
+	assert.Empty(t, l.Score("boots", nil, nil))
+	assert.Equal(t, len(lexicalCatalog), l.Len())
+}
+
+func TestLexicalParamsDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		in   LexicalParams
+		want LexicalParams
+	}{
+		{"zero value", LexicalParams{}, LexicalParams{K1: 1.2, B: 0.75, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
+		{"kept", LexicalParams{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}, LexicalParams{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}},
+		{"out of range", LexicalParams{K1: -1, B: 3, TitleWeight: -2, BrandWeight: math.NaN(), CategoryWeight: math.Inf(1), BodyWeight: 1}, LexicalParams{K1: 1.2, B: 1, TitleWeight: 0, BrandWeight: 2, CategoryWeight: math.MaxFloat32, BodyWeight: 1}},
+		{"negative b", LexicalParams{B: -0.1}, LexicalParams{K1: 1.2, B: 0, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
+		{"nan k1", LexicalParams{K1: math.NaN()}, LexicalParams{K1: 1.2, B: 0.75, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, NewLexical(tt.in).Params())
+		})
+	}
+}
+
+// TestLexicalSingleFieldIsOkapiBM25 checks the claim of the documentation:
+// one field of weight 1 scores as Okapi BM25 written the usual way.
+func TestLexicalSingleFieldIsOkapiBM25(t *testing.T) {
+	docs := map[string]string{"a": "red red shoe", "b": "blue shoe with laces and a long text", "c": "a red hat"}
+	l := NewLexical(LexicalParams{BodyWeight: 1})
+	var total int
+	for id, text := range docs {
+		l.Upsert(id, LexicalDoc{Body: text})
+		total += len(tokenize.Words(text))
+	}
+	n := float64(len(docs))
+	avg := float64(total) / n
+	const k1, b = 1.2, 0.75
+	for _, query := range []string{"red shoe", "laces", "a"} {
+		for id, text := range docs {
+			words := tokenize.Words(text)
+			var want float64
+			for _, w := range tokenize.Words(query) {
+				var df, tf float64
+				for _, other := range docs {
+					if slices.Contains(tokenize.Words(other), w) {
+						df++
+					}
+				}
+				for _, x := range words {
+					if x == w {
+						tf++
+					}
+				}
+				if tf > 0 {
+					idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+					want += idf * tf * (k1 + 1) / (tf + k1*(1-b+b*float64(len(words))/avg))
+				}
+			}
+			got := l.Score(query, []string{id}, nil)[0]
+			assert.InDelta(t, want, got, 1e-12, "%q in %s", query, id)
+		}
+	}
+}
+
+func TestLexicalSearch(t *testing.T) {
+	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	tests := []struct {
+		name  string
+		query string
+		k     int
+		keep  func(string) bool
+		want  []string
+	}{
+		{"ranked by score", "hiking boots", 10, nil, nil},
+		{"k cuts", "hiking boots", 2, nil, nil},
+		{"keep filters", "hiking boots", 10, func(id string) bool { return id != "boots" }, nil},
+		{"no positive score", "kayak", 10, nil, []string{}},
+		{"k zero", "boots", 0, nil, []string{}},
+		{"k negative", "boots", -1, nil, []string{}},
+		{"empty query", "", 3, nil, []string{}},
+	}
+	all := slices.Sorted(maps.Keys(lexicalCatalog))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits := l.Search(tt.query, tt.k, tt.keep)
+			if tt.want != nil {
+				assert.Empty(t, hits)
+				return
+			}
+			// The expected hits: every kept document with a positive score,
+			// by score then ID, cut at k.
+			scores := l.Score(tt.query, all, nil)
+			var want []Hit
+			for i, id := range all {
+				if scores[i] > 0 && (tt.keep == nil || tt.keep(id)) {
+					want = append(want, Hit{ID: id, Score: float32(scores[i])})
+				}
+			}
+			order := make(map[string]float64)
+			for i, id := range all {
+				order[id] = scores[i]
+			}
+			slices.SortFunc(want, func(a, b Hit) int {
+				if c := cmp.Compare(order[b.ID], order[a.ID]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.ID, b.ID)
+			})
+			want = want[:min(tt.k, len(want))]
+			require.NotEmpty(t, want)
+			assert.Equal(t, want, hits)
+		})
+	}
+}
+
+func TestLexicalSearchTiesByID(t *testing.T) {
+	l := NewLexical(LexicalParams{})
+	for _, id := range []string{"d", "b", "c", "a"} {
+		l.Upsert(id, LexicalDoc{Title: "same words"})
+	}
+	l.Upsert("z", LexicalDoc{Title: "other"})
+	hits := l.Search("same", 3, nil)
+	assert.Equal(t, []string{"a", "b", "c"}, hitIDs(hits))
+}
+
+func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
+	l := NewLexical(LexicalParams{})
+	l.Upsert("a", LexicalDoc{Title: "red shoe"})
+	l.Upsert("b", LexicalDoc{Title: "blue shoe"})
+	l.Upsert("a", LexicalDoc{Title: "green hat"})
+	assert.Equal(t, 2, l.Len())
+	assert.Empty(t, l.Search("red", 5, nil), "the replaced text no longer matches")
+	assert.Equal(t, []string{"a"}, hitIDs(l.Search("green", 5, nil)))
+
+	l.Delete("a", "unknown", "a")
+	assert.Equal(t, 1, l.Len())
+	assert.Empty(t, l.Search("green", 5, nil))
+	assert.Equal(t, []float64{0}, l.Score("green", []string{"a"}, nil))
+	want := referenceBM25F(LexicalParams{}, map[string]LexicalDoc{"b": {Title: "blue shoe"}}, "blue shoe", []string{"b"})
+	assert.Equal(t, want, l.Score("blue shoe", []string{"b"}, nil))
+}
+
+// randomLexicalDoc draws a document from a small vocabulary, so that words
+// repeat across documents and fields.
+func randomLexicalDoc(r *rand.Rand) LexicalDoc {
+	vocab := []string{"red", "blue", "shoe", "Boot", "hat", "women's", "womens", "größe", "x1", "waterproof", "hiking", "a", "the", "leather", "silk"}
+	text := func(maxWords int) string {
+		n := r.IntN(maxWords + 1)
+		words := make([]string, n)
+		for i := range words {
+			words[i] = vocab[r.IntN(len(vocab))]
+		}
+		return strings.Join(words, " ")
+	}
+	return LexicalDoc{Title: text(4), Brand: text(1), Category: text(3), Body: text(20)}
+}
+
+// TestLexicalIncrementalMatchesRebuilt drives an index through random
+// upserts and deletes (enough for several compactions) and checks, along
+// the way, that it scores and searches exactly like an index built from
+// scratch from the documents it should hold.
+func TestLexicalIncrementalMatchesRebuilt(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	l := NewLexical(LexicalParams{})
+	docs := make(map[string]LexicalDoc)
+	queries := []string{"red shoe", "boot", "womens hiking boots", "größe", "the a", "silk silk leather", "nothing"}
+	for step := range 3000 {
+		id := fmt.Sprintf("p%03d", r.IntN(300))
+		switch r.IntN(3) {
+		case 0:
+			l.Delete(id)
+			delete(docs, id)
+		default:
+			d := randomLexicalDoc(r)
+			l.Upsert(id, d)
+			docs[id] = d
+		}
+		if step%500 != 499 {
+			continue
+		}
+		rebuilt := newLexicalWith(LexicalParams{}, docs)
+		require.Equal(t, len(docs), l.Len())
+		ids := append(slices.Sorted(maps.Keys(docs)), "p999")
+		for _, q := range queries {
+			require.Equal(t, rebuilt.Score(q, ids, nil), l.Score(q, ids, nil), "step %d, query %q", step, q)
+			require.Equal(t, rebuilt.Search(q, 10, nil), l.Search(q, 10, nil), "step %d, query %q", step, q)
+			want := referenceBM25F(LexicalParams{}, docs, q, ids)
+			got := l.Score(q, ids, nil)
+			for i := range want {
+				require.InDelta(t, want[i], got[i], 1e-12*math.Max(1, want[i]))
+			}
+		}
+	}
+	assert.Less(t, len(l.docs), 2*l.Len()+minCompact, "dead documents are compacted away")
+}
+
+func TestLexicalConcurrent(t *testing.T) {
+	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := range 300 {
+				id := fmt.Sprintf("w%d-%d", w, r.IntN(50))
+				if i%4 == 0 {
+					l.Delete(id)
+				} else {
+					l.Upsert(id, randomLexicalDoc(r))
+				}
+			}
+		})
+	}
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				for _, h := range l.Search("red boots", 5, func(id string) bool { return id != "boots" }) {
+					if h.Score <= 0 || h.ID == "boots" {
+						t.Errorf("bad hit %+v", h)
+					}
+				}
+				s := l.Score("hiking boots", []string{"boots", "mag"}, nil)
+				if s[0] <= 0 || s[1] <= 0 {
+					t.Errorf("catalog documents lost their score: %v", s)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func FuzzLexicalQuery(f *testing.F) {
+	for _, q := range []string{"hiking boots", "", "WOMEN'S", "größe 38", "\xff\xfe", "a a a a", "’'"} {
+		f.Add(q)
+	}
+	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	ids := slices.Sorted(maps.Keys(lexicalCatalog))
+	f.Fuzz(func(t *testing.T, query string) {
+		scores := l.Score(query, ids, nil)
+		byID := make(map[string]float64, len(ids))
+		for i, s := range scores {
+			if s < 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+				t.Fatalf("score %v for %s", s, ids[i])
+			}
+			byID[ids[i]] = s
+		}
+		hits := l.Search(query, len(ids), nil)
+		var positive int
+		for _, s := range scores {
+			if s > 0 {
+				positive++
+			}
+		}
+		if len(hits) != positive {
+			t.Fatalf("Search returned %d hits, Score has %d positive", len(hits), positive)
+		}
+		for i, h := range hits {
+			if h.Score != float32(byID[h.ID]) {
+				t.Fatalf("hit %+v, Score says %v", h, byID[h.ID])
+			}
+			if i > 0 && byID[hits[i-1].ID] < byID[h.ID] {
+				t.Fatalf("hits out of order: %+v", hits)
+			}
+		}
+	})
+}
+
+// BenchmarkLexicalSearch searches synthetic catalogs whose words follow a
+// Zipf law, as product text does, so common words have long postings.
+func BenchmarkLexicalSearch(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 4))
+			zipf := rand.NewZipf(r, 1.1, 1, 20_000)
+			text := func(words int) string {
+				var sb strings.Builder
+				for range words {
+					fmt.Fprintf(&sb, "w%d ", zipf.Uint64())
+				}
+				return sb.String()
+			}
+			l := NewLexical(LexicalParams{})
+			for i := range n {
+				l.Upsert(fmt.Sprint(i), LexicalDoc{Title: text(8), Brand: text(1), Category: text(3), Body: text(80)})
+			}
+			queries := make([]string, 64)
+			for i := range queries {
+				queries[i] = text(3)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				l.Search(queries[i%len(queries)], 100, nil)
+			}
+		})
+	}
+}
