@@ -19,6 +19,9 @@ type Engine struct {
 	// ix finds candidates by vector; the products map below is the source
 	// of truth for everything else.
 	ix retrieval.Index
+	// lexical scores the products' text against a query (BM25F), kept in
+	// step with products by every write.
+	lexical *retrieval.Lexical
 
 	mu sync.RWMutex
 	// products maps ID to an immutable entry; writes replace entries, so a
@@ -72,7 +75,7 @@ func New(opts ...Option) (*Engine, error) {
 	if n != 0 {
 		return nil, fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
 	}
-	return &Engine{cfg: cfg, ix: ix, products: make(map[string]*entry)}, nil
+	return &Engine{cfg: cfg, ix: ix, lexical: retrieval.NewLexical(retrieval.LexicalParams{}), products: make(map[string]*entry)}, nil
 }
 
 // Upsert adds the products, replacing any with the same ID. The batch is
@@ -139,6 +142,7 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 	for _, en := range entries {
 		e.products[en.product.ID] = en
 	}
+	e.indexLexical(entries)
 	return nil
 }
 
@@ -156,6 +160,7 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) error {
 	for _, id := range ids {
 		delete(e.products, id)
 	}
+	e.lexical.Delete(ids...)
 	return nil
 }
 
