@@ -51,6 +51,9 @@ type config struct {
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
+	// model is the learned two-stage ranker (WithModel); nil runs the
+	// untrained pipeline.
+	model *Model
 	// ollamaConfig is WithOllama's argument; ollama is what New built from
 	// it (nil without WithOllama).
 	ollamaConfig *OllamaConfig
@@ -141,6 +144,19 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// WithModel loads a Model trained by Train: its learned history filter
+// replaces the configured one (unless m.DisableStageOne), and with the
+// offline reranker (the default rerank.Preference) its learned score ranks
+// the candidates (unless m.DisableStageTwo). With a model reranker (for
+// example WithOllama's), the model still judges every candidate, reading
+// the kept history of the learned stage one; the learned score is then
+// reported in Result.LearnedScore and breaks the model's ties. The model
+// must have been trained with embedders of the engine's dimensions. Passing
+// nil runs the untrained pipeline.
+func WithModel(m *Model) Option {
+	return func(c *config) { c.model = m }
+}
+
 // newConfig applies opts over the defaults and validates the result.
 func newConfig(opts []Option) (config, error) {
 	var c config
@@ -203,6 +219,10 @@ func newConfig(opts []Option) (config, error) {
 		return c, fmt.Errorf("hmpps: top n must not be negative, got %d", c.topN)
 	case c.concurrency < 0:
 		return c, fmt.Errorf("hmpps: concurrency must not be negative, got %d", c.concurrency)
+	}
+	if m := c.model; m != nil && (m.textDim != c.textEmbedder.Dimension() || m.imageDim != c.imageDim()) {
+		return c, fmt.Errorf("%w: trained with text/image dimensions %d/%d, engine has %d/%d", ErrInvalidModel,
+			m.textDim, m.imageDim, c.textEmbedder.Dimension(), c.imageDim())
 	}
 	if err := c.fusion.Validate(); err != nil {
 		return c, fmt.Errorf("hmpps: %w", err)

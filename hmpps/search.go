@@ -16,8 +16,13 @@ import (
 // items relevant to the query (stage one), summarizes history and candidates
 // around the query, and reranks the candidates for this user.
 //
+// With a trained model (WithModel), stage one keeps the history items of
+// highest learned attention, and stage two is the learned score unless a
+// model reranker is configured (see WithModel).
+//
 // The order is deterministic: results are sorted by Score descending, then
-// RetrievalScore descending, then ID ascending, so exact ties come out in the
+// LearnedScore (with a model) and RetrievalScore descending, then ID
+// ascending, so exact ties come out in the
 // same order on every run and every machine. The candidates retrieved from
 // the index are its best matches with the same tie-break (score, then ID),
 // and stage one keeps, among history items of equal relevance, the one the

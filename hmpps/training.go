@@ -41,6 +41,10 @@ type TrainingExample struct {
 	History    []Product
 	// Positive is the catalog ID of the product bought.
 	Positive string
+	// Negatives, when set, are catalog products the user did not buy that
+	// the positive was shown among: Train ranks the positive against them
+	// instead of drawing random ones. ExportTraining ignores them.
+	Negatives []string
 }
 
 // TrainingOptions configures ExportTraining.

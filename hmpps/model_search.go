@@ -1,0 +1,73 @@
+package hmpps
+
+import (
+	"cmp"
+	"slices"
+
+	"hmpps/internal/ltr"
+	"hmpps/rerank"
+)
+
+// learned is a trained model's view of one search: the standardized
+// features of its candidates and history, stage one's attention over the
+// history and stage two's score of each candidate.
+type learned struct {
+	list      ltr.List
+	attention []float64
+	scores    []float64
+}
+
+// learn computes the model's features, attention and scores for a search
+// over history (in request order) and candidates.
+func (e *Engine) learn(m *Model, query string, qvec []float32, history, candidates []*entry) *learned {
+	in := featureInput{query: query, qvec: qvec, history: history, candidates: candidates,
+		popularity: m.popularity, leaveOut: -1}
+	in.lexCand = e.lexicalScores(query, candidates)
+	in.lexHist = e.lexicalScores(query, history)
+	l := &learned{list: features(&in, e.cfg.textEmbedder.Dimension())}
+	m.scaler.Apply(&l.list)
+	w := m.weights
+	if m.DisableStageOne {
+		// Trained with uniform attention: zero stage-one weights give it.
+		w = ltr.Weights{Cand: w.Cand, Pair: w.Pair, Attn: make([]float64, len(w.Attn))}
+	}
+	l.attention = w.Attention(&l.list, nil)
+	l.scores = w.Score(&l.list, l.attention, nil)
+	return l
+}
+
+// keepAttended is the learned stage one: the k history items of highest
+// attention, best first; among equal weights the one the request lists
+// first.
+func (l *learned) keepAttended(history []*entry, k int) []item {
+	order := make([]int, len(history))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(l.attention[b], l.attention[a]) })
+	order = order[:min(k, len(order))]
+	out := make([]item, len(order))
+	for i, h := range order {
+		out[i] = item{en: history[h], relevance: float32(l.attention[h])}
+	}
+	return out
+}
+
+// rankLearned gives every candidate its learned score as the reranker's.
+func (l *learned) rankLearned(candidates []item) {
+	for i := range candidates {
+		candidates[i].score = rerank.Score{ID: candidates[i].en.product.ID, Score: l.scores[i]}
+	}
+}
+
+// usesLearnedRanker reports whether stage two is the model's score: a model
+// is loaded with stage two on, and the reranker is the offline one it
+// replaces.
+func (e *Engine) usesLearnedRanker() bool {
+	m := e.cfg.model
+	if m == nil || m.DisableStageTwo {
+		return false
+	}
+	_, offline := e.cfg.reranker.(rerank.Preference)
+	return offline
+}
