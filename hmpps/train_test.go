@@ -139,9 +139,9 @@ func TestPopularityCountsUsersOnce(t *testing.T) {
 
 func TestFeatureHelpers(t *testing.T) {
 	tests := []struct {
-		name       string
+		name        string
 		path, other []string
-		want       float64
+		want        float64
 	}{
 		{"same path", []string{"A", "B"}, []string{"A", "B"}, 1},
 		{"shared top", []string{"A", "B"}, []string{"A", "C"}, 0.5},
