@@ -96,11 +96,11 @@ type TrainingSummary struct {
 // compare with each other.
 type FeatureWeight struct {
 	// Stage is 1 for the history filter, 2 for the ranker.
-	Stage int
+	Stage int `json:"stage"`
 	// Name says what the feature measures.
-	Name string
+	Name string `json:"name"`
 	// Weight is the learned coefficient.
-	Weight float64
+	Weight float64 `json:"weight"`
 }
 
 // Curve returns the training curve, one entry per epoch run.
