@@ -7,9 +7,12 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ltr"
 )
@@ -114,27 +117,42 @@ func Train(ctx context.Context, e *Engine, examples []TrainingExample, opts Trai
 
 	catalog := e.catalogIDs()
 	train := make([]ltr.List, len(examples))
-	var negatives int
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range examples {
-		rng := rand.New(rand.NewPCG(opts.Seed, uint64(i)))
-		l, err := e.exampleList(ctx, &examples[i], m.popularity, true, catalog, opts.Negatives, rng)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: train: example %d (%q): %w", i, examples[i].Positive, err)
-		}
-		train[i] = l
-		negatives += l.C - 1
+		g.Go(func() error {
+			// One generator per example, so the draws do not depend on
+			// the order the workers take examples in.
+			rng := rand.New(rand.NewPCG(opts.Seed, uint64(i)))
+			l, err := e.exampleList(gctx, &examples[i], m.popularity, true, catalog, opts.Negatives, rng)
+			if err != nil {
+				return fmt.Errorf("hmpps: train: example %d (%q): %w", i, examples[i].Positive, err)
+			}
+			train[i] = l
+			return nil
+		})
 	}
 	val := make([]ltr.List, len(opts.Validation))
 	for i := range opts.Validation {
-		ex := &opts.Validation[i]
-		if len(ex.Negatives) == 0 {
-			return nil, fmt.Errorf("hmpps: train: validation example %d (%q): %w: no negatives", i, ex.Positive, ErrInvalidTraining)
-		}
-		l, err := e.exampleList(ctx, ex, m.popularity, false, nil, 0, nil)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: train: validation example %d (%q): %w", i, ex.Positive, err)
-		}
-		val[i] = l
+		g.Go(func() error {
+			ex := &opts.Validation[i]
+			if len(ex.Negatives) == 0 {
+				return fmt.Errorf("hmpps: train: validation example %d (%q): %w: no negatives", i, ex.Positive, ErrInvalidTraining)
+			}
+			l, err := e.exampleList(gctx, ex, m.popularity, false, nil, 0, nil)
+			if err != nil {
+				return fmt.Errorf("hmpps: train: validation example %d (%q): %w", i, ex.Positive, err)
+			}
+			val[i] = l
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var negatives int
+	for _, l := range train {
+		negatives += l.C - 1
 	}
 
 	m.scaler = ltr.FitScaler(featureDims, train)
