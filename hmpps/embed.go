@@ -16,10 +16,24 @@ import (
 
 // text returns the product's plain text as the embedder and summarizer see
 // it: title, brand, category path, attributes (sorted by key, so the text is
-// deterministic) and the description without HTML.
+// deterministic), the description without HTML and the caption.
 func (p *Product) text() string {
+	text, _ := p.textFields()
+	return text
+}
+
+// textFields returns the product's text (see text) and its lexical fields:
+// the title, the brand, the category path and the rest (attributes,
+// description, caption) as the body. The fields are slices of the text, so
+// they cost no memory of their own, and the HTML is parsed once for both.
+func (p *Product) textFields() (string, retrieval.LexicalDoc) {
 	var b strings.Builder
-	add := func(s string) {
+	// spans holds each field's start and end in the text, in the order of
+	// the fields of a LexicalDoc.
+	var spans [4][2]int
+	var started [4]bool
+	const body = 3
+	add := func(field int, s string) {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			return
@@ -27,20 +41,26 @@ func (p *Product) text() string {
 		if b.Len() > 0 {
 			b.WriteString(". ")
 		}
+		if !started[field] {
+			spans[field][0], started[field] = b.Len(), true
+		}
 		b.WriteString(s)
+		spans[field][1] = b.Len()
 	}
-	add(htmltext.Plain(p.Title))
-	add(p.Brand)
-	add(strings.Join(p.Category, " "))
+	add(0, htmltext.Plain(p.Title))
+	add(1, p.Brand)
+	add(2, strings.Join(p.Category, " "))
 	keys := slices.Sorted(maps.Keys(p.Attributes))
 	for _, k := range keys {
-		add(k + ": " + p.Attributes[k])
+		add(body, k+": "+p.Attributes[k])
 	}
-	add(htmltext.Plain(p.Description))
+	add(body, htmltext.Plain(p.Description))
 	if c := strings.TrimSpace(p.Caption); c != "" {
-		add("Picture: " + c)
+		add(body, "Picture: "+c)
 	}
-	return b.String()
+	text := b.String()
+	field := func(i int) string { return text[spans[i][0]:spans[i][1]] }
+	return text, retrieval.LexicalDoc{Title: field(0), Brand: field(1), Category: field(2), Body: field(body)}
 }
 
 // header names the product in one line, "Title (Brand; Top > Sub)."; it

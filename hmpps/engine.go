@@ -19,9 +19,9 @@ type Engine struct {
 	// ix finds candidates by vector; the products map below is the source
 	// of truth for everything else.
 	ix retrieval.Index
-	// lexical scores the products' text against a query (BM25F), kept in
-	// step with products by every write.
-	lexical *retrieval.Lexical
+	// lex scores the catalog's text against a query (BM25F). It is kept in
+	// step with products: both are written under mu.
+	lex *retrieval.Lexical
 
 	mu sync.RWMutex
 	// products maps ID to an immutable entry; writes replace entries, so a
@@ -39,6 +39,9 @@ type entry struct {
 	image []byte
 	// vector is the fused multimodal vector stored in the index.
 	vector []float32
+	// lexical is the product's text by field, as the lexical index reads
+	// it; its strings are slices of text.
+	lexical retrieval.LexicalDoc
 	// header names the product in one line (see Product.header).
 	header string
 	// prepared is the text the summarizer reads, prepared once for the
@@ -75,7 +78,7 @@ func New(opts ...Option) (*Engine, error) {
 	if n != 0 {
 		return nil, fmt.Errorf("hmpps: index holds %d records the engine does not know; give New an empty index, or use Open", n)
 	}
-	return &Engine{cfg: cfg, ix: ix, lexical: retrieval.NewLexical(retrieval.LexicalParams{}), products: make(map[string]*entry)}, nil
+	return &Engine{cfg: cfg, ix: ix, lex: retrieval.NewLexical(cfg.lexical), products: make(map[string]*entry)}, nil
 }
 
 // Upsert adds the products, replacing any with the same ID. The batch is
@@ -141,8 +144,8 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 	}
 	for _, en := range entries {
 		e.products[en.product.ID] = en
+		e.lex.Upsert(en.product.ID, en.lexical)
 	}
-	e.indexLexical(entries)
 	return nil
 }
 
@@ -160,7 +163,7 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) error {
 	for _, id := range ids {
 		delete(e.products, id)
 	}
-	e.lexical.Delete(ids...)
+	e.lex.Delete(ids...)
 	return nil
 }
 

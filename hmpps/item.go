@@ -20,6 +20,9 @@ type item struct {
 	summary summary
 	// retrieval is the candidate's similarity to the query.
 	retrieval float64
+	// lexical is the candidate's BM25F score for the query, from the
+	// engine's lexical index (0 for a history item).
+	lexical float64
 	// score is the reranker's verdict on a candidate.
 	score rerank.Score
 	// learned is a trained model's score of a candidate (0 without one).

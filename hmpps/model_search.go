@@ -18,11 +18,14 @@ type learned struct {
 }
 
 // learn computes the model's features, attention and scores for a search
-// over history (in request order) and candidates.
-func (e *Engine) learn(m *Model, query string, qvec []float32, history, candidates []*entry) *learned {
+// over history (in request order) and candidates, whose lexical scores the
+// caller may pass in lexCand (nil: computed here).
+func (e *Engine) learn(m *Model, query string, qvec []float32, history, candidates []*entry, lexCand []float64) *learned {
 	in := featureInput{query: query, qvec: qvec, history: history, candidates: candidates,
-		popularity: m.popularity, leaveOut: -1}
-	in.lexCand = e.lexicalScores(query, candidates)
+		popularity: m.popularity, leaveOut: -1, lexCand: lexCand}
+	if in.lexCand == nil {
+		in.lexCand = e.lexicalScores(query, candidates)
+	}
 	in.lexHist = e.lexicalScores(query, history)
 	l := &learned{list: features(&in, e.cfg.textEmbedder.Dimension())}
 	m.scaler.Apply(&l.list)

@@ -48,6 +48,7 @@ type config struct {
 	summaryWords     int
 	reranker         rerank.Reranker
 	retrieveK        int
+	lexical          retrieval.LexicalParams
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
@@ -124,6 +125,14 @@ func WithReranker(r rerank.Reranker) Option {
 // request names none. If zero, DefaultRetrieveK.
 func WithRetrieveK(k int) Option {
 	return func(c *config) { c.retrieveK = k }
+}
+
+// WithLexical sets the BM25F parameters of the engine's lexical index,
+// which scores every candidate's text against the query (Result.LexicalScore).
+// Zero fields take the retrieval.DefaultLexical values; if not given, all
+// of them do.
+func WithLexical(p retrieval.LexicalParams) Option {
+	return func(c *config) { c.lexical = p }
 }
 
 // WithTopN sets how many results a search returns when the request does not

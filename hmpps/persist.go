@@ -128,7 +128,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 			en.image = firstImageData(en.product.Images)
 		}
 		e.products[r.Product.ID] = en
-		e.lexical.Upsert(r.Product.ID, lexicalDoc(&en.product))
+		e.lex.Upsert(r.Product.ID, en.lexical)
 	}
 	if err := e.ix.Upsert(ctx, idx...); err != nil {
 		e.Close()

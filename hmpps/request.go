@@ -74,6 +74,12 @@ type Result struct {
 	// RetrievalScore is the cosine similarity between the query and the
 	// product's text in the embedding space.
 	RetrievalScore float64
+	// LexicalScore is the BM25F relevance of the product's text (title,
+	// brand, category path, then attributes, description and caption) to
+	// the query, over the engine's catalog (see retrieval.Lexical and
+	// WithLexical): 0 when no query word is in the text, unbounded above,
+	// comparable between the results of one search.
+	LexicalScore float64
 	// PreferenceScore is the relevance-weighted mean similarity between the
 	// product and the kept history items (0 with no history).
 	PreferenceScore float64

@@ -72,8 +72,14 @@ func (s *search) retrieve(ctx context.Context) error {
 		candidates = withoutHistory(candidates, s.history)
 	}
 	s.candidates = make([]item, len(candidates))
+	ids := make([]string, len(candidates))
 	for i, en := range candidates {
-		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector)}
+		ids[i] = en.product.ID
+	}
+	// A candidate deleted since it was looked up scores 0.
+	lexical := s.e.lex.Score(s.req.Query, ids, make([]float64, 0, len(ids)))
+	for i, en := range candidates {
+		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector), lexical: lexical[i]}
 	}
 	s.resp.Candidates = len(candidates)
 	return nil
@@ -86,10 +92,11 @@ func (s *search) keepHistory(context.Context) error {
 	var kept []item
 	if m := s.e.cfg.model; m != nil {
 		cands := make([]*entry, len(s.candidates))
+		lex := make([]float64, len(s.candidates))
 		for i := range s.candidates {
-			cands[i] = s.candidates[i].en
+			cands[i], lex[i] = s.candidates[i].en, s.candidates[i].lexical
 		}
-		s.learned = s.e.learn(m, s.req.Query, s.qvec, s.history, cands)
+		s.learned = s.e.learn(m, s.req.Query, s.qvec, s.history, cands, lex)
 		if !m.DisableStageOne {
 			k := m.historyK()
 			if s.req.HistoryK > 0 {
@@ -190,6 +197,7 @@ func (s *search) respond(topN int) {
 			Product:         it.en.product.clone(),
 			Score:           it.score.Score,
 			RetrievalScore:  it.retrieval,
+			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
 			RerankScore:     it.score.Score,
 			LearnedScore:    it.learned,

@@ -243,7 +243,7 @@ func TestModelRerankerReadsLearnedHistory(t *testing.T) {
 	require.NoError(t, err)
 	qvec, err := e.queryVector(context.Background(), req.Query)
 	require.NoError(t, err)
-	l := e.learn(m, req.Query, qvec, hist, cands)
+	l := e.learn(m, req.Query, qvec, hist, cands, nil)
 	order := []int{0, 1, 2, 3, 4}
 	slices.SortStableFunc(order, func(a, b int) int {
 		switch {

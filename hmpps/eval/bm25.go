@@ -2,63 +2,37 @@ package eval
 
 import (
 	"context"
-	"math"
 	"strings"
 
 	"hmpps/hmpps"
 	"hmpps/internal/htmltext"
-	"hmpps/internal/tokenize"
+	"hmpps/retrieval"
 )
 
-// BM25 parameters at their textbook values (Robertson and Zaragoza, 2009).
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
+// bm25Params make retrieval.Lexical score as Okapi BM25: the whole text in
+// one field of weight 1, K1 and B at their textbook values (Robertson and
+// Zaragoza, 2009).
+var bm25Params = retrieval.LexicalParams{K1: 1.2, B: 0.75, BodyWeight: 1}
 
 // BM25 scores a candidate by the Okapi BM25 relevance of its text (title,
 // brand, category path and description) to the query, with document
 // frequencies over the whole catalog: the strong lexical baseline, which
 // knows the query and nothing about the user. Build it with NewBM25.
+//
+// It is the engine's lexical scorer, retrieval.Lexical, with all the text
+// in one field: the baseline and the engine's lexical signal are one
+// implementation, and cannot drift apart.
 type BM25 struct {
-	docs map[string]bm25Doc
-	idf  map[string]float64
-	// avgLen is the mean document length in words.
-	avgLen float64
-}
-
-type bm25Doc struct {
-	tf  map[string]int
-	len int
+	lex *retrieval.Lexical
 }
 
 // NewBM25 indexes the products' text.
 func NewBM25(products []hmpps.Product) *BM25 {
-	b := &BM25{docs: make(map[string]bm25Doc, len(products)), idf: make(map[string]float64)}
-	df := make(map[string]int)
-	var total int
+	lex := retrieval.NewLexical(bm25Params)
 	for _, p := range products {
-		words := tokenize.Words(productText(p))
-		d := bm25Doc{tf: make(map[string]int), len: len(words)}
-		for _, w := range words {
-			if d.tf[w] == 0 {
-				df[w]++
-			}
-			d.tf[w]++
-		}
-		b.docs[p.ID] = d
-		total += len(words)
+		lex.Upsert(p.ID, retrieval.LexicalDoc{Body: productText(p)})
 	}
-	n := float64(len(products))
-	for w, f := range df {
-		// The +1 inside the log keeps the weight of a word found in most
-		// documents positive, as Lucene does.
-		b.idf[w] = math.Log(1 + (n-float64(f)+0.5)/(float64(f)+0.5))
-	}
-	if len(products) > 0 {
-		b.avgLen = math.Max(float64(total)/n, 1)
-	}
-	return b
+	return &BM25{lex: lex}
 }
 
 // Name returns "bm25".
@@ -69,22 +43,7 @@ func (b *BM25) Score(ctx context.Context, t Task) (Scored, error) {
 	if err := ctx.Err(); err != nil {
 		return Scored{}, err
 	}
-	query := tokenize.Words(t.Query)
-	scores := make([]float64, len(t.Candidates))
-	for i, id := range t.Candidates {
-		d, ok := b.docs[id]
-		if !ok {
-			continue
-		}
-		norm := bm25K1 * (1 - bm25B + bm25B*float64(d.len)/b.avgLen)
-		for _, w := range query {
-			tf := float64(d.tf[w])
-			if tf > 0 {
-				scores[i] += b.idf[w] * tf * (bm25K1 + 1) / (tf + norm)
-			}
-		}
-	}
-	return Scored{Scores: scores}, nil
+	return Scored{Scores: b.lex.Score(t.Query, t.Candidates, make([]float64, 0, len(t.Candidates)))}, nil
 }
 
 // productText is the text the lexical baselines read: what the engine embeds
