@@ -31,6 +31,10 @@ type fileHeader struct {
 	TextDim, ImageDim int
 	Fusion            retrieval.Fusion
 	Count             int
+	// Model is the engine's trained model (WithModel) as a model file
+	// (Model.WriteTo: its own magic, version and checksum), or nil. A gob
+	// field that older files lack decodes as nil, so they still open.
+	Model []byte
 }
 
 // fileRecord is one catalog entry on disk.
@@ -44,7 +48,8 @@ type fileRecord struct {
 
 // Save writes the catalog and its vectors to one file at path, atomically: a
 // crash or error mid-save leaves the previous file intact. Writes that happen
-// during Save are either all in the file or not at all.
+// during Save are either all in the file or not at all. A trained model
+// (WithModel) is saved with them.
 func (e *Engine) Save(ctx context.Context, path string) error {
 	e.mu.RLock()
 	if e.closed {
@@ -70,6 +75,13 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 		}
 		enc := gob.NewEncoder(mw)
 		h := fileHeader{TextDim: e.cfg.textEmbedder.Dimension(), ImageDim: e.cfg.imageDim(), Fusion: e.cfg.fusion, Count: len(entries)}
+		if e.cfg.model != nil {
+			b, err := e.cfg.model.marshal()
+			if err != nil {
+				return err
+			}
+			h.Model = b
+		}
 		if err := enc.Encode(h); err != nil {
 			return err
 		}
@@ -96,7 +108,9 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 // Open returns an Engine configured by opts holding the catalog saved at path
 // by Save. The embedders and fusion weights must be the ones the file was
 // made with; a file whose dimensions or weights differ is refused. A
-// truncated or altered file fails with an error wrapping ErrCorruptFile.
+// truncated or altered file fails with an error wrapping ErrCorruptFile. A
+// model saved in the file is loaded as if by WithModel, unless opts hold a
+// WithModel of their own (WithModel(nil) opens the engine untrained).
 func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -105,6 +119,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	h, records, err := decodeFile(data)
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
+	}
+	if h.Model != nil {
+		m, err := unmarshalModel(h.Model)
+		if err != nil {
+			return nil, fmt.Errorf("hmpps: open %s: %w: %w", path, ErrCorruptFile, err)
+		}
+		// Before the caller's options, so that their WithModel wins.
+		opts = append([]Option{WithModel(m)}, opts...)
 	}
 	e, err := New(opts...)
 	if err != nil {

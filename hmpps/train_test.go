@@ -362,3 +362,47 @@ func TestReadModelRejectsUnfitModels(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveOpenWithModel checks that the engine file carries the model: an
+// engine opened from it searches exactly as the one that saved it, and an
+// engine opened with WithModel(nil) runs untrained.
+func TestSaveOpenWithModel(t *testing.T) {
+	ctx := context.Background()
+	m := trainTestModel(t, newTestEngine(t), TrainOptions{Epochs: 8})
+	m.HistoryK = 2
+	e := newTestEngine(t, WithModel(m))
+	path := t.TempDir() + "/trained.hmpps"
+	require.NoError(t, e.Save(ctx, path))
+
+	loaded, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer loaded.Close()
+	for _, req := range []Request{
+		{Query: "waterproof boots", HistoryIDs: leatherFan},
+		{Query: "waterproof boots", HistoryIDs: trailFan, TopN: 4},
+		{Query: "leather", CandidateIDs: []string{"boot-leather-1", "hist-wallet", "hist-belt"}, HistoryIDs: trailFan},
+	} {
+		want, err := e.Search(ctx, req)
+		require.NoError(t, err)
+		got, err := loaded.Search(ctx, req)
+		require.NoError(t, err)
+		require.Equal(t, ids(want.Results), ids(got.Results))
+		require.Equal(t, want.History, got.History)
+		for i := range want.Results {
+			require.Equal(t, want.Results[i].Score, got.Results[i].Score)
+			require.NotZero(t, got.Results[i].LearnedScore)
+		}
+	}
+
+	untrained, err := Open(ctx, path, WithModel(nil))
+	require.NoError(t, err)
+	defer untrained.Close()
+	plain := newTestEngine(t)
+	req := Request{Query: "waterproof boots", HistoryIDs: leatherFan}
+	want, err := plain.Search(ctx, req)
+	require.NoError(t, err)
+	got, err := untrained.Search(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, ids(want.Results), ids(got.Results))
+	assert.Zero(t, got.Results[0].LearnedScore)
+}
