@@ -14,8 +14,8 @@ import (
 const (
 	// DefaultTopN is how many results a search returns when Request.TopN is 0.
 	DefaultTopN = 10
-	// DefaultRetrieveK is how many candidates the engine takes from the index
-	// when the request names none.
+	// DefaultRetrieveK is how many candidates the engine retrieves when the
+	// request names none (from each index, then fused, in hybrid retrieval).
 	DefaultRetrieveK = 100
 	// DefaultSummaryWords is the word budget of each product summary.
 	DefaultSummaryWords = 60
@@ -49,6 +49,7 @@ type config struct {
 	reranker         rerank.Reranker
 	retrieveK        int
 	lexical          retrieval.LexicalParams
+	retrieval        Retrieval
 	topN             int
 	concurrency      int
 	logger           *slog.Logger
@@ -125,6 +126,14 @@ func WithReranker(r rerank.Reranker) Option {
 // request names none. If zero, DefaultRetrieveK.
 func WithRetrieveK(k int) Option {
 	return func(c *config) { c.retrieveK = k }
+}
+
+// WithRetrieval sets where the candidates of a request that names none come
+// from: the vector index, the lexical index, or both fused (see Retrieval).
+// If not given, RetrieveHybrid. The lexical index is in-process whatever
+// the vector index is, Milvus included.
+func WithRetrieval(r Retrieval) Option {
+	return func(c *config) { c.retrieval = r }
 }
 
 // WithLexical sets the BM25F parameters of the engine's lexical index,
@@ -226,6 +235,8 @@ func newConfig(opts []Option) (config, error) {
 		return c, fmt.Errorf("hmpps: retrieve k must not be negative, got %d", c.retrieveK)
 	case c.topN < 0:
 		return c, fmt.Errorf("hmpps: top n must not be negative, got %d", c.topN)
+	case c.retrieval < RetrieveHybrid || c.retrieval > RetrieveLexical:
+		return c, fmt.Errorf("hmpps: unknown retrieval %v", c.retrieval)
 	case c.concurrency < 0:
 		return c, fmt.Errorf("hmpps: concurrency must not be negative, got %d", c.concurrency)
 	}

@@ -17,10 +17,13 @@ import (
 )
 
 // The engine file: fileMagic, a uint32 version, a gob stream of one
-// fileHeader and Count fileRecords, and a CRC-32C of everything before it.
+// fileHeader, Count fileRecords and (from version 2) Sections fileSections,
+// and a CRC-32C of everything before it.
+//
+// Versions: 1 holds the catalog only; 2 adds the sections. Open reads both.
 const (
 	fileMagic   = "HMPPSENG"
-	fileVersion = 1
+	fileVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -31,11 +34,35 @@ type fileHeader struct {
 	TextDim, ImageDim int
 	Fusion            retrieval.Fusion
 	Count             int
-	// Model is the engine's trained model (WithModel) as a model file
-	// (Model.WriteTo: its own magic, version and checksum), or nil. A gob
-	// field that older files lack decodes as nil, so they still open.
-	Model []byte
+	// Sections is how many fileSections follow the records; a version 1
+	// file has none (gob leaves the field zero).
+	Sections int
 }
+
+// fileSection is what the engine keeps beside the catalog, by kind, so that
+// a new kind of state is a new section, not a new layout. Open ignores a kind
+// it does not know, and rebuilds from the catalog a section whose Version it
+// does not read; state that must not be ignored needs a new file version.
+type fileSection struct {
+	Kind string
+	// Version is the kind's own version.
+	Version int
+	Data    []byte
+}
+
+// The kinds of section.
+const (
+	// sectionLexical holds the lexical index's statistics
+	// (retrieval.Lexical.MarshalBinary), so that Open need not tokenize the
+	// catalog. Its version is that of the engine's lexical fields
+	// (Product.textFields): what the statistics count.
+	sectionLexical        = "lexical"
+	sectionLexicalVersion = 1
+	// sectionModel holds the trained model (WithModel) as a model file
+	// (Model.WriteTo, with its own magic, version and checksum).
+	sectionModel        = "model"
+	sectionModelVersion = 1
+)
 
 // fileRecord is one catalog entry on disk.
 type fileRecord struct {
@@ -46,10 +73,10 @@ type fileRecord struct {
 	Image []byte
 }
 
-// Save writes the catalog and its vectors to one file at path, atomically: a
-// crash or error mid-save leaves the previous file intact. Writes that happen
-// during Save are either all in the file or not at all. A trained model
-// (WithModel) is saved with them.
+// Save writes the catalog, its vectors, its lexical index and its trained
+// model (WithModel), if any, to one file at path, atomically: a crash or
+// error mid-save leaves the previous file intact. Writes that happen during
+// Save are either all in the file or not at all.
 func (e *Engine) Save(ctx context.Context, path string) error {
 	e.mu.RLock()
 	if e.closed {
@@ -60,44 +87,25 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 	for _, en := range e.products {
 		entries = append(entries, en)
 	}
+	// Under the same lock as the entries, so the sections describe them.
+	sections, err := e.fileSections()
 	e.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("hmpps: save %s: %w", path, err)
+	}
 	// Sorted, so that saving the same catalog twice gives the same bytes.
 	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.product.ID, b.product.ID) })
 
-	err := atomicfile.Write(path, func(w io.Writer) error {
-		crc := crc32.New(castagnoli)
-		mw := io.MultiWriter(w, crc)
-		if _, err := io.WriteString(mw, fileMagic); err != nil {
-			return err
+	records := make([]fileRecord, len(entries))
+	for i, en := range entries {
+		records[i] = fileRecord{Product: en.product, Vector: en.vector}
+		if en.image != nil && !bytes.Equal(en.image, firstImageData(en.product.Images)) {
+			records[i].Image = en.image
 		}
-		if err := binary.Write(mw, binary.LittleEndian, uint32(fileVersion)); err != nil {
-			return err
-		}
-		enc := gob.NewEncoder(mw)
-		h := fileHeader{TextDim: e.cfg.textEmbedder.Dimension(), ImageDim: e.cfg.imageDim(), Fusion: e.cfg.fusion, Count: len(entries)}
-		if e.cfg.model != nil {
-			b, err := e.cfg.model.marshal()
-			if err != nil {
-				return err
-			}
-			h.Model = b
-		}
-		if err := enc.Encode(h); err != nil {
-			return err
-		}
-		for _, en := range entries {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r := fileRecord{Product: en.product, Vector: en.vector}
-			if en.image != nil && !bytes.Equal(en.image, firstImageData(en.product.Images)) {
-				r.Image = en.image
-			}
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return binary.Write(w, binary.LittleEndian, crc.Sum32())
+	}
+	h := fileHeader{TextDim: e.cfg.textEmbedder.Dimension(), ImageDim: e.cfg.imageDim(), Fusion: e.cfg.fusion}
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		return encodeFile(ctx, w, h, records, sections)
 	})
 	if err != nil {
 		return fmt.Errorf("hmpps: save %s: %w", path, err)
@@ -116,15 +124,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: open: %w", err)
 	}
-	h, records, err := decodeFile(data)
+	return openData(ctx, path, data, opts)
+}
+
+// openData is Open on the file's bytes; path names the file in errors.
+func openData(ctx context.Context, path string, data []byte, opts []Option) (*Engine, error) {
+	h, records, sections, err := decodeFile(data)
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
 	}
-	if h.Model != nil {
-		m, err := unmarshalModel(h.Model)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: open %s: %w: %w", path, ErrCorruptFile, err)
-		}
+	m, err := modelSection(sections)
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
+	}
+	if m != nil {
 		// Before the caller's options, so that their WithModel wins.
 		opts = append([]Option{WithModel(m)}, opts...)
 	}
@@ -150,7 +163,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 			en.image = firstImageData(en.product.Images)
 		}
 		e.products[r.Product.ID] = en
-		e.lex.Upsert(r.Product.ID, en.lexical)
+	}
+	if err := e.loadSections(sections); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
 	}
 	if err := e.ix.Upsert(ctx, idx...); err != nil {
 		e.Close()
@@ -159,41 +175,87 @@ func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
+// encodeFile writes an engine file of the current version with h's
+// configuration; it fills in h's counts.
+func encodeFile(ctx context.Context, w io.Writer, h fileHeader, records []fileRecord, sections []fileSection) error {
+	crc := crc32.New(castagnoli)
+	mw := io.MultiWriter(w, crc)
+	if _, err := io.WriteString(mw, fileMagic); err != nil {
+		return err
+	}
+	if err := binary.Write(mw, binary.LittleEndian, uint32(fileVersion)); err != nil {
+		return err
+	}
+	enc := gob.NewEncoder(mw)
+	h.Count, h.Sections = len(records), len(sections)
+	if err := enc.Encode(h); err != nil {
+		return err
+	}
+	for i := range records {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := enc.Encode(&records[i]); err != nil {
+			return err
+		}
+	}
+	for i := range sections {
+		if err := enc.Encode(&sections[i]); err != nil {
+			return err
+		}
+	}
+	return binary.Write(w, binary.LittleEndian, crc.Sum32())
+}
+
 // decodeFile checks the checksum before decoding anything, so corrupt input
 // never reaches the decoder's allocations.
-func decodeFile(data []byte) (fileHeader, []fileRecord, error) {
+func decodeFile(data []byte) (fileHeader, []fileRecord, []fileSection, error) {
 	var h fileHeader
 	if len(data) < len(fileMagic)+8 || string(data[:len(fileMagic)]) != fileMagic {
-		return h, nil, fmt.Errorf("%w: not an engine file or truncated", ErrCorruptFile)
+		return h, nil, nil, fmt.Errorf("%w: not an engine file or truncated", ErrCorruptFile)
 	}
 	body, trailer := data[:len(data)-4], data[len(data)-4:]
 	if got, want := crc32.Checksum(body, castagnoli), binary.LittleEndian.Uint32(trailer); got != want {
-		return h, nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrCorruptFile)
+		return h, nil, nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrCorruptFile)
 	}
-	if v := binary.LittleEndian.Uint32(body[len(fileMagic):]); v != fileVersion {
-		return h, nil, fmt.Errorf("%w: version %d, this library reads %d", ErrCorruptFile, v, fileVersion)
+	version := binary.LittleEndian.Uint32(body[len(fileMagic):])
+	if version < 1 || version > fileVersion {
+		return h, nil, nil, fmt.Errorf("%w: version %d, this library reads 1 to %d", ErrCorruptFile, version, fileVersion)
 	}
 	dec := gob.NewDecoder(bytes.NewReader(body[len(fileMagic)+4:]))
 	if err := dec.Decode(&h); err != nil {
-		return h, nil, fmt.Errorf("%w: header: %v", ErrCorruptFile, err)
+		return h, nil, nil, fmt.Errorf("%w: header: %v", ErrCorruptFile, err)
 	}
-	if h.Count < 0 || h.TextDim <= 0 || h.ImageDim < 0 || h.Count > len(body) {
-		return h, nil, fmt.Errorf("%w: header %+v", ErrCorruptFile, h)
+	if h.Count < 0 || h.TextDim <= 0 || h.ImageDim < 0 || h.Count > len(body) ||
+		h.Sections < 0 || h.Sections > len(body) || version < 2 && h.Sections != 0 {
+		return h, nil, nil, fmt.Errorf("%w: header %+v", ErrCorruptFile, h)
 	}
 	records := make([]fileRecord, h.Count)
 	seen := make(map[string]bool, h.Count)
 	for i := range records {
 		r := &records[i]
 		if err := dec.Decode(r); err != nil {
-			return h, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
+			return h, nil, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
 		}
 		if err := r.Product.validate(); err != nil || seen[r.Product.ID] {
-			return h, nil, fmt.Errorf("%w: record %d: invalid or repeated product %q", ErrCorruptFile, i, r.Product.ID)
+			return h, nil, nil, fmt.Errorf("%w: record %d: invalid or repeated product %q", ErrCorruptFile, i, r.Product.ID)
 		}
 		seen[r.Product.ID] = true
 		if err := retrieval.CheckVector(r.Vector, h.TextDim+h.ImageDim); err != nil {
-			return h, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
+			return h, nil, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
 		}
 	}
-	return h, records, nil
+	sections := make([]fileSection, h.Sections)
+	kinds := make(map[string]bool, h.Sections)
+	for i := range sections {
+		sec := &sections[i]
+		if err := dec.Decode(sec); err != nil {
+			return h, nil, nil, fmt.Errorf("%w: section %d: %v", ErrCorruptFile, i, err)
+		}
+		if kinds[sec.Kind] {
+			return h, nil, nil, fmt.Errorf("%w: section %q twice", ErrCorruptFile, sec.Kind)
+		}
+		kinds[sec.Kind] = true
+	}
+	return h, records, sections, nil
 }

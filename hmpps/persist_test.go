@@ -137,7 +137,7 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, d := range [][]byte{data, withChecksum(data)} {
 			tm := time.AfterFunc(3*time.Second, func() { panic("slow decode") })
-			h, records, err := decodeFile(d)
+			h, records, sections, err := decodeFile(d)
 			tm.Stop()
 			if err != nil {
 				if !errors.Is(err, ErrCorruptFile) {
@@ -145,8 +145,14 @@ func FuzzOpen(f *testing.F) {
 				}
 				continue
 			}
-			if len(records) != h.Count {
-				t.Fatalf("%d records, header says %d", len(records), h.Count)
+			if len(records) != h.Count || len(sections) != h.Sections {
+				t.Fatalf("%d records and %d sections, header says %d and %d", len(records), len(sections), h.Count, h.Sections)
+			}
+			// What decodes goes through the rest of Open: the sections
+			// are restored or refused, never a panic.
+			e, err := openData(ctx, "fuzz", d, nil)
+			if err == nil {
+				e.Close()
 			}
 		}
 	})

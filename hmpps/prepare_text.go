@@ -5,7 +5,8 @@ import "hmpps/summarize"
 // prepareText derives from en's product what searches read of its text, so
 // that no search parses HTML or tokenizes catalog text: the plain text, its
 // lexical fields, the header and the summarizer's prepared text. Upsert and
-// Open call it once per product; the file format stores none of it.
+// Open call it once per product; the file format stores none of it (the
+// lexical index's statistics, which it does store, count these fields).
 func (e *Engine) prepareText(en *entry) {
 	en.text, en.lexical = en.product.textFields()
 	en.header = en.product.header()

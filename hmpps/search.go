@@ -113,41 +113,6 @@ func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, erro
 	return q, nil
 }
 
-// candidates returns the request's candidates that pass its filter, or the
-// index's best matches for the query.
-func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
-	if len(req.CandidateIDs) > 0 {
-		all, err := e.lookup(req.CandidateIDs)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: candidates: %w", err)
-		}
-		out := all[:0]
-		for _, en := range all {
-			if len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()) {
-				out = append(out, en)
-			}
-		}
-		return out, nil
-	}
-	if e.cfg.retrieveK == 0 {
-		return nil, nil
-	}
-	hits, err := e.ix.Search(ctx, qvec, e.cfg.retrieveK, req.Filter)
-	if err != nil {
-		return nil, fmt.Errorf("hmpps: retrieve: %w", err)
-	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([]*entry, 0, len(hits))
-	for _, h := range hits {
-		// A product deleted since the index answered is skipped.
-		if en, ok := e.products[h.ID]; ok {
-			out = append(out, en)
-		}
-	}
-	return out, nil
-}
-
 // rerank scores the candidates with the configured reranker and, when it
 // fails or answers out of shape, with the offline preference reranker.
 func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response) ([]rerank.Score, error) {

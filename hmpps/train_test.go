@@ -406,3 +406,35 @@ func TestSaveOpenWithModel(t *testing.T) {
 	assert.Equal(t, ids(want.Results), ids(got.Results))
 	assert.Zero(t, got.Results[0].LearnedScore)
 }
+
+// TestOpenRefusesABadModelSection checks that a model the file cannot give
+// back fails the open instead of leaving the engine silently untrained.
+func TestOpenRefusesABadModelSection(t *testing.T) {
+	m := trainTestModel(t, newTestEngine(t), TrainOptions{Epochs: 2})
+	e := newTestEngine(t, WithModel(m))
+	tests := []struct {
+		name string
+		edit func(*fileSection)
+		want error
+	}{
+		{"another version", func(s *fileSection) { s.Version++ }, ErrInvalidModel},
+		{"altered bytes", func(s *fileSection) { s.Data = flip(s.Data, len(s.Data)/2) }, ErrCorruptFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := rewriteSections(t, e, func(secs []fileSection) []fileSection {
+				found := false
+				for i := range secs {
+					if secs[i].Kind == sectionModel {
+						tt.edit(&secs[i])
+						found = true
+					}
+				}
+				require.True(t, found, "the file has a model section")
+				return secs
+			})
+			_, err := Open(context.Background(), path)
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
+}

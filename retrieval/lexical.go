@@ -194,6 +194,14 @@ func (l *Lexical) Len() int {
 	return len(l.slot)
 }
 
+// Contains reports whether the index holds a document with this ID.
+func (l *Lexical) Contains(id string) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	_, ok := l.slot[id]
+	return ok
+}
+
 // Upsert indexes doc under id, replacing the document with the same ID if
 // there is one. Every ID is valid, the empty one included; a document with
 // no words still counts in N and in the average lengths.

@@ -267,8 +267,11 @@ func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	assert.Empty(t, l.Search("red", 5, nil), "the replaced text no longer matches")
 	assert.Equal(t, []string{"a"}, hitIDs(l.Search("green", 5, nil)))
 
+	assert.True(t, l.Contains("a"))
 	l.Delete("a", "unknown", "a")
 	assert.Equal(t, 1, l.Len())
+	assert.False(t, l.Contains("a"))
+	assert.True(t, l.Contains("b"))
 	assert.Empty(t, l.Search("green", 5, nil))
 	assert.Equal(t, []float64{0}, l.Score("green", []string{"a"}, nil))
 	want := referenceBM25F(LexicalParams{}, map[string]LexicalDoc{"b": {Title: "blue shoe"}}, "blue shoe", []string{"b"})
@@ -399,24 +402,51 @@ func FuzzLexicalQuery(f *testing.F) {
 	})
 }
 
+// zipfCatalog fills a Lexical with n synthetic documents whose words follow
+// a Zipf law, as product text does, so common words have long postings; it
+// returns the index and a text generator of the same law.
+func zipfCatalog(n int) (*Lexical, func(words int) string) {
+	r := rand.New(rand.NewPCG(3, 4))
+	zipf := rand.NewZipf(r, 1.1, 1, 20_000)
+	text := func(words int) string {
+		var sb strings.Builder
+		for range words {
+			fmt.Fprintf(&sb, "w%d ", zipf.Uint64())
+		}
+		return sb.String()
+	}
+	l := NewLexical(LexicalParams{})
+	for i := range n {
+		l.Upsert(fmt.Sprint(i), LexicalDoc{Title: text(8), Brand: text(1), Category: text(3), Body: text(80)})
+	}
+	return l, text
+}
+
+// BenchmarkLexicalScore scores a search's 100 candidates, as the engine
+// does for every search.
+func BenchmarkLexicalScore(b *testing.B) {
+	l, text := zipfCatalog(10_000)
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprint(i * 97)
+	}
+	queries := make([]string, 64)
+	for i := range queries {
+		queries[i] = text(3)
+	}
+	dst := make([]float64, 0, len(ids))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		dst = l.Score(queries[i%len(queries)], ids, dst[:0])
+	}
+}
+
 // BenchmarkLexicalSearch searches synthetic catalogs whose words follow a
 // Zipf law, as product text does, so common words have long postings.
 func BenchmarkLexicalSearch(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(3, 4))
-			zipf := rand.NewZipf(r, 1.1, 1, 20_000)
-			text := func(words int) string {
-				var sb strings.Builder
-				for range words {
-					fmt.Fprintf(&sb, "w%d ", zipf.Uint64())
-				}
-				return sb.String()
-			}
-			l := NewLexical(LexicalParams{})
-			for i := range n {
-				l.Upsert(fmt.Sprint(i), LexicalDoc{Title: text(8), Brand: text(1), Category: text(3), Body: text(80)})
-			}
+			l, text := zipfCatalog(n)
 			queries := make([]string, 64)
 			for i := range queries {
 				queries[i] = text(3)

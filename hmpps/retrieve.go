@@ -1,0 +1,135 @@
+package hmpps
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"hmpps/retrieval"
+)
+
+// Retrieval says where the candidates of a request that names none come
+// from.
+type Retrieval int
+
+const (
+	// RetrieveHybrid takes the best matches of both the vector index and
+	// the lexical index and fuses the two lists by reciprocal rank (see
+	// RRFK). It is the default.
+	RetrieveHybrid Retrieval = iota
+	// RetrieveVector takes the vector index's best matches for the query
+	// vector.
+	RetrieveVector
+	// RetrieveLexical takes the lexical index's best matches (BM25F) for
+	// the query's words.
+	RetrieveLexical
+)
+
+// String returns "hybrid", "vector" or "lexical".
+func (r Retrieval) String() string {
+	switch r {
+	case RetrieveHybrid:
+		return "hybrid"
+	case RetrieveVector:
+		return "vector"
+	case RetrieveLexical:
+		return "lexical"
+	default:
+		return fmt.Sprintf("Retrieval(%d)", int(r))
+	}
+}
+
+// RRFK is the constant of reciprocal-rank fusion (Cormack, Clarke and
+// Büttcher, SIGIR 2009): hybrid retrieval scores a product
+//
+//	Σ_lists 1 / (RRFK + rank)
+//
+// over the lists it is in, rank counting from 1, and keeps the best. 60 is
+// the paper's value: a product near the top of one list and absent from the
+// other ties with one in the middle of both, and ranks, not scores, are
+// compared, so a cosine and a BM25F score need no common scale.
+const RRFK = 60
+
+// candidates returns the request's candidates that pass its filter, or the
+// best matches of the configured retrieval.
+func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
+	if len(req.CandidateIDs) > 0 {
+		all, err := e.lookup(req.CandidateIDs)
+		if err != nil {
+			return nil, fmt.Errorf("hmpps: candidates: %w", err)
+		}
+		out := all[:0]
+		for _, en := range all {
+			if len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()) {
+				out = append(out, en)
+			}
+		}
+		return out, nil
+	}
+	k := e.cfg.retrieveK
+	if k == 0 {
+		return nil, nil
+	}
+	var vector, lexical []retrieval.Hit
+	if e.cfg.retrieval != RetrieveLexical {
+		hits, err := e.ix.Search(ctx, qvec, k, req.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("hmpps: retrieve: %w", err)
+		}
+		vector = hits
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.cfg.retrieval != RetrieveVector {
+		// Under e.mu, which writers take before the lexical index's lock,
+		// so keep may read the products without locking.
+		lexical = e.lex.Search(req.Query, k, func(id string) bool {
+			en, ok := e.products[id]
+			return ok && (len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()))
+		})
+	}
+	ids := fuseRanks(vector, lexical, k)
+	out := make([]*entry, 0, len(ids))
+	for _, id := range ids {
+		// A product deleted since the index answered is skipped.
+		if en, ok := e.products[id]; ok {
+			out = append(out, en)
+		}
+	}
+	return out, nil
+}
+
+// fuseRanks returns the IDs of the k best hits of the two lists by
+// reciprocal-rank fusion (see RRFK), best first; equal fused scores come in
+// ascending ID order. With one list empty, it is the other's order.
+func fuseRanks(a, b []retrieval.Hit, k int) []string {
+	if len(b) == 0 || len(a) == 0 {
+		hits := a
+		if len(a) == 0 {
+			hits = b
+		}
+		ids := make([]string, min(k, len(hits)))
+		for i := range ids {
+			ids[i] = hits[i].ID
+		}
+		return ids
+	}
+	score := make(map[string]float64, len(a)+len(b))
+	for _, hits := range [][]retrieval.Hit{a, b} {
+		for rank, h := range hits {
+			score[h.ID] += 1 / float64(RRFK+rank+1)
+		}
+	}
+	ids := make([]string, 0, len(score))
+	for id := range score {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(x, y string) int {
+		if c := cmp.Compare(score[y], score[x]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
+	})
+	return ids[:min(k, len(ids))]
+}

@@ -1,0 +1,239 @@
+package retrieval
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// LexicalFormat is the version of the encoding MarshalBinary writes. It
+// changes whenever the encoding or the tokenizer does, since the counts it
+// holds are the tokenizer's.
+const LexicalFormat = 1
+
+// ErrLexicalFormat means encoded lexical statistics were written in another
+// LexicalFormat than this library's: the index must be rebuilt from the
+// documents' text.
+var ErrLexicalFormat = errors.New("retrieval: lexical index in another format")
+
+// MarshalBinary encodes the index's documents: for each one its ID, field
+// lengths and word frequencies, the statistics from which UnmarshalBinary
+// restores the index without the text. The parameters are not encoded: they
+// weigh the statistics at query time and belong to whoever scores. The
+// encoding is deterministic: two indexes holding the same documents encode
+// to the same bytes, whatever their history.
+//
+// The layout is uvarints and length-prefixed strings: LexicalFormat; the
+// number of words, then the words in ascending order; the number of
+// documents, then each document in ascending ID order as its ID, its four
+// field lengths, its number of distinct words and, for each by ascending
+// word, the gap to the previous word's number and its four frequencies.
+func (l *Lexical) MarshalBinary() ([]byte, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	// The words some live document holds, numbered in ascending order.
+	var words []string
+	for t, w := range l.words {
+		if l.df[t] > 0 {
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	number := make([]int, len(l.words))
+	for i, w := range words {
+		number[l.term[w]] = i
+	}
+	ids := make([]string, 0, len(l.slot))
+	for id := range l.slot {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+
+	b := binary.AppendUvarint(nil, LexicalFormat)
+	b = binary.AppendUvarint(b, uint64(len(words)))
+	for _, w := range words {
+		b = appendString(b, w)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	var terms []docTerm
+	for _, id := range ids {
+		d := &l.docs[l.slot[id]]
+		b = appendString(b, id)
+		for _, n := range d.len {
+			b = binary.AppendUvarint(b, uint64(n))
+		}
+		terms = append(terms[:0], d.terms...)
+		for i := range terms {
+			terms[i].term = int32(number[terms[i].term])
+		}
+		slices.SortFunc(terms, func(a, b docTerm) int { return int(a.term - b.term) })
+		b = binary.AppendUvarint(b, uint64(len(terms)))
+		prev := int32(-1)
+		for _, t := range terms {
+			b = binary.AppendUvarint(b, uint64(t.term-prev))
+			prev = t.term
+			for _, f := range t.freq {
+				b = binary.AppendUvarint(b, uint64(f))
+			}
+		}
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces the index's documents with those data encodes
+// (see MarshalBinary), keeping its parameters. Data of another
+// LexicalFormat fails with ErrLexicalFormat; malformed data with
+// ErrCorruptIndex, and the index is then left unchanged.
+func (l *Lexical) UnmarshalBinary(data []byte) error {
+	r := lexReader{data: data}
+	if v := r.uvarint(); r.err == nil && v != LexicalFormat {
+		return fmt.Errorf("%w: format %d, this library reads %d", ErrLexicalFormat, v, LexicalFormat)
+	}
+	// Every count is bounded by the bytes left, so corrupt counts cannot
+	// make the decoder allocate more than the input justifies.
+	words := make([]string, r.count(1))
+	for i := range words {
+		words[i] = r.string()
+		if r.err == nil && (words[i] == "" || i > 0 && words[i] <= words[i-1]) {
+			r.fail("words not in strictly ascending order")
+		}
+	}
+	docs := make([]lexDoc, r.count(6))
+	slot := make(map[string]int32, len(docs))
+	df := make([]int32, len(words))
+	var length [numFields]int64
+	for i := range docs {
+		d := &docs[i]
+		d.id, d.live = r.string(), true
+		if _, dup := slot[d.id]; dup && r.err == nil {
+			r.fail(fmt.Sprintf("document %q twice", d.id))
+		}
+		slot[d.id] = int32(i)
+		for f := range d.len {
+			d.len[f] = int32(r.bounded(math.MaxInt32))
+			length[f] += int64(d.len[f])
+		}
+		d.terms = make([]docTerm, r.count(5))
+		var sum [numFields]int64
+		t := int64(-1)
+		for j := range d.terms {
+			gap := r.bounded(uint64(len(words)))
+			t += int64(gap)
+			if r.err == nil && (gap == 0 || t >= int64(len(words))) {
+				r.fail("word number out of order or range")
+			}
+			d.terms[j].term = int32(t)
+			var held bool
+			for f := range numFields {
+				n := r.bounded(math.MaxUint16)
+				d.terms[j].freq[f] = uint16(n)
+				sum[f] += int64(n)
+				held = held || n > 0
+			}
+			if r.err == nil && !held {
+				r.fail(fmt.Sprintf("document %q holds a word zero times", d.id))
+			}
+			if r.err == nil {
+				df[t]++
+			}
+		}
+		for f, n := range sum {
+			if r.err == nil && n > int64(d.len[f]) {
+				r.fail(fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", d.id, f, d.len[f], n))
+			}
+		}
+	}
+	if r.err == nil && r.off != len(data) {
+		r.fail(fmt.Sprintf("%d bytes after the end", len(data)-r.off))
+	}
+	if r.err == nil && slices.Contains(df, 0) {
+		r.fail("a word no document holds")
+	}
+	if r.err != nil {
+		return r.err
+	}
+
+	term := make(map[string]int32, len(words))
+	postings := make([][]posting, len(words))
+	for t, w := range words {
+		term[w] = int32(t)
+		postings[t] = make([]posting, 0, df[t])
+	}
+	for i, d := range docs {
+		for _, dt := range d.terms {
+			postings[dt.term] = append(postings[dt.term], posting{slot: int32(i), freq: dt.freq})
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slot, l.docs, l.dead = slot, docs, 0
+	l.term, l.words, l.df, l.postings, l.length = term, words, df, postings, length
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// lexReader decodes MarshalBinary's encoding; its first error sticks, and
+// after it every read returns zero values.
+type lexReader struct {
+	data []byte
+	off  int
+	err  error
+}
+
+func (r *lexReader) fail(why string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: lexical statistics at byte %d: %s", ErrCorruptIndex, r.off, why)
+	}
+}
+
+func (r *lexReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.data[r.off:])
+	if n <= 0 {
+		r.fail("bad or truncated number")
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+// bounded reads a number that must not exceed max.
+func (r *lexReader) bounded(max uint64) uint64 {
+	v := r.uvarint()
+	if v > max {
+		r.fail(fmt.Sprintf("number %d over %d", v, max))
+		return 0
+	}
+	return v
+}
+
+// count reads the number of items that follow, each at least minBytes long.
+func (r *lexReader) count(minBytes int) int {
+	n := r.uvarint()
+	if left := uint64((len(r.data) - r.off) / minBytes); n > left {
+		r.fail(fmt.Sprintf("%d items, room for %d", n, left))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *lexReader) string() string {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.data)-r.off) {
+		r.fail(fmt.Sprintf("string of %d bytes, %d left", n, len(r.data)-r.off))
+	}
+	if r.err != nil {
+		return ""
+	}
+	s := string(r.data[r.off : r.off+int(n)])
+	r.off += int(n)
+	return s
+}
