@@ -2,6 +2,8 @@ package hmpps
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"slices"
 
 	"hmpps/internal/ltr"
@@ -73,4 +75,47 @@ func (e *Engine) usesLearnedRanker() bool {
 	}
 	_, offline := e.cfg.reranker.(rerank.Preference)
 	return offline
+}
+
+// ranker returns the learned score as an offline reranker for candidates
+// (the search's, in the order learn saw them): it scores any subset of
+// them by ID.
+func (l *learned) ranker(candidates []item) rerank.Reranker {
+	byID := make(map[string]float64, len(candidates))
+	for i := range candidates {
+		byID[candidates[i].en.product.ID] = l.scores[i]
+	}
+	return rerank.Func(func(_ context.Context, req rerank.Request) (rerank.Result, error) {
+		res := rerank.Result{Scores: make([]rerank.Score, len(req.Candidates))}
+		for i, c := range req.Candidates {
+			s, ok := byID[c.ID]
+			if !ok {
+				return rerank.Result{}, fmt.Errorf("learned ranker: candidate %q was not scored", c.ID)
+			}
+			res.Scores[i] = rerank.Score{ID: c.ID, Score: s}
+		}
+		return res, nil
+	})
+}
+
+// withFallback gives a model reranker the learned ranker as its offline
+// twin, so that with a trained model the candidates a model judges (the
+// best OllamaConfig.RerankCandidates) and the scores of those it could not
+// judge come from the learned score rather than the untrained preference
+// reranker. A reranker with a fallback of its own keeps it.
+func withFallback(rr, fallback rerank.Reranker) rerank.Reranker {
+	switch m := rr.(type) {
+	case rerank.MLLM:
+		if m.Fallback == nil {
+			m.Fallback = fallback
+		}
+		return m
+	case *rerank.MLLM:
+		if m.Fallback == nil {
+			c := *m
+			c.Fallback = fallback
+			return &c
+		}
+	}
+	return rr
 }

@@ -113,10 +113,11 @@ func (e *Engine) queryVector(ctx context.Context, query string) ([]float32, erro
 	return q, nil
 }
 
-// rerank scores the candidates with the configured reranker and, when it
-// fails or answers out of shape, with the offline preference reranker.
-func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response) ([]rerank.Score, error) {
-	res, err := e.cfg.reranker.Rerank(ctx, req)
+// rerank scores the candidates with rr and, when it fails or answers out of
+// shape, with fallback (the offline preference reranker, or a trained
+// model's score).
+func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req rerank.Request, resp *Response) ([]rerank.Score, error) {
+	res, err := rr.Rerank(ctx, req)
 	if err == nil && len(res.Scores) != len(req.Candidates) {
 		err = fmt.Errorf("returned %d scores for %d candidates", len(res.Scores), len(req.Candidates))
 	}
@@ -136,8 +137,11 @@ func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response)
 	if _, offline := e.cfg.reranker.(rerank.Preference); offline {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
-	e.cfg.logger.WarnContext(ctx, "reranker failed; using preference reranker", "err", err)
-	res, ferr := rerank.Preference{}.Rerank(ctx, req)
+	e.cfg.logger.WarnContext(ctx, "reranker failed; using the offline ranker", "err", err)
+	res, ferr := fallback.Rerank(ctx, req)
+	if ferr == nil && len(res.Scores) != len(req.Candidates) {
+		ferr = fmt.Errorf("returned %d scores for %d candidates", len(res.Scores), len(req.Candidates))
+	}
 	if ferr != nil {
 		return nil, fmt.Errorf("hmpps: rerank: %w (fallback: %w)", err, ferr)
 	}

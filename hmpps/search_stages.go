@@ -144,7 +144,12 @@ func (s *search) rerank(ctx context.Context) error {
 		s.learned.rankLearned(s.candidates)
 		return nil
 	}
-	scores, err := s.e.rerank(ctx, s.ranked, s.resp)
+	rr, fallback := s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
+	if s.learned != nil {
+		fallback = s.learned.ranker(s.candidates)
+		rr = withFallback(rr, fallback)
+	}
+	scores, err := s.e.rerank(ctx, rr, fallback, s.ranked, s.resp)
 	if err != nil {
 		return err
 	}
