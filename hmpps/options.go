@@ -166,11 +166,13 @@ func WithLogger(l *slog.Logger) Option {
 // replaces the configured one (unless m.DisableStageOne), and with the
 // offline reranker (the default rerank.Preference) its learned score ranks
 // the candidates (unless m.DisableStageTwo). With a model reranker (for
-// example WithOllama's), the model still judges every candidate, reading
-// the kept history of the learned stage one; the learned score is then
-// reported in Result.LearnedScore and breaks the model's ties. The model
-// must have been trained with embedders of the engine's dimensions. Passing
-// nil runs the untrained pipeline.
+// example WithOllama's), the model still judges the candidates, reading the
+// kept history of the learned stage one; the learned score is its offline
+// twin: it picks the candidates the model judges when
+// OllamaConfig.RerankCandidates bounds them, orders the others, scores them
+// all when the model fails, is reported in Result.LearnedScore, and breaks
+// the model's ties. The model must have been trained with embedders of the
+// engine's dimensions. Passing nil runs the untrained pipeline.
 func WithModel(m *Model) Option {
 	return func(c *config) { c.model = m }
 }
