@@ -41,6 +41,27 @@ func (e *Engine) learn(m *Model, query string, qvec []float32, history, candidat
 	return l
 }
 
+// stageOne keeps the history items relevant to the query: by the learned
+// attention when a model is loaded (unless its stage one is off), else by
+// the configured filter; k overrides how many (0: the model's or filter's
+// setting). With a model it also returns the model's view of the search,
+// for which lexCand may hold the candidates' lexical scores (nil: computed).
+func (e *Engine) stageOne(query string, qvec []float32, history, candidates []*entry, lexCand []float64, k int) ([]item, *learned, error) {
+	m := e.cfg.model
+	var l *learned
+	if m != nil {
+		l = e.learn(m, query, qvec, history, candidates, lexCand)
+		if !m.DisableStageOne {
+			if k <= 0 {
+				k = m.historyK()
+			}
+			return l.keepAttended(history, k), l, nil
+		}
+	}
+	kept, err := e.keepHistory(qvec, history, k)
+	return kept, l, err
+}
+
 // keepAttended is the learned stage one: the k history items of highest
 // attention, best first; among equal weights the one the request lists
 // first.

@@ -89,28 +89,16 @@ func (s *search) retrieve(ctx context.Context) error {
 // query, by the learned attention when a model is loaded, else by the
 // configured filter.
 func (s *search) keepHistory(context.Context) error {
-	var kept []item
-	if m := s.e.cfg.model; m != nil {
-		cands := make([]*entry, len(s.candidates))
-		lex := make([]float64, len(s.candidates))
-		for i := range s.candidates {
-			cands[i], lex[i] = s.candidates[i].en, s.candidates[i].lexical
-		}
-		s.learned = s.e.learn(m, s.req.Query, s.qvec, s.history, cands, lex)
-		if !m.DisableStageOne {
-			k := m.historyK()
-			if s.req.HistoryK > 0 {
-				k = s.req.HistoryK
-			}
-			kept = s.learned.keepAttended(s.history, k)
-		}
+	cands := make([]*entry, len(s.candidates))
+	lex := make([]float64, len(s.candidates))
+	for i := range s.candidates {
+		cands[i], lex[i] = s.candidates[i].en, s.candidates[i].lexical
 	}
-	if s.learned == nil || s.e.cfg.model.DisableStageOne {
-		var err error
-		if kept, err = s.e.keepHistory(s.qvec, s.history, s.req.HistoryK); err != nil {
-			return err
-		}
+	kept, learned, err := s.e.stageOne(s.req.Query, s.qvec, s.history, cands, lex, s.req.HistoryK)
+	if err != nil {
+		return err
 	}
+	s.learned = learned
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
 	s.resp.History = make([]KeptItem, len(s.kept))

@@ -438,3 +438,30 @@ func TestOpenRefusesABadModelSection(t *testing.T) {
 		})
 	}
 }
+
+// TestExportTrainingWithModel checks that the export's prompts hold the
+// history the learned stage one keeps, as a search's would.
+func TestExportTrainingWithModel(t *testing.T) {
+	ctx := context.Background()
+	m := trainTestModel(t, newTestEngine(t), TrainOptions{Epochs: 10})
+	m.HistoryK = 1
+	e := newTestEngine(t, WithModel(m))
+	ex := TrainingExample{User: "alex", Query: "waterproof boots", HistoryIDs: leatherFan, Positive: "boot-leather-1"}
+	resp, err := e.Search(ctx, Request{Query: ex.Query, HistoryIDs: ex.HistoryIDs, CandidateIDs: []string{ex.Positive}})
+	require.NoError(t, err)
+	require.Len(t, resp.History, 1)
+	var buf bytes.Buffer
+	_, err = e.ExportTraining(ctx, &buf, []TrainingExample{ex}, TrainingOptions{HardNegatives: -1, RandomNegatives: 1, Seed: 1})
+	require.NoError(t, err)
+	recs := readRecords(t, buf.Bytes())
+	require.NotEmpty(t, recs)
+	for _, id := range leatherFan {
+		p, err := e.Get(ctx, id)
+		require.NoError(t, err)
+		if id == resp.History[0].ID {
+			assert.Contains(t, recs[0].Prompt, p.Title, "the kept item")
+		} else {
+			assert.NotContains(t, recs[0].Prompt, p.Title, "an item the learned stage one dropped")
+		}
+	}
+}

@@ -120,8 +120,8 @@ type TrainingStats struct {
 // negatives (the retriever's best matches for the query that are not the
 // positive and not in the history) and for random catalog products. Each
 // record's prompt is built exactly as a search builds it: the same stage-one
-// history filter, the same summaries, the same pictures, and the same
-// rerank.PromptTemplate, so that a model fine-tuned on the file and served
+// history filter (the learned one, with WithModel), the same summaries, the
+// same pictures, and the same rerank.PromptTemplate, so that a model fine-tuned on the file and served
 // from Ollama sees at search time what it learned from.
 //
 // An example whose query is empty or whose positive or history is not in the
@@ -249,7 +249,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 		return nil, nil, err
 	}
 
-	kept, err := e.keepHistory(qvec, history, 0)
+	kept, _, err := e.stageOne(ex.Query, qvec, history, candidates, nil, 0)
 	if err != nil {
 		return nil, nil, err
 	}
