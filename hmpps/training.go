@@ -121,8 +121,9 @@ type TrainingStats struct {
 // positive and not in the history) and for random catalog products. Each
 // record's prompt is built exactly as a search builds it: the same stage-one
 // history filter (the learned one, with WithModel), the same summaries, the
-// same pictures, and the same rerank.PromptTemplate, so that a model fine-tuned on the file and served
-// from Ollama sees at search time what it learned from.
+// same pictures, and the same rerank.PromptTemplate, so that a model
+// fine-tuned on the file and served from Ollama sees at search time what it
+// learned from.
 //
 // An example whose query is empty or whose positive or history is not in the
 // catalog fails the export with an error naming it; records already written
