@@ -126,10 +126,21 @@ func benchRequests(count int) []Request {
 // percentile of single searches, and the mean time of each stage from
 // Response.Timings. Its searches, and the goroutines they start, carry the
 // profiler label phase=search, so that a CPU profile can leave out
-// building the catalog: go tool pprof -tagfocus phase=search.
+// building the catalog: go tool pprof -tagfocus phase=search. Candidates
+// come from the default, hybrid retrieval.
 func BenchmarkSearch(b *testing.B) {
+	benchSearch(b, benchEngine(b, "default"))
+}
+
+// BenchmarkSearchVector is BenchmarkSearch with candidates from the vector
+// index alone (WithRetrieval(RetrieveVector)), to show what hybrid
+// retrieval costs.
+func BenchmarkSearchVector(b *testing.B) {
+	benchSearch(b, benchEngine(b, "vector", WithRetrieval(RetrieveVector)))
+}
+
+func benchSearch(b *testing.B, e *Engine) {
 	ctx := context.Background()
-	e := benchEngine(b, "default")
 	reqs := benchRequests(64)
 	defer pprof.SetGoroutineLabels(ctx)
 	pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("phase", "search")))

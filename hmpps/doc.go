@@ -17,6 +17,7 @@
 // Model.WriteTo and ReadModel store it on its own.
 //
 // With no options, New runs fully in-process: a lexical hashing embedder, a
-// colour-layout image embedder, the embedded vector index, the extractive
-// summarizer and the preference reranker. No server, no network.
+// colour-layout image embedder, the embedded vector index beside a BM25F
+// lexical index (candidates come from both, fused by reciprocal rank), the
+// extractive summarizer and the preference reranker. No server, no network.
 package hmpps

@@ -45,3 +45,34 @@ func ExampleEngine_Search() {
 	// history [boot-wax] -> boot-1, then boot-2
 	// history [gaiters] -> boot-2, then boot-1
 }
+
+// Without CandidateIDs the engine retrieves candidates itself. With
+// lexical retrieval only products holding a query word are candidates,
+// ranked by BM25F (Result.LexicalScore); the default, hybrid retrieval,
+// fuses that list with the vector index's.
+func ExampleWithRetrieval() {
+	ctx := context.Background()
+	engine, err := hmpps.New(hmpps.WithRetrieval(hmpps.RetrieveLexical))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer engine.Close()
+	err = engine.Upsert(ctx,
+		hmpps.Product{ID: "boot-1", Title: "Leather Boots", Description: "Waxed leather, waterproof."},
+		hmpps.Product{ID: "jacket", Title: "Rain Jacket", Description: "Waterproof and breathable."},
+		hmpps.Product{ID: "pan", Title: "Saucepan", Description: "Stainless steel."},
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := engine.Search(ctx, hmpps.Request{Query: "waterproof boots"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range resp.Results {
+		fmt.Printf("%s %.2f\n", r.ID, r.LexicalScore)
+	}
+	// Output:
+	// boot-1 1.93
+	// jacket 0.45
+}

@@ -18,8 +18,10 @@ type Request struct {
 	// fail the request with ErrNotFound.
 	HistoryIDs []string
 	// CandidateIDs are the products to rank, e.g. from the caller's own
-	// retriever. When empty, the engine takes the index's best matches for
-	// the query under Filter. Unknown IDs fail the request with ErrNotFound.
+	// retriever. When empty, the engine retrieves the best matches for the
+	// query under Filter, by default from both its vector and its lexical
+	// index (see WithRetrieval). Unknown IDs fail the request with
+	// ErrNotFound.
 	CandidateIDs []string
 	// Filter restricts candidates by metadata ("brand", "category" and the
 	// attribute keys). It applies to retrieved and to given candidates.

@@ -12,9 +12,10 @@ import (
 )
 
 // Search runs one personalized search: it embeds the query, takes the
-// candidates (the request's, or the index's best matches), keeps the history
-// items relevant to the query (stage one), summarizes history and candidates
-// around the query, and reranks the candidates for this user.
+// candidates (the request's, or the best matches of the vector and lexical
+// indexes, see WithRetrieval), keeps the history items relevant to the query
+// (stage one), summarizes history and candidates around the query, and
+// reranks the candidates for this user.
 //
 // With a trained model (WithModel), stage one keeps the history items of
 // highest learned attention, and stage two is the learned score unless a
@@ -24,8 +25,8 @@ import (
 // LearnedScore (with a model) and RetrievalScore descending, then ID
 // ascending, so exact ties come out in the
 // same order on every run and every machine. The candidates retrieved from
-// the index are its best matches with the same tie-break (score, then ID),
-// and stage one keeps, among history items of equal relevance, the one the
+// each index are its best matches with the same tie-break (score, then ID),
+// fused lists break ties by ID too, and stage one keeps, among history items of equal relevance, the one the
 // request lists first (ad-hoc History before HistoryIDs). Scores are float
 // computations whose last bits may differ between architectures, so two
 // candidates a rounding error apart are near-ties, not ties.
