@@ -83,10 +83,23 @@ func features(in *featureInput, textDim int) ltr.List {
 		if ci == in.leaveOut {
 			pop = max(pop-1, 0)
 		}
+		// The text and image dot products of a pair sum to the fused
+		// cosine that "history max" needs.
 		hmax, hcat := 0.0, 0.0
 		for _, h := range in.history {
-			hmax = math.Max(hmax, retrieval.Dot64(c.vector, h.vector))
-			hcat = math.Max(hcat, categoryShare(p.Category, h.product.Category))
+			hp := &h.product
+			text := retrieval.Dot64(c.vector[:textDim], h.vector[:textDim])
+			image := retrieval.Dot64(c.vector[textDim:], h.vector[textDim:])
+			share := categoryShare(p.Category, hp.Category)
+			hmax = math.Max(hmax, text+image)
+			hcat = math.Max(hcat, share)
+			l.Pair = append(l.Pair,
+				text,
+				image,
+				indicator(p.Brand != "" && p.Brand == hp.Brand),
+				share,
+				indicator(len(p.Category) > 0 && slices.Equal(p.Category, hp.Category)),
+			)
 		}
 		l.Cand = append(l.Cand,
 			in.lexCand[ci],
@@ -97,16 +110,6 @@ func features(in *featureInput, textDim int) ltr.List {
 			hmax,
 			hcat,
 		)
-		for _, h := range in.history {
-			hp := &h.product
-			l.Pair = append(l.Pair,
-				retrieval.Dot64(c.vector[:textDim], h.vector[:textDim]),
-				retrieval.Dot64(c.vector[textDim:], h.vector[textDim:]),
-				indicator(p.Brand != "" && p.Brand == hp.Brand),
-				categoryShare(p.Category, hp.Category),
-				indicator(len(p.Category) > 0 && slices.Equal(p.Category, hp.Category)),
-			)
-		}
 	}
 	maxHistLex := maxOr(in.lexHist, 1e-9)
 	for i, h := range in.history {
