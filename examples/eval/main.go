@@ -7,7 +7,10 @@
 //
 // It scores random, popularity, BM25, query-only embedding cosine, the hmpps
 // offline pipeline and its ablations (no history filter, no personalization,
-// no summaries), the pipeline tuned on the validation split and, with
+// no summaries), the pipeline tuned on the validation split, the engine
+// trained by hmpps.Train on each user's purchases before the validation
+// target (early-stopped on validation) with each learned stage switched off
+// in turn, and, with
 // -ollama-model, the pipeline with an Ollama vision model as reranker and
 // summarizer, all on the same candidate lists, which it writes to the output
 // folder first. It prints a Markdown report (HR@1/5/10, NDCG@5/10 and MRR
