@@ -10,12 +10,11 @@
 // no summaries), the pipeline tuned on the validation split, the engine
 // trained by hmpps.Train on each user's purchases before the validation
 // target (early-stopped on validation) with each learned stage switched off
-// in turn, and, with
-// -ollama-model, the pipeline with an Ollama vision model as reranker and
-// summarizer, all on the same candidate lists, which it writes to the output
-// folder first. It prints a Markdown report (HR@1/5/10, NDCG@5/10 and MRR
-// with 95% bootstrap intervals, paired comparisons, prompt sizes, the
-// validation grid) and writes it with a JSON file and a chart (SVG and PNG)
+// in turn, and, with -ollama-model, the pipeline with an Ollama vision model
+// as reranker and summarizer, all on the same candidate lists, which it
+// writes to the output folder first. It prints a Markdown report (HR@1/5/10,
+// NDCG@5/10 and MRR with 95% bootstrap intervals, paired comparisons, prompt
+// sizes, the validation grid, the training) and writes it with a JSON file and a chart (SVG and PNG)
 // to the output folder; progress goes to stderr.
 //
 // It needs the Amazon Review Data (2018) files of one category: by default
