@@ -14,8 +14,8 @@
 // as reranker and summarizer, all on the same candidate lists, which it
 // writes to the output folder first. It prints a Markdown report (HR@1/5/10,
 // NDCG@5/10 and MRR with 95% bootstrap intervals, paired comparisons, prompt
-// sizes, the validation grid, the training) and writes it with a JSON file and a chart (SVG and PNG)
-// to the output folder; progress goes to stderr.
+// sizes, the validation grid, the training) and writes it with a JSON file
+// and a chart (SVG and PNG) to the output folder; progress goes to stderr.
 //
 // It needs the Amazon Review Data (2018) files of one category: by default
 // the Magazine Subscriptions 5-core in ../shared/data/amazon-magazine,
