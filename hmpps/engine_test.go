@@ -384,7 +384,13 @@ func TestConcurrentSearchAndUpsert(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				if _, err := e.Search(ctx, Request{Query: "waterproof boots", HistoryIDs: trailFan}); err != nil {
+				req := Request{Query: "waterproof boots", HistoryIDs: trailFan}
+				if i%2 == 1 {
+					// The lexical side of retrieval filters under the
+					// engine's lock while writers take both.
+					req.Filter = retrieval.Filter{retrieval.In("brand", "Summit Lab", "Heritage Co")}
+				}
+				if _, err := e.Search(ctx, req); err != nil {
 					errs <- err
 				}
 			}

@@ -147,14 +147,9 @@ type lexDoc struct {
 	live bool
 	// len is each field's length in words.
 	len [numFields]int32
-	// terms are the document's distinct words, by ascending word ID.
-	terms []docTerm
-}
-
-// docTerm is a word of a document with its frequency in each field.
-type docTerm struct {
-	term int32
-	freq termFreq
+	// terms are the IDs of the document's distinct words, ascending; their
+	// frequencies are in the postings only, where a search reads them.
+	terms []int32
 }
 
 // termFreq is a word's frequency in each field, saturated at the largest
@@ -162,10 +157,24 @@ type docTerm struct {
 // and K1 has long flattened its score.
 type termFreq [numFields]uint16
 
-// posting is one document in a word's postings.
+// posting is one document in a word's postings. A word's postings are in
+// ascending slot order, since a document written later gets a later slot
+// and compact keeps the order, so a document's posting is found by binary
+// search.
 type posting struct {
 	slot int32
 	freq termFreq
+}
+
+// freq returns the frequencies of word t in the document at slot, and
+// whether the document holds it. The caller holds a lock.
+func (l *Lexical) freq(t, slot int32) (termFreq, bool) {
+	ps := l.postings[t]
+	i, found := slices.BinarySearchFunc(ps, slot, func(p posting, slot int32) int { return cmp.Compare(p.slot, slot) })
+	if !found {
+		return termFreq{}, false
+	}
+	return ps[i].freq, true
 }
 
 // minCompact is the fewest dead documents worth a compaction: below it,
@@ -225,7 +234,7 @@ func (l *Lexical) Upsert(id string, doc LexicalDoc) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.remove(id)
-	d := lexDoc{id: id, live: true, len: lens, terms: make([]docTerm, 0, len(counts))}
+	d := lexDoc{id: id, live: true, len: lens, terms: make([]int32, 0, len(counts))}
 	slot := int32(len(l.docs))
 	for w, tf := range counts {
 		t, ok := l.term[w]
@@ -241,9 +250,9 @@ func (l *Lexical) Upsert(id string, doc LexicalDoc) {
 		}
 		l.df[t]++
 		l.postings[t] = append(l.postings[t], posting{slot: slot, freq: tf})
-		d.terms = append(d.terms, docTerm{term: t, freq: tf})
+		d.terms = append(d.terms, t)
 	}
-	slices.SortFunc(d.terms, func(a, b docTerm) int { return cmp.Compare(a.term, b.term) })
+	slices.Sort(d.terms)
 	for f, n := range lens {
 		l.length[f] += int64(n)
 	}
@@ -272,7 +281,7 @@ func (l *Lexical) remove(id string) {
 	delete(l.slot, id)
 	d := &l.docs[slot]
 	for _, t := range d.terms {
-		l.df[t.term]--
+		l.df[t]--
 	}
 	for f, n := range d.len {
 		l.length[f] -= int64(n)
@@ -307,23 +316,33 @@ func (l *Lexical) compactIfWorth() {
 		words = append(words, w)
 		df = append(df, l.df[t])
 	}
-	postings := make([][]posting, len(words))
-	for t := range postings {
-		postings[t] = make([]posting, 0, df[t])
-	}
+	// Slots are renumbered in their old order too, so postings stay
+	// sorted.
+	newSlot := make([]int32, len(l.docs))
 	docs := make([]lexDoc, 0, len(l.slot))
-	for _, d := range l.docs {
+	for i, d := range l.docs {
 		if !d.live {
 			continue
 		}
-		slot := int32(len(docs))
-		for i := range d.terms {
-			t := renumber[d.terms[i].term]
-			d.terms[i].term = t
-			postings[t] = append(postings[t], posting{slot: slot, freq: d.terms[i].freq})
+		for j, t := range d.terms {
+			d.terms[j] = renumber[t]
 		}
-		l.slot[d.id] = slot
+		newSlot[i] = int32(len(docs))
+		l.slot[d.id] = int32(len(docs))
 		docs = append(docs, d)
+	}
+	postings := make([][]posting, len(words))
+	for t, old := range l.postings {
+		nt := renumber[t]
+		if nt < 0 {
+			continue
+		}
+		postings[nt] = make([]posting, 0, df[nt])
+		for _, p := range old {
+			if l.docs[p.slot].live {
+				postings[nt] = append(postings[nt], posting{slot: newSlot[p.slot], freq: p.freq})
+			}
+		}
 	}
 	l.docs, l.dead, l.words, l.df, l.postings = docs, 0, words, df, postings
 }

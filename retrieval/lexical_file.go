@@ -57,23 +57,29 @@ func (l *Lexical) MarshalBinary() ([]byte, error) {
 		b = appendString(b, w)
 	}
 	b = binary.AppendUvarint(b, uint64(len(ids)))
-	var terms []docTerm
+	type numbered struct {
+		n    int
+		freq termFreq
+	}
+	var terms []numbered
 	for _, id := range ids {
-		d := &l.docs[l.slot[id]]
+		slot := l.slot[id]
+		d := &l.docs[slot]
 		b = appendString(b, id)
 		for _, n := range d.len {
 			b = binary.AppendUvarint(b, uint64(n))
 		}
-		terms = append(terms[:0], d.terms...)
-		for i := range terms {
-			terms[i].term = int32(number[terms[i].term])
+		terms = terms[:0]
+		for _, t := range d.terms {
+			freq, _ := l.freq(t, slot)
+			terms = append(terms, numbered{n: number[t], freq: freq})
 		}
-		slices.SortFunc(terms, func(a, b docTerm) int { return int(a.term - b.term) })
+		slices.SortFunc(terms, func(a, b numbered) int { return a.n - b.n })
 		b = binary.AppendUvarint(b, uint64(len(terms)))
-		prev := int32(-1)
+		prev := -1
 		for _, t := range terms {
-			b = binary.AppendUvarint(b, uint64(t.term-prev))
-			prev = t.term
+			b = binary.AppendUvarint(b, uint64(t.n-prev))
+			prev = t.n
 			for _, f := range t.freq {
 				b = binary.AppendUvarint(b, uint64(f))
 			}
@@ -103,6 +109,7 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 	docs := make([]lexDoc, r.count(6))
 	slot := make(map[string]int32, len(docs))
 	df := make([]int32, len(words))
+	postings := make([][]posting, len(words))
 	var length [numFields]int64
 	for i := range docs {
 		d := &docs[i]
@@ -115,7 +122,7 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 			d.len[f] = int32(r.bounded(math.MaxInt32))
 			length[f] += int64(d.len[f])
 		}
-		d.terms = make([]docTerm, r.count(5))
+		d.terms = make([]int32, r.count(5))
 		var sum [numFields]int64
 		t := int64(-1)
 		for j := range d.terms {
@@ -124,11 +131,12 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 			if r.err == nil && (gap == 0 || t >= int64(len(words))) {
 				r.fail("word number out of order or range")
 			}
-			d.terms[j].term = int32(t)
+			d.terms[j] = int32(t)
+			var freq termFreq
 			var held bool
 			for f := range numFields {
 				n := r.bounded(math.MaxUint16)
-				d.terms[j].freq[f] = uint16(n)
+				freq[f] = uint16(n)
 				sum[f] += int64(n)
 				held = held || n > 0
 			}
@@ -137,6 +145,7 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 			}
 			if r.err == nil {
 				df[t]++
+				postings[t] = append(postings[t], posting{slot: int32(i), freq: freq})
 			}
 		}
 		for f, n := range sum {
@@ -156,15 +165,8 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 	}
 
 	term := make(map[string]int32, len(words))
-	postings := make([][]posting, len(words))
 	for t, w := range words {
 		term[w] = int32(t)
-		postings[t] = make([]posting, 0, df[t])
-	}
-	for i, d := range docs {
-		for _, dt := range d.terms {
-			postings[dt.term] = append(postings[dt.term], posting{slot: int32(i), freq: dt.freq})
-		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -22,8 +21,8 @@ func (l *Lexical) Score(query string, ids []string, dst []float64) []float64 {
 			for i, t := range q.terms {
 				// The same sum, term by term in query order, as Search's,
 				// so that the two agree to the last bit.
-				if j, found := slices.BinarySearchFunc(d.terms, t, compareTerm); found {
-					s += l.termScore(q.idf[i], &d.terms[j].freq, &d.len, &q.avg)
+				if freq, found := l.freq(t, slot); found {
+					s += l.termScore(q.idf[i], &freq, &d.len, &q.avg)
 				}
 			}
 		}
@@ -150,8 +149,6 @@ func (l *Lexical) termScore(idf float64, freq *termFreq, lens *[numFields]int32,
 	}
 	return idf * tf * (k1 + 1) / (tf + k1)
 }
-
-func compareTerm(dt docTerm, t int32) int { return cmp.Compare(dt.term, t) }
 
 // lexScratch is what one lexical search needs per document, kept between
 // searches: the scores summed so far, and which of them are set.
