@@ -91,7 +91,9 @@ fuzz:
 	done
 
 ## eval: HR, NDCG and MRR of hmpps against baselines on the shared Amazon data
-## (../shared/data/amazon-magazine, or HMPPS_DATA_DIR); report and chart in .eval/.
+## (../shared/data/amazon-magazine, or HMPPS_DATA_DIR), untrained and trained
+## (hmpps.Train on each split's training purchases, with its ablations);
+## report and chart in .eval/.
 ## With OLLAMA_TASKS=N (e.g. make eval OLLAMA_TASKS=20) it also scores the
 ## pipeline on the real model of scripts/ollama.sh (completion mode, the best
 ## OLLAMA_CANDIDATES by the offline score judged, offline summaries) on the

@@ -139,6 +139,25 @@ func BenchmarkSearchVector(b *testing.B) {
 	benchSearch(b, benchEngine(b, "vector", WithRetrieval(RetrieveVector)))
 }
 
+// BenchmarkSearchWithModel is BenchmarkSearch with a trained model
+// (WithModel): the learned stage one and the learned ranker instead of the
+// fixed filter and the preference reranker, to show what the model costs.
+// The model is trained briefly on made-up purchases; its weights do not
+// change the work a search does.
+func BenchmarkSearchWithModel(b *testing.B) {
+	base := benchEngine(b, "default")
+	var examples []TrainingExample
+	for i, r := range benchRequests(64) {
+		examples = append(examples, TrainingExample{User: fmt.Sprint(i), Query: r.Query, HistoryIDs: r.HistoryIDs,
+			Positive: fmt.Sprintf("p%05d", (i*7919)%benchCatalogSize)})
+	}
+	m, err := Train(context.Background(), base, examples, TrainOptions{Negatives: 20, Epochs: 3, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSearch(b, benchEngine(b, "model", WithModel(m)))
+}
+
 func benchSearch(b *testing.B, e *Engine) {
 	ctx := context.Background()
 	reqs := benchRequests(64)

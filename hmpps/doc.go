@@ -10,6 +10,12 @@
 // history. The Engine wires the stages; the algorithms live in the retrieval,
 // summarize and rerank packages, each behind a small interface.
 //
+// Train learns both stages from purchases (the paper's two-stage training):
+// an attention over the history that decides what stage one keeps, and a
+// ranker over lexical, vector, category, popularity and history features.
+// WithModel loads the result, Engine.Save keeps it in the engine file, and
+// Model.WriteTo and ReadModel store it on its own.
+//
 // With no options, New runs fully in-process: a lexical hashing embedder, a
 // colour-layout image embedder, the embedded vector index beside a BM25F
 // lexical index (candidates come from both, fused by reciprocal rank), the

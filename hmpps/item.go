@@ -25,6 +25,8 @@ type item struct {
 	lexical float64
 	// score is the reranker's verdict on a candidate.
 	score rerank.Score
+	// learned is a trained model's score of a candidate (0 without one).
+	learned float64
 }
 
 // summary is one summarized item; degraded says why the fallback was used.

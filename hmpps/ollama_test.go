@@ -470,3 +470,45 @@ func TestWithOllamaConfiguration(t *testing.T) {
 	assert.Equal(t, "v", m.Model)
 	assert.Equal(t, time.Hour, m.KeepAlive)
 }
+
+// TestOllamaWithModel checks how a trained model and a model reranker
+// combine: the learned score picks the candidates the model judges, and
+// when the server fails the results fall back to the learned ranking, not
+// to the untrained preference reranker.
+func TestOllamaWithModel(t *testing.T) {
+	ctx := context.Background()
+	m := trainTestModel(t, newTestEngine(t), TrainOptions{Epochs: 10})
+	req := Request{Query: "waterproof boots", HistoryIDs: trailFan, TopN: 6}
+	learned, err := newTestEngine(t, WithModel(m)).Search(ctx, req)
+	require.NoError(t, err)
+
+	t.Run("the learned top is judged", func(t *testing.T) {
+		srv := ollamatest.New(t, ollamatest.Config{Models: []string{"vision"}, Chat: fakeModel()})
+		e := ollamaEngine(t, srv, OllamaConfig{RerankCandidates: 2}, WithModel(m))
+		require.NoError(t, e.Upsert(ctx, testCatalog()...))
+		resp, err := e.Search(ctx, req)
+		require.NoError(t, err)
+		judged := ids(resp.Results[:2])
+		assert.ElementsMatch(t, ids(learned.Results[:2]), judged, "the learned score's best two")
+		assert.Equal(t, ids(learned.Results[2:]), ids(resp.Results[2:]), "the rest in the learned order")
+	})
+
+	t.Run("a failing server falls back to the learned ranking", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		refused := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		e, err := New(WithOllama(OllamaConfig{Host: refused, VisionModel: "vision", Timeout: 2 * time.Second}), WithModel(m))
+		require.NoError(t, err)
+		t.Cleanup(func() { e.Close() })
+		require.NoError(t, e.Upsert(ctx, testCatalog()...))
+		resp, err := e.Search(ctx, req)
+		require.NoError(t, err)
+		assert.True(t, resp.Degraded)
+		assert.Equal(t, ids(learned.Results), ids(resp.Results))
+		for i, r := range resp.Results {
+			assert.Equal(t, learned.Results[i].Score, r.Score)
+			assert.Contains(t, r.DegradedReason, "rerank: ")
+		}
+	})
+}

@@ -55,6 +55,9 @@ type config struct {
 	concurrency      int
 	logger           *slog.Logger
 	limits           Limits
+	// model is the learned two-stage ranker (WithModel); nil runs the
+	// untrained pipeline.
+	model *Model
 	// ollamaConfig is WithOllama's argument; ollama is what New built from
 	// it (nil without WithOllama).
 	ollamaConfig *OllamaConfig
@@ -165,6 +168,21 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// WithModel loads a Model trained by Train: its learned history filter
+// replaces the configured one (unless m.DisableStageOne), and with the
+// offline reranker (the default rerank.Preference) its learned score ranks
+// the candidates (unless m.DisableStageTwo). With a model reranker (for
+// example WithOllama's), the model still judges the candidates, reading the
+// kept history of the learned stage one; the learned score is its offline
+// twin: it picks the candidates the model judges when
+// OllamaConfig.RerankCandidates bounds them, orders the others, scores them
+// all when the model fails, is reported in Result.LearnedScore, and breaks
+// the model's ties. The model must have been trained with embedders of the
+// engine's dimensions. Passing nil runs the untrained pipeline.
+func WithModel(m *Model) Option {
+	return func(c *config) { c.model = m }
+}
+
 // newConfig applies opts over the defaults and validates the result.
 func newConfig(opts []Option) (config, error) {
 	var c config
@@ -234,6 +252,10 @@ func newConfig(opts []Option) (config, error) {
 		return c, fmt.Errorf("hmpps: unknown retrieval %v", c.retrieval)
 	case c.concurrency < 0:
 		return c, fmt.Errorf("hmpps: concurrency must not be negative, got %d", c.concurrency)
+	}
+	if m := c.model; m != nil && (m.textDim != c.textEmbedder.Dimension() || m.imageDim != c.imageDim()) {
+		return c, fmt.Errorf("%w: trained with text/image dimensions %d/%d, engine has %d/%d", ErrInvalidModel,
+			m.textDim, m.imageDim, c.textEmbedder.Dimension(), c.imageDim())
 	}
 	if err := c.fusion.Validate(); err != nil {
 		return c, fmt.Errorf("hmpps: %w", err)

@@ -58,6 +58,10 @@ const (
 	// (Product.textFields): what the statistics count.
 	sectionLexical        = "lexical"
 	sectionLexicalVersion = 1
+	// sectionModel holds the trained model (WithModel) as a model file
+	// (Model.WriteTo, with its own magic, version and checksum).
+	sectionModel        = "model"
+	sectionModelVersion = 1
 )
 
 // fileRecord is one catalog entry on disk.
@@ -69,10 +73,10 @@ type fileRecord struct {
 	Image []byte
 }
 
-// Save writes the catalog, its vectors and its lexical index to one file at
-// path, atomically: a crash or error mid-save leaves the previous file
-// intact. Writes that happen during Save are either all in the file or not
-// at all.
+// Save writes the catalog, its vectors, its lexical index and its trained
+// model (WithModel), if any, to one file at path, atomically: a crash or
+// error mid-save leaves the previous file intact. Writes that happen during
+// Save are either all in the file or not at all.
 func (e *Engine) Save(ctx context.Context, path string) error {
 	e.mu.RLock()
 	if e.closed {
@@ -112,7 +116,9 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 // Open returns an Engine configured by opts holding the catalog saved at path
 // by Save. The embedders and fusion weights must be the ones the file was
 // made with; a file whose dimensions or weights differ is refused. A
-// truncated or altered file fails with an error wrapping ErrCorruptFile.
+// truncated or altered file fails with an error wrapping ErrCorruptFile. A
+// model saved in the file is loaded as if by WithModel, unless opts hold a
+// WithModel of their own (WithModel(nil) opens the engine untrained).
 func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -126,6 +132,14 @@ func openData(ctx context.Context, path string, data []byte, opts []Option) (*En
 	h, records, sections, err := decodeFile(data)
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
+	}
+	m, err := modelSection(sections)
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
+	}
+	if m != nil {
+		// Before the caller's options, so that their WithModel wins.
+		opts = append([]Option{WithModel(m)}, opts...)
 	}
 	e, err := newEngine(ctx, opts)
 	if err != nil {

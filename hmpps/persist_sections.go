@@ -14,7 +14,35 @@ func (e *Engine) fileSections() ([]fileSection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lexical index: %w", err)
 	}
-	return []fileSection{{Kind: sectionLexical, Version: sectionLexicalVersion, Data: lex}}, nil
+	sections := []fileSection{{Kind: sectionLexical, Version: sectionLexicalVersion, Data: lex}}
+	if e.cfg.model != nil {
+		b, err := e.cfg.model.marshal()
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		sections = append(sections, fileSection{Kind: sectionModel, Version: sectionModelVersion, Data: b})
+	}
+	return sections, nil
+}
+
+// modelSection returns the model a file's sections hold, or nil. A model
+// section of another version fails the open rather than being skipped: the
+// engine would silently rank without the model it was saved with.
+func modelSection(sections []fileSection) (*Model, error) {
+	for _, sec := range sections {
+		if sec.Kind != sectionModel {
+			continue
+		}
+		if sec.Version != sectionModelVersion {
+			return nil, fmt.Errorf("%w: model section version %d, this library reads %d", ErrInvalidModel, sec.Version, sectionModelVersion)
+		}
+		m, err := unmarshalModel(sec.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorruptFile, err)
+		}
+		return m, nil
+	}
+	return nil, nil
 }
 
 // loadSections restores what the sections hold into an engine whose

@@ -48,8 +48,9 @@ type Request struct {
 // Response is the outcome of a Search.
 type Response struct {
 	// Results are the ranked candidates, best first, at most TopN: by Score
-	// descending, ties broken by RetrievalScore descending, then by ID
-	// ascending (see Engine.Search).
+	// descending, ties broken by LearnedScore (with a model), then
+	// RetrievalScore, both descending, then by ID ascending (see
+	// Engine.Search).
 	Results []Result
 	// History holds the history items stage one kept for this query, most
 	// relevant first; of equally relevant items, the one the request lists
@@ -104,6 +105,10 @@ type Result struct {
 	PreferenceScore float64
 	// RerankScore is the reranker's score (equal to Score).
 	RerankScore float64
+	// LearnedScore is the trained model's score (see WithModel), on no
+	// fixed scale; 0 without a model. With the offline reranker it is the
+	// Score.
+	LearnedScore float64
 	// Summary is the query-aware summary the reranker saw.
 	Summary string
 	// Degraded is true when a stage fell back for this product.

@@ -17,8 +17,13 @@ import (
 // (stage one), summarizes history and candidates around the query, and
 // reranks the candidates for this user.
 //
+// With a trained model (WithModel), stage one keeps the history items of
+// highest learned attention, and stage two is the learned score unless a
+// model reranker is configured (see WithModel).
+//
 // The order is deterministic: results are sorted by Score descending, then
-// RetrievalScore descending, then ID ascending, so exact ties come out in the
+// LearnedScore (with a model) and RetrievalScore descending, then ID
+// ascending, so exact ties come out in the
 // same order on every run and every machine. The candidates retrieved from
 // each index are its best matches with the same tie-break (score, then ID),
 // fused lists break ties by ID too, and stage one keeps, among history items of equal relevance, the one the
@@ -119,10 +124,11 @@ func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval
 	return q, nil
 }
 
-// rerank scores the candidates with the configured reranker and, when it
-// fails or answers out of shape, with the offline preference reranker.
-func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response) ([]rerank.Score, error) {
-	res, err := e.cfg.reranker.Rerank(ctx, req)
+// rerank scores the candidates with rr and, when it fails or answers out of
+// shape, with fallback (the offline preference reranker, or a trained
+// model's score).
+func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req rerank.Request, resp *Response) ([]rerank.Score, error) {
+	res, err := rr.Rerank(ctx, req)
 	if err == nil && len(res.Scores) != len(req.Candidates) {
 		err = fmt.Errorf("returned %d scores for %d candidates", len(res.Scores), len(req.Candidates))
 	}
@@ -142,8 +148,11 @@ func (e *Engine) rerank(ctx context.Context, req rerank.Request, resp *Response)
 	if _, offline := e.cfg.reranker.(rerank.Preference); offline {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
-	e.cfg.logger.WarnContext(ctx, "reranker failed; using preference reranker", "err", err)
-	res, ferr := rerank.Preference{}.Rerank(ctx, req)
+	e.cfg.logger.WarnContext(ctx, "reranker failed; using the offline ranker", "err", err)
+	res, ferr := fallback.Rerank(ctx, req)
+	if ferr == nil && len(res.Scores) != len(req.Candidates) {
+		ferr = fmt.Errorf("returned %d scores for %d candidates", len(res.Scores), len(req.Candidates))
+	}
 	if ferr != nil {
 		return nil, fmt.Errorf("hmpps: rerank: %w (fallback: %w)", err, ferr)
 	}

@@ -27,6 +27,9 @@ type search struct {
 	items, kept, candidates []item
 	// ranked is what the reranker was asked.
 	ranked rerank.Request
+	// learned is the trained model's view of the search; nil without a
+	// model.
+	learned *learned
 }
 
 // stage runs one stage unless an earlier one failed, and records its time.
@@ -84,12 +87,19 @@ func (s *search) retrieve(ctx context.Context) error {
 }
 
 // keepHistory is stage one: it keeps the history items relevant to the
-// query.
+// query, by the learned attention when a model is loaded, else by the
+// configured filter.
 func (s *search) keepHistory(context.Context) error {
-	kept, err := s.e.keepHistory(s.qvec, s.history, s.req.HistoryK)
+	cands := make([]*entry, len(s.candidates))
+	lex := make([]float64, len(s.candidates))
+	for i := range s.candidates {
+		cands[i], lex[i] = s.candidates[i].en, s.candidates[i].lexical
+	}
+	kept, learned, err := s.e.stageOne(s.req.Query, s.qvec, s.history, cands, lex, s.req.HistoryK)
 	if err != nil {
 		return err
 	}
+	s.learned = learned
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
 	s.resp.Personalized = len(s.kept) > 0
@@ -120,7 +130,16 @@ func (s *search) rerank(ctx context.Context) error {
 	for i := range s.candidates {
 		s.ranked.Candidates[i] = s.candidates[i].rerankItem(s.candidates[i].picture.data)
 	}
-	scores, err := s.e.rerank(ctx, s.ranked, s.resp)
+	if s.e.usesLearnedRanker() {
+		s.learned.rankLearned(s.candidates)
+		return nil
+	}
+	rr, fallback := s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
+	if s.learned != nil {
+		fallback = s.learned.ranker(s.candidates)
+		rr = withFallback(rr, fallback)
+	}
+	scores, err := s.e.rerank(ctx, rr, fallback, s.ranked, s.resp)
 	if err != nil {
 		return err
 	}
@@ -146,11 +165,18 @@ func (s *search) respond(topN int) {
 	best := make([]*item, len(s.candidates))
 	for i := range s.candidates {
 		best[i] = &s.candidates[i]
+		if s.learned != nil {
+			best[i].learned = s.learned.scores[i]
+		}
 	}
-	// The documented order: Score, then RetrievalScore, both descending,
-	// then ID ascending; IDs are unique, so the order is total.
+	// The documented order: Score, then LearnedScore, then RetrievalScore,
+	// all descending, then ID ascending; IDs are unique, so the order is
+	// total.
 	slices.SortStableFunc(best, func(a, b *item) int {
 		if c := cmp.Compare(b.score.Score, a.score.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.learned, a.learned); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(b.retrieval, a.retrieval); c != 0 {
@@ -169,6 +195,7 @@ func (s *search) respond(topN int) {
 			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
 			RerankScore:     it.score.Score,
+			LearnedScore:    it.learned,
 			Summary:         it.summary.text,
 			Degraded:        it.degraded(),
 			DegradedReason:  it.degradedReason(),

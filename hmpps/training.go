@@ -41,6 +41,10 @@ type TrainingExample struct {
 	History    []Product
 	// Positive is the catalog ID of the product bought.
 	Positive string
+	// Negatives, when set, are catalog products the user did not buy that
+	// the positive was shown among: Train ranks the positive against them
+	// instead of drawing random ones. ExportTraining ignores them.
+	Negatives []string
 }
 
 // TrainingOptions configures ExportTraining.
@@ -116,9 +120,10 @@ type TrainingStats struct {
 // negatives (the retriever's best matches for the query that are not the
 // positive and not in the history) and for random catalog products. Each
 // record's prompt is built exactly as a search builds it: the same stage-one
-// history filter, the same summaries, the same pictures, and the same
-// rerank.PromptTemplate, so that a model fine-tuned on the file and served
-// from Ollama sees at search time what it learned from.
+// history filter (the learned one, with WithModel), the same summaries, the
+// same pictures, and the same rerank.PromptTemplate, so that a model
+// fine-tuned on the file and served from Ollama sees at search time what it
+// learned from.
 //
 // An example whose query is empty or whose positive or history is not in the
 // catalog fails the export with an error naming it; records already written
@@ -245,7 +250,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 		return nil, nil, err
 	}
 
-	kept, err := e.keepHistory(qvec, history, 0)
+	kept, _, err := e.stageOne(ex.Query, qvec, history, candidates, nil, 0)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,8 +25,8 @@ type UsageReport struct {
 }
 
 // Usage returns the engine's model work so far. It is safe to call at any
-// time, concurrently with anything else; ExportTraining's model calls are
-// not counted.
+// time, concurrently with anything else; ExportTraining's and Train's model calls
+// (query and ad-hoc history embeddings) are not counted.
 func (e *Engine) Usage() UsageReport {
 	e.usage.mu.Lock()
 	defer e.usage.mu.Unlock()

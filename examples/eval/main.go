@@ -7,13 +7,15 @@
 //
 // It scores random, popularity, BM25, query-only embedding cosine, the hmpps
 // offline pipeline and its ablations (no history filter, no personalization,
-// no summaries), the pipeline tuned on the validation split and, with
-// -ollama-model, the pipeline with an Ollama vision model as reranker and
-// summarizer, all on the same candidate lists, which it writes to the output
-// folder first. It prints a Markdown report (HR@1/5/10, NDCG@5/10 and MRR
-// with 95% bootstrap intervals, paired comparisons, prompt sizes, the
-// validation grid) and writes it with a JSON file and a chart (SVG and PNG)
-// to the output folder; progress goes to stderr.
+// no summaries), the pipeline tuned on the validation split, the engine
+// trained by hmpps.Train on each user's purchases before the validation
+// target (early-stopped on validation) with each learned stage switched off
+// in turn, and, with -ollama-model, the pipeline with an Ollama vision model
+// as reranker and summarizer, all on the same candidate lists, which it
+// writes to the output folder first. It prints a Markdown report (HR@1/5/10,
+// NDCG@5/10 and MRR with 95% bootstrap intervals, paired comparisons, prompt
+// sizes, the validation grid, the training) and writes it with a JSON file
+// and a chart (SVG and PNG) to the output folder; progress goes to stderr.
 //
 // It needs the Amazon Review Data (2018) files of one category: by default
 // the Magazine Subscriptions 5-core in ../shared/data/amazon-magazine,
@@ -49,14 +51,17 @@ const defaultDataDir = "../shared/data/amazon-magazine"
 
 // config is the command line.
 type config struct {
-	dataDir     string
-	outDir      string
-	negatives   int
-	maxHistory  int
-	seed        uint64
-	bootstrap   int
-	maxTasks    int
-	tune        bool
+	dataDir    string
+	outDir     string
+	negatives  int
+	maxHistory int
+	seed       uint64
+	bootstrap  int
+	maxTasks   int
+	tune       bool
+	// train learns the two-stage model on each split's training purchases
+	// and scores the trained engine and its ablations.
+	train       bool
 	ollamaModel string
 	ollamaHost  string
 	// ollamaMode is the reranker's mode: chat or completion.
@@ -93,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the negatives, the random baseline and the bootstrap")
 	fs.IntVar(&c.bootstrap, "bootstrap", eval.DefaultBootstrapSamples, "bootstrap resamples per confidence interval")
 	fs.IntVar(&c.maxTasks, "tasks", 0, "score only the first N test tasks of each split, e.g. for a model pipeline that makes a call per candidate (0: all)")
+	fs.BoolVar(&c.train, "train", true, "train the two-stage model on each split's training purchases (validation for early stopping) and score it with its ablations")
 	fs.BoolVar(&c.tune, "tune", true, "search stage one and reranker settings on the validation split, and score the best on test")
 	fs.StringVar(&c.ollamaModel, "ollama-model", "", "also score the pipeline with this Ollama vision model as reranker and summarizer (one call per candidate: see -tasks)")
 	fs.StringVar(&c.ollamaHost, "ollama-host", os.Getenv("OLLAMA_HOST"), "Ollama server for -ollama-model")
@@ -156,11 +162,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	var models []*trainedModels
+	if cfg.train {
+		for _, s := range splits {
+			tm, err := train(ctx, d, s, cfg.seed, bar)
+			if err != nil {
+				return err
+			}
+			models = append(models, tm)
+		}
+	}
+
 	var reports []*eval.Report
 	var timings []string // the model pipelines' seconds per candidate
 	var comparisons []eval.NamedComparison
 	var checks []protocolCheck
-	for _, s := range splits {
+	for si, s := range splits {
 		c, err := checkProtocol(ctx, d, s)
 		if err != nil {
 			return err
@@ -169,6 +186,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		su, err := newSuite(ctx, d, s, cfg, tuned)
 		if err != nil {
 			return err
+		}
+		if len(models) > 0 {
+			ms, err := trainedMethods(ctx, su, d, models[si])
+			if err != nil {
+				su.Close()
+				return err
+			}
+			su.methods = append(su.methods, ms...)
 		}
 		phase := "test/" + string(s.Mode)
 		tasks := s.Tasks(eval.Test)
@@ -194,7 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		reports = append(reports, rep)
-		cs, err := compare(rep, tuned != nil)
+		cs, err := compare(rep, tuned != nil, len(models) > 0)
 		if err != nil {
 			return err
 		}
@@ -202,7 +227,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var md strings.Builder
-	writeReport(&md, d, splits, checks, reports, comparisons, tuning, def, sweep, cfg, time.Since(start))
+	writeReport(&md, d, splits, checks, reports, comparisons, tuning, def, sweep, models, cfg, time.Since(start))
 	if len(timings) > 0 {
 		md.WriteString("\n### Model cost\n\n" + strings.Join(timings, "\n") + "\n")
 	}
@@ -224,6 +249,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, s := range splits {
 		doc.Skipped = append(doc.Skipped, s.Skipped)
 	}
+	for _, tm := range models {
+		doc.Training = append(doc.Training, newTrainingDoc(tm))
+	}
 	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.json"), func(w io.Writer) error { return eval.WriteJSON(w, doc) })
 	if err != nil {
 		return err
@@ -243,6 +271,7 @@ type resultsDoc struct {
 	Tuning       []tuneResult           `json:"tuning,omitempty"`
 	Default      tuneResult             `json:"default_on_validation"`
 	SummaryWords []summaryWordsResult   `json:"summary_words,omitempty"`
+	Training     []trainingDoc          `json:"training,omitempty"`
 }
 
 // writeAndReadSplit builds the split, writes it to the output folder and
@@ -269,13 +298,17 @@ func writeAndReadSplit(d *eval.Dataset, mode eval.CandidateMode, cfg config) (*e
 }
 
 // compare runs the paired comparisons the report discusses, on NDCG@10.
-func compare(rep *eval.Report, tuned bool) ([]eval.NamedComparison, error) {
+func compare(rep *eval.Report, tuned, trained bool) ([]eval.NamedComparison, error) {
 	pairs := [][2]string{
 		{nameHMPPS, "bm25"}, {nameHMPPS, "popularity"}, {nameHMPPS, "query cosine"},
 		{nameHMPPS, nameNoFilter}, {nameHMPPS, nameNoPersonal}, {nameHMPPS, nameNoSummaries},
 	}
 	if tuned {
 		pairs = append(pairs, [2]string{nameTuned, nameHMPPS}, [2]string{nameTuned, "bm25"})
+	}
+	if trained {
+		pairs = append(pairs, [2]string{nameTrained, "bm25"}, [2]string{nameTrained, nameHMPPS},
+			[2]string{nameTrained, nameTrainedNoOne}, [2]string{nameTrained, nameTrainedNoTwo})
 	}
 	var out []eval.NamedComparison
 	for _, p := range pairs {

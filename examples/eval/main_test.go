@@ -65,6 +65,8 @@ func TestRun(t *testing.T) {
 		"### Test split, random negatives", "### Test split, hard negatives", "| bm25 |", "| " + nameHMPPS + " |",
 		"| " + nameNoFilter + " |", "| " + nameNoPersonal + " |", "| " + nameNoSummaries + " |", "| " + nameTuned + " |",
 		"### Paired comparisons", "### Prompt size", "### Tuning on the validation split", "library default",
+		"| " + nameTrained + " |", "| " + nameTrainedNoOne + " |", "| " + nameTrainedNoTwo + " |",
+		"### Two-stage training", "| 2 | query category |", nameTrained + " vs bm25 (hard negatives)",
 	} {
 		assert.Contains(t, md, want)
 	}
@@ -97,6 +99,11 @@ func TestRun(t *testing.T) {
 	// Not a terminal: one line per finished phase, no carriage returns.
 	assert.NotContains(t, stderr.String(), "\r")
 	assert.Contains(t, stderr.String(), "test/hard")
+	assert.Contains(t, stderr.String(), "train/hard − stage one training:")
+	require.Len(t, doc.Training, 2)
+	assert.Equal(t, eval.HardNegatives, doc.Training[1].Mode)
+	assert.NotEmpty(t, doc.Training[0].Weights)
+	assert.Positive(t, doc.Training[0].Summary.Examples)
 }
 
 func TestRunFewerTasks(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 // writeReport writes the Markdown report: the data, one table per candidate
 // mode, the paired comparisons, the prompt sizes and the validation grid.
 func writeReport(w *strings.Builder, d *eval.Dataset, splits []*eval.Split, checks []protocolCheck, reports []*eval.Report,
-	comparisons []eval.NamedComparison, tuning []tuneResult, def tuneResult, sweep []summaryWordsResult, cfg config, took time.Duration) {
+	comparisons []eval.NamedComparison, tuning []tuneResult, def tuneResult, sweep []summaryWordsResult, models []*trainedModels,
+	cfg config, took time.Duration) {
 	st := d.Stats
 	fmt.Fprintf(w, "## Evaluation on %s\n\n", d.Name)
 	fmt.Fprintf(w, "%d review rows, %d users, %d products (%d with metadata, %d with a category path of 2+ levels); "+
@@ -32,6 +33,15 @@ func writeReport(w *strings.Builder, d *eval.Dataset, splits []*eval.Split, chec
 	w.WriteString("### Paired comparisons on NDCG@10 (test split)\n\n")
 	w.WriteString("Mean difference with a paired bootstrap 95% interval; exact two-sided sign test over users (ties dropped).\n\n")
 	eval.WriteComparisonMarkdown(w, comparisons)
+	if len(models) > 0 {
+		w.WriteString("\n### Two-stage training\n\n")
+		fmt.Fprintf(w, "Per split, hmpps.Train learned the model on every purchase before the validation target "+
+			"(each ranked among negatives drawn like the split's, from products the user had not bought), "+
+			"early-stopped on the validation targets; the test targets were read only by the test tables above. "+
+			"\"%s\" is the model trained with uniform attention (no learned history filter); \"%s\" is the full model's "+
+			"learned history filter with the default offline reranker.\n\n", nameTrainedNoOne, nameTrainedNoTwo)
+		writeTraining(w, models)
+	}
 	w.WriteString("\n### Prompt size per candidate (test split, random negatives)\n\n")
 	w.WriteString("What a pointwise model reranker would read for one candidate: the query, the kept history's texts and the candidate's text, " +
 		"as the engine hands them to the reranker (summaries, or full text without them). Tokens are estimated as characters / 4.\n\n")

@@ -1,0 +1,171 @@
+// Package ltr learns the two stages of a personalized ranker from lists of
+// candidates with one purchased item each: a softmax attention over the
+// user's history items (stage one) and a linear scoring function over
+// candidate features, some of which are attention-weighted sums over the
+// history (stage two). Both are trained together by gradient descent on the
+// listwise softmax cross-entropy of the purchased item, with L2
+// regularization and early stopping on a validation measure.
+//
+// It works on numbers only; the hmpps package turns products, queries and
+// histories into them.
+package ltr
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrInvalidList reports a list whose shape does not match its Dims, or an
+// out-of-range positive, or a non-finite feature.
+var ErrInvalidList = errors.New("ltr: invalid list")
+
+// Dims are the numbers of features of each kind.
+type Dims struct {
+	// Cand is the number of per-candidate features.
+	Cand int
+	// Hist is the number of stage-one features of each history item.
+	Hist int
+	// Pair is the number of (candidate, history item) features that
+	// stage two reads as attention-weighted sums.
+	Pair int
+}
+
+// List is one ranking problem: C candidates, H history items.
+type List struct {
+	// Cand holds C×Dims.Cand features, candidate-major.
+	Cand []float64
+	// Hist holds H×Dims.Hist features, item-major.
+	Hist []float64
+	// Pair holds C×H×Dims.Pair features, candidate-major, then item.
+	Pair []float64
+	// C and H are the numbers of candidates and history items.
+	C, H int
+	// Positive is the index of the purchased candidate, or -1 for a list
+	// that is only scored.
+	Positive int
+}
+
+// Check returns an error wrapping ErrInvalidList when l does not fit d.
+func (l *List) Check(d Dims) error {
+	switch {
+	case l.C <= 0 || l.H < 0:
+		return fmt.Errorf("%w: %d candidates, %d history items", ErrInvalidList, l.C, l.H)
+	case len(l.Cand) != l.C*d.Cand || len(l.Hist) != l.H*d.Hist || len(l.Pair) != l.C*l.H*d.Pair:
+		return fmt.Errorf("%w: feature lengths %d/%d/%d do not fit %d candidates and %d history items",
+			ErrInvalidList, len(l.Cand), len(l.Hist), len(l.Pair), l.C, l.H)
+	case l.Positive < -1 || l.Positive >= l.C:
+		return fmt.Errorf("%w: positive %d outside %d candidates", ErrInvalidList, l.Positive, l.C)
+	}
+	for _, xs := range [][]float64{l.Cand, l.Hist, l.Pair} {
+		for _, x := range xs {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%w: non-finite feature", ErrInvalidList)
+			}
+		}
+	}
+	return nil
+}
+
+// Weights are the learned parameters.
+type Weights struct {
+	// Cand weighs the candidate features, Pair the attention-weighted pair
+	// features; Attn weighs the stage-one features inside the softmax.
+	Cand, Pair, Attn []float64
+}
+
+// NewWeights returns zero weights of dimensions d.
+func NewWeights(d Dims) Weights {
+	return Weights{Cand: make([]float64, d.Cand), Pair: make([]float64, d.Pair), Attn: make([]float64, d.Hist)}
+}
+
+// Dims returns the dimensions w was made for.
+func (w Weights) Dims() Dims { return Dims{Cand: len(w.Cand), Hist: len(w.Attn), Pair: len(w.Pair)} }
+
+// flat returns the weights as one slice view per group, in a fixed order.
+func (w Weights) groups() [][]float64 { return [][]float64{w.Cand, w.Pair, w.Attn} }
+
+// Clone returns a deep copy.
+func (w Weights) Clone() Weights {
+	c := NewWeights(w.Dims())
+	copy(c.Cand, w.Cand)
+	copy(c.Pair, w.Pair)
+	copy(c.Attn, w.Attn)
+	return c
+}
+
+// Attention returns the softmax weights of the history items of l under w,
+// into dst (grown as needed). With no history it returns dst[:0].
+func (w Weights) Attention(l *List, dst []float64) []float64 {
+	dst = grow(dst, l.H)
+	if l.H == 0 {
+		return dst
+	}
+	g := len(w.Attn)
+	maxLogit := math.Inf(-1)
+	for h := range l.H {
+		dst[h] = dot(w.Attn, l.Hist[h*g:(h+1)*g])
+		maxLogit = math.Max(maxLogit, dst[h])
+	}
+	var sum float64
+	for h := range l.H {
+		dst[h] = math.Exp(dst[h] - maxLogit)
+		sum += dst[h]
+	}
+	for h := range l.H {
+		dst[h] /= sum
+	}
+	return dst
+}
+
+// Score returns every candidate's score into dst, given the attention a
+// (from Attention).
+func (w Weights) Score(l *List, a, dst []float64) []float64 {
+	dst = grow(dst, l.C)
+	f, p := len(w.Cand), len(w.Pair)
+	for c := range l.C {
+		s := dot(w.Cand, l.Cand[c*f:(c+1)*f])
+		if p > 0 {
+			base := c * l.H * p
+			for h := range l.H {
+				s += a[h] * dot(w.Pair, l.Pair[base+h*p:base+(h+1)*p])
+			}
+		}
+		dst[c] = s
+	}
+	return dst
+}
+
+// Rank returns the 1-based rank of scores[pos], ties counted against it.
+func Rank(scores []float64, pos int) int {
+	r := 1
+	for i, s := range scores {
+		if i != pos && s >= scores[pos] {
+			r++
+		}
+	}
+	return r
+}
+
+// NDCG10 is NDCG@10 of one relevant item at rank.
+func NDCG10(rank int) float64 {
+	if rank < 1 || rank > 10 {
+		return 0
+	}
+	return 1 / math.Log2(float64(rank)+1)
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
