@@ -86,6 +86,74 @@ func TestOllamaLive(t *testing.T) {
 		}
 	})
 
+	t.Run("trained model", func(t *testing.T) {
+		// The two shoppers' purchase sequences, each purchase an example:
+		// the history before it, its category words as the query.
+		products := democatalog.Products()
+		byID := map[string]hmpps.Product{}
+		for _, p := range products {
+			byID[p.ID] = p
+		}
+		var examples []hmpps.TrainingExample
+		for _, s := range democatalog.Shoppers() {
+			for i := 1; i < len(s.HistoryIDs); i++ {
+				examples = append(examples, hmpps.TrainingExample{
+					User: s.Name, Query: strings.Join(byID[s.HistoryIDs[i]].Category, " "),
+					HistoryIDs: s.HistoryIDs[:i], Positive: s.HistoryIDs[i],
+				})
+			}
+		}
+		opts := []hmpps.Option{hmpps.WithSummarizer(summarize.Extractive{}), hmpps.WithSummaryWords(20), hmpps.WithRetrieveK(6)}
+		offline, err := hmpps.New(opts...)
+		require.NoError(t, err)
+		defer offline.Close()
+		require.NoError(t, offline.Upsert(ctx, products...))
+		model, err := hmpps.Train(ctx, offline, examples, hmpps.TrainOptions{Negatives: 6, Epochs: 5, Seed: 1})
+		require.NoError(t, err)
+		model.HistoryK = 3
+
+		cfg := base
+		cfg.RerankCandidates = 3
+		live, err := hmpps.New(append(opts, hmpps.WithOllama(cfg), hmpps.WithModel(model))...)
+		require.NoError(t, err)
+		defer live.Close()
+		require.NoError(t, live.Upsert(ctx, products...))
+		trained, err := hmpps.New(append(opts, hmpps.WithModel(model))...)
+		require.NoError(t, err)
+		defer trained.Close()
+		require.NoError(t, trained.Upsert(ctx, products...))
+
+		req := hmpps.Request{Query: democatalog.DefaultQuery, HistoryIDs: democatalog.Shoppers()[0].HistoryIDs, ExcludeHistory: true, TopN: 6}
+		want, err := trained.Search(ctx, req)
+		require.NoError(t, err)
+		got, err := live.Search(ctx, req)
+		require.NoError(t, err)
+		for _, r := range got.Results {
+			t.Logf("%8.3f learned %7.3f %-40s degraded=%v %s", r.Score, r.LearnedScore, r.Product.Title, r.Degraded, r.DegradedReason)
+		}
+
+		// The model reads the learned stage one's kept history, and judges
+		// the learned ranker's best candidates.
+		assert.Equal(t, want.History, got.History, "kept history of the learned stage one")
+		require.Len(t, got.History, 3)
+		assert.Equal(t, 3, got.Usage.ModelCalls, "one call per judged candidate")
+		var judged, best []string
+		for i, r := range want.Results {
+			if i < 3 {
+				best = append(best, r.ID)
+			}
+		}
+		for _, r := range got.Results {
+			assert.False(t, r.Degraded, "%s: %s", r.ID, r.DegradedReason)
+			assert.NotZero(t, r.LearnedScore)
+			if r.Score > 0 {
+				assert.Less(t, r.Score, 1.0, "a probability from the answer token's log-probabilities")
+				judged = append(judged, r.ID)
+			}
+		}
+		assert.ElementsMatch(t, best, judged)
+	})
+
 	t.Run("model the server does not have", func(t *testing.T) {
 		cfg := base
 		cfg.VisionModel = "hmpps-no-such-model"
