@@ -69,12 +69,15 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 			acc[p.slot] += s
 		}
 	}
-	best := lexTopK{docs: l.docs, k: k, items: sc.items[:0]}
+	best := lexTopK{k: k, items: sc.items[:0]}
 	for _, slot := range sc.touched {
-		c := lexCandidate{score: acc[slot], slot: slot}
+		score := acc[slot]
 		acc[slot] = 0 // leave the scratch clean for the next search
-		if best.admits(c) && (keep == nil || keep(l.docs[slot].id)) {
-			best.add(c)
+		if !best.admits(score, l.docs, slot) {
+			continue
+		}
+		if id := l.docs[slot].id; keep == nil || keep(id) {
+			best.add(lexCandidate{score: score, slot: slot, id: id})
 		}
 	}
 	sc.touched = sc.touched[:0]
@@ -91,8 +94,9 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 	})
 	hits := make([]Hit, len(best.items))
 	for i, c := range best.items {
-		hits[i] = Hit{ID: l.docs[c.slot].id, Score: float32(c.score)}
+		hits[i] = Hit{ID: c.id, Score: float32(c.score)}
 	}
+	clear(best.items) // the scratch holds no IDs between searches
 	return hits
 }
 
@@ -217,17 +221,19 @@ func (l *Lexical) scratchFor(n int) *lexScratch {
 	return sc
 }
 
-// lexCandidate is a document's summed score.
+// lexCandidate is a document's summed score, with its ID: equal scores are
+// common (a word's postings hold many documents of the same field lengths),
+// and the heap compares their IDs without a trip to the documents.
 type lexCandidate struct {
 	score float64
 	slot  int32
+	id    string
 }
 
 // lexTopK keeps the k best candidates in a bounded min-heap whose root is
 // the worst of them, like topK but on exact float64 scores, so that the
 // order never depends on a rounding.
 type lexTopK struct {
-	docs  []lexDoc
 	k     int
 	items []lexCandidate
 }
@@ -238,11 +244,21 @@ func (t *lexTopK) worse(a, b lexCandidate) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.docs[a.slot].id > t.docs[b.slot].id
+	return a.id > b.id
 }
 
-func (t *lexTopK) admits(c lexCandidate) bool {
-	return len(t.items) < t.k || t.worse(t.items[0], c)
+// admits reports whether the document at slot of docs, with this score,
+// would make the cut; it reads the document's ID only on a tie with the
+// worst candidate kept.
+func (t *lexTopK) admits(score float64, docs []lexDoc, slot int32) bool {
+	if len(t.items) < t.k {
+		return true
+	}
+	worst := &t.items[0]
+	if score != worst.score {
+		return score > worst.score
+	}
+	return docs[slot].id < worst.id
 }
 
 func (t *lexTopK) add(c lexCandidate) {
