@@ -145,8 +145,8 @@ func (l *Lexical) query(query string, norms *lexNorms) lexQuery {
 	}
 	if norms != nil && len(q.terms) > 0 {
 		for f := range norms {
-			for n := range norms[f] {
-				norms[f][n] = l.fieldNorm(f, int32(n), q.avg[f])
+			for length := range norms[f] {
+				norms[f][length] = l.fieldNorm(f, int32(length), q.avg[f])
 			}
 		}
 	}
