@@ -82,12 +82,18 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.cfg.retrieval != RetrieveVector {
-		// Under e.mu, which writers take before the lexical index's lock,
-		// so keep may read the products without locking.
-		lexical = e.lex.Search(req.Query, k, func(id string) bool {
-			en, ok := e.products[id]
-			return ok && (len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()))
-		})
+		// Without a filter there is nothing to check: the lexical index
+		// holds the products, since both are written under e.mu. With one,
+		// keep runs under e.mu, which writers take before the lexical
+		// index's lock, so it may read the products without locking.
+		var keep func(id string) bool
+		if len(req.Filter) > 0 {
+			keep = func(id string) bool {
+				en, ok := e.products[id]
+				return ok && req.Filter.Match(en.product.metadata())
+			}
+		}
+		lexical = e.lex.Search(req.Query, k, keep)
 	}
 	ids := fuseRanks(vector, lexical, k)
 	out := make([]*entry, 0, len(ids))

@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -10,54 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// TestEmbeddedMatchesReference runs random upserts, deletes and re-upserts
-// and compares every search with a brute-force reference.
-func TestEmbeddedMatchesReference(t *testing.T) {
-	ctx := context.Background()
-	filters := []struct {
-		name   string
-		filter Filter
-	}{
-		{"none", nil},
-		{"brand", Filter{In("brand", "acme", "vale")}},
-		{"category prefix", Filter{Prefix("category", "Clothing > Shoes")}},
-		{"brand and prefix", Filter{In("brand", "summit"), Prefix("category", "Clothing")}},
-		{"matches nothing", Filter{In("brand", "nobody")}},
-	}
-	for _, metric := range []Metric{Cosine, InnerProduct} {
-		for _, dim := range []int{1, 3, 8, 64, 384} {
-			t.Run(fmt.Sprintf("%s/dim=%d", metric, dim), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(uint64(dim), uint64(metric)))
-				e, err := NewEmbedded(dim, metric)
-				require.NoError(t, err)
-				ref := newReference(metric)
-
-				check := func(stage string) {
-					t.Helper()
-					requireConsistent(t, e)
-					n, err := e.Len(ctx)
-					require.NoError(t, err)
-					require.Equal(t, len(ref.records), n, stage)
-					for q := range 3 {
-						query := randomVector(rng, dim)
-						for _, f := range filters {
-							ranked, all := ref.ranked(query, f.filter)
-							for _, k := range []int{1, 7, 50, 10_000} {
-								got, err := e.Search(ctx, query, k, f.filter)
-								require.NoError(t, err)
-								requireSameHits(t, ranked[:min(k, len(ranked))], all, got,
-									fmt.Sprintf("%s: query %d, k=%d, filter %s", stage, q, k, f.name))
-							}
-						}
-					}
-				}
-
-				churn(t, e, ref, rng, dim, check, "never-existed")
-			})
-		}
-	}
-}
 
 func TestEmbeddedSearchInvalidInput(t *testing.T) {
 	ctx := context.Background()
@@ -185,47 +136,4 @@ func hitIDs(hits []Hit) []string {
 		ids[i] = h.ID
 	}
 	return ids
-}
-
-// churn drives e and ref through the same writes, calling check after each
-// stage: 600 rows inserted in batches (spanning several scoring blocks at
-// every dimension), 250 of them deleted along with the extra IDs, then 100
-// of those re-inserted and 80 live ones replaced.
-func churn(t *testing.T, e *Embedded, ref *reference, rng *rand.Rand, dim int, check func(stage string), extra ...string) {
-	t.Helper()
-	ctx := context.Background()
-	const n = 600
-	var batch []Record
-	for i := range n {
-		batch = append(batch, randomRecord(rng, testID(i), dim))
-		if len(batch) == 97 || i == n-1 {
-			require.NoError(t, e.Upsert(ctx, batch...))
-			ref.upsert(batch...)
-			batch = nil
-		}
-	}
-	check("after insert")
-
-	var deleted []string
-	for _, i := range rng.Perm(n)[:250] {
-		deleted = append(deleted, testID(i))
-	}
-	deleted = append(deleted, extra...)
-	require.NoError(t, e.Delete(ctx, deleted...))
-	ref.delete(deleted...)
-	check("after delete")
-
-	batch = nil
-	for _, id := range deleted[:100] {
-		batch = append(batch, randomRecord(rng, id, dim))
-	}
-	for id := range ref.records {
-		if len(batch) == 180 {
-			break
-		}
-		batch = append(batch, randomRecord(rng, id, dim))
-	}
-	require.NoError(t, e.Upsert(ctx, batch...))
-	ref.upsert(batch...)
-	check("after re-upsert and replace")
 }

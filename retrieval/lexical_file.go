@@ -66,7 +66,7 @@ func (l *Lexical) MarshalBinary() ([]byte, error) {
 		slot := l.slot[id]
 		d := &l.docs[slot]
 		b = appendString(b, id)
-		for _, n := range d.len {
+		for _, n := range l.stats[slot].len {
 			b = binary.AppendUvarint(b, uint64(n))
 		}
 		terms = terms[:0]
@@ -107,20 +107,21 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 		}
 	}
 	docs := make([]lexDoc, r.count(6))
+	stats := make([]lexStats, len(docs))
 	slot := make(map[string]int32, len(docs))
 	df := make([]int32, len(words))
 	postings := make([][]posting, len(words))
 	var length [numFields]int64
 	for i := range docs {
-		d := &docs[i]
-		d.id, d.live = r.string(), true
+		d, st := &docs[i], &stats[i]
+		d.id, st.live = r.string(), true
 		if _, dup := slot[d.id]; dup && r.err == nil {
 			r.fail(fmt.Sprintf("document %q twice", d.id))
 		}
 		slot[d.id] = int32(i)
-		for f := range d.len {
-			d.len[f] = int32(r.bounded(math.MaxInt32))
-			length[f] += int64(d.len[f])
+		for f := range st.len {
+			st.len[f] = int32(r.bounded(math.MaxInt32))
+			length[f] += int64(st.len[f])
 		}
 		d.terms = make([]int32, r.count(5))
 		var sum [numFields]int64
@@ -149,8 +150,8 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 			}
 		}
 		for f, n := range sum {
-			if r.err == nil && n > int64(d.len[f]) {
-				r.fail(fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", d.id, f, d.len[f], n))
+			if r.err == nil && n > int64(st.len[f]) {
+				r.fail(fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", d.id, f, st.len[f], n))
 			}
 		}
 	}
@@ -170,7 +171,7 @@ func (l *Lexical) UnmarshalBinary(data []byte) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.slot, l.docs, l.dead = slot, docs, 0
+	l.slot, l.docs, l.stats, l.dead = slot, docs, stats, 0
 	l.term, l.words, l.df, l.postings, l.length = term, words, df, postings, length
 	return nil
 }

@@ -13,16 +13,16 @@ import (
 func (l *Lexical) Score(query string, ids []string, dst []float64) []float64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	q := l.query(query)
+	q := l.query(query, nil)
 	for _, id := range ids {
 		var s float64
 		if slot, ok := l.slot[id]; ok {
-			d := &l.docs[slot]
+			st := &l.stats[slot]
 			for i, t := range q.terms {
 				// The same sum, term by term in query order, as Search's,
 				// so that the two agree to the last bit.
 				if freq, found := l.freq(t, slot); found {
-					s += l.termScore(q.idf[i], &freq, &d.len, &q.avg)
+					s += l.termScore(q.idf[i], l.tf(&q, &freq, st))
 				}
 			}
 		}
@@ -45,21 +45,21 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	q := l.query(query)
+	sc := l.scratchFor(len(l.docs))
+	defer l.scratch.Put(sc)
+	q := l.query(query, &sc.norms)
 	if len(q.terms) == 0 {
 		return nil
 	}
-	sc := l.scratchFor(len(l.docs))
-	defer l.scratch.Put(sc)
 	acc := sc.acc
 	for i, t := range q.terms {
 		for j := range l.postings[t] {
 			p := &l.postings[t][j]
-			d := &l.docs[p.slot]
-			if !d.live {
+			st := &l.stats[p.slot]
+			if !st.live {
 				continue
 			}
-			s := l.termScore(q.idf[i], &p.freq, &d.len, &q.avg)
+			s := l.termScore(q.idf[i], l.tf(&q, &p.freq, st))
 			if s == 0 {
 				continue // the word is only in switched-off fields
 			}
@@ -69,12 +69,15 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 			acc[p.slot] += s
 		}
 	}
-	best := lexTopK{docs: l.docs, k: k, items: sc.items[:0]}
+	best := lexTopK{k: k, items: sc.items[:0]}
 	for _, slot := range sc.touched {
-		c := lexCandidate{score: acc[slot], slot: slot}
+		score := acc[slot]
 		acc[slot] = 0 // leave the scratch clean for the next search
-		if best.admits(c) && (keep == nil || keep(l.docs[slot].id)) {
-			best.add(c)
+		if !best.admits(score, l.docs, slot) {
+			continue
+		}
+		if id := l.docs[slot].id; keep == nil || keep(id) {
+			best.add(lexCandidate{score: score, slot: slot, id: id})
 		}
 	}
 	sc.touched = sc.touched[:0]
@@ -91,8 +94,9 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 	})
 	hits := make([]Hit, len(best.items))
 	for i, c := range best.items {
-		hits[i] = Hit{ID: l.docs[c.slot].id, Score: float32(c.score)}
+		hits[i] = Hit{ID: c.id, Score: float32(c.score)}
 	}
+	clear(best.items) // the scratch holds no IDs between searches
 	return hits
 }
 
@@ -104,11 +108,25 @@ type lexQuery struct {
 	idf   []float64
 	// avg is each field's mean length, at least 1.
 	avg [numFields]float64
+	// norms, if not nil, holds fieldNorm by field and length, for the
+	// lengths below normsCached. A search sets it: it scores thousands of
+	// documents of a few lengths each, and a division per posting and
+	// field becomes a load.
+	norms *lexNorms
 }
 
-// query resolves the query's words. The caller holds the read lock.
-func (l *Lexical) query(query string) lexQuery {
-	var q lexQuery
+// normsCached bounds the field lengths whose fieldNorm a search tabulates:
+// it covers the titles and most descriptions of a product catalog, and the
+// table stays in the first-level cache of a processor.
+const normsCached = 256
+
+// lexNorms is fieldNorm by field and length.
+type lexNorms [numFields][normsCached]float64
+
+// query resolves the query's words and, if norms is not nil, fills it in
+// for the query's statistics. The caller holds the read lock.
+func (l *Lexical) query(query string, norms *lexNorms) lexQuery {
+	q := lexQuery{norms: norms}
 	n := float64(len(l.slot))
 	for _, w := range tokenize.Words(query) {
 		t, ok := l.term[w]
@@ -125,6 +143,13 @@ func (l *Lexical) query(query string) lexQuery {
 			q.avg[f] = max(float64(l.length[f])/n, 1)
 		}
 	}
+	if norms != nil && len(q.terms) > 0 {
+		for f := range norms {
+			for length := range norms[f] {
+				norms[f][length] = l.fieldNorm(f, int32(length), q.avg[f])
+			}
+		}
+	}
 	return q
 }
 
@@ -134,28 +159,54 @@ func idf(n, df float64) float64 {
 	return math.Log(1 + (n-df+0.5)/(df+0.5))
 }
 
-// termScore is one word's contribution to a document's score (see Lexical).
-func (l *Lexical) termScore(idf float64, freq *termFreq, lens *[numFields]int32, avg *[numFields]float64) float64 {
-	k1, b := l.params.K1, l.params.B
+// tf is the weighted, length-normalized frequency tf(w, d) of Lexical's
+// formula of a word found freq times in each field of a document. It sums
+// all the fields, a word's absent ones adding an exact 0, because a branch
+// on each frequency costs a search more than the multiplications.
+func (l *Lexical) tf(q *lexQuery, freq *termFreq, st *lexStats) float64 {
 	var tf float64
 	for f := range numFields {
-		if freq[f] == 0 || l.weight[f] == 0 {
-			continue
+		n := st.len[f]
+		var norm float64
+		if q.norms != nil && n < normsCached {
+			norm = q.norms[f][n]
+		} else {
+			norm = l.fieldNorm(f, n, q.avg[f])
 		}
-		tf += l.weight[f] * float64(freq[f]) / (1 - b + b*float64(lens[f])/avg[f])
+		tf += float64(freq[f]) * norm
 	}
+	return tf
+}
+
+// fieldNorm is what one occurrence of a word in field f of n words adds to
+// tf(w, d): the field's weight over its length normalization, given the
+// field's mean length avg; 0 for an empty field, which holds no word.
+func (l *Lexical) fieldNorm(f int, n int32, avg float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	b := l.params.B
+	return l.weight[f] / (1 - b + b*float64(n)/avg)
+}
+
+// termScore is one word's contribution to a document's score, given its tf
+// (see Lexical).
+func (l *Lexical) termScore(idf, tf float64) float64 {
 	if tf == 0 {
 		return 0
 	}
+	k1 := l.params.K1
 	return idf * tf * (k1 + 1) / (tf + k1)
 }
 
 // lexScratch is what one lexical search needs per document, kept between
-// searches: the scores summed so far, and which of them are set.
+// searches: the scores summed so far, which of them are set, the best
+// ones, and the table of field norms.
 type lexScratch struct {
 	acc     []float64
 	touched []int32
 	items   []lexCandidate
+	norms   lexNorms
 }
 
 // scratchFor returns a clean scratch for n documents.
@@ -170,17 +221,19 @@ func (l *Lexical) scratchFor(n int) *lexScratch {
 	return sc
 }
 
-// lexCandidate is a document's summed score.
+// lexCandidate is a document's summed score, with its ID: equal scores are
+// common (a word's postings hold many documents of the same field lengths),
+// and the heap compares their IDs without a trip to the documents.
 type lexCandidate struct {
 	score float64
 	slot  int32
+	id    string
 }
 
 // lexTopK keeps the k best candidates in a bounded min-heap whose root is
 // the worst of them, like topK but on exact float64 scores, so that the
 // order never depends on a rounding.
 type lexTopK struct {
-	docs  []lexDoc
 	k     int
 	items []lexCandidate
 }
@@ -191,11 +244,21 @@ func (t *lexTopK) worse(a, b lexCandidate) bool {
 	if a.score != b.score {
 		return a.score < b.score
 	}
-	return t.docs[a.slot].id > t.docs[b.slot].id
+	return a.id > b.id
 }
 
-func (t *lexTopK) admits(c lexCandidate) bool {
-	return len(t.items) < t.k || t.worse(t.items[0], c)
+// admits reports whether the document at slot of docs, with this score,
+// would make the cut; it reads the document's ID only on a tie with the
+// worst candidate kept.
+func (t *lexTopK) admits(score float64, docs []lexDoc, slot int32) bool {
+	if len(t.items) < t.k {
+		return true
+	}
+	worst := &t.items[0]
+	if score != worst.score {
+		return score > worst.score
+	}
+	return docs[slot].id < worst.id
 }
 
 func (t *lexTopK) add(c lexCandidate) {

@@ -258,6 +258,58 @@ func TestLexicalSearchTiesByID(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, hitIDs(hits))
 }
 
+// TestLexicalSearchAgreesWithScoreAcrossLengths ranks documents whose
+// descriptions are as long as normsCached and longer, where Search stops
+// reading its table of field norms and computes them, two documents of
+// each length so that exact ties must come in ID order.
+func TestLexicalSearchAgreesWithScoreAcrossLengths(t *testing.T) {
+	l := NewLexical(LexicalParams{})
+	var ids []string
+	for i := range 40 {
+		body := strings.Repeat("filler ", normsCached-20+i) + "red shoe"
+		for _, prefix := range []string{"a", "b"} {
+			id := fmt.Sprintf("%s%02d", prefix, 39-i)
+			l.Upsert(id, LexicalDoc{Title: "red shoe", Body: body})
+			ids = append(ids, id)
+		}
+	}
+	scores := l.Score("red shoe", ids, nil)
+	byID := make(map[string]float64, len(ids))
+	for i, id := range ids {
+		byID[id] = scores[i]
+	}
+	want := slices.Clone(ids)
+	slices.SortFunc(want, func(a, b string) int {
+		if c := cmp.Compare(byID[b], byID[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	hits := l.Search("red shoe", len(ids), nil)
+	require.Equal(t, want, hitIDs(hits))
+	for _, h := range hits {
+		require.Equal(t, float32(byID[h.ID]), h.Score, h.ID)
+	}
+}
+
+// TestLexicalNormTableIsExact checks that a word's tf is the same to the
+// last bit whether it is read from a search's table of field norms or
+// computed as Score does, at every length in the table and past it.
+func TestLexicalNormTableIsExact(t *testing.T) {
+	for _, p := range []LexicalParams{{}, {B: 1}, {K1: 2, B: 0.3, BrandWeight: -1}} {
+		l := newLexicalWith(p, lexicalCatalog)
+		var norms lexNorms
+		table, direct := l.query("boots", &norms), l.query("boots", nil)
+		require.NotEmpty(t, table.terms)
+		for _, freq := range []termFreq{{1, 0, 0, 0}, {0, 0, 0, 3}, {1, 2, 3, 4}} {
+			for n := range int32(2 * normsCached) {
+				st := lexStats{len: [numFields]int32{n, n + 1, n + 2, n + 3}, live: true}
+				require.Equal(t, l.tf(&direct, &freq, &st), l.tf(&table, &freq, &st), "%+v, freq %v, length %d", p, freq, n)
+			}
+		}
+	}
+}
+
 func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	l := NewLexical(LexicalParams{})
 	l.Upsert("a", LexicalDoc{Title: "red shoe"})

@@ -2,8 +2,9 @@
 // retrieval.Index implementation of this module passes, the embedded index
 // and the Milvus one alike, so that an engine behaves the same on either:
 // Run checks it through a factory of fresh, empty indexes, against a
-// brute-force reference that scores in float64. It also gives the tests of
-// those implementations the random records the suite is made of.
+// brute-force Reference that scores in float64. It also gives the tests of
+// those implementations that Reference, RequireSameHits to compare with
+// it, and the random records the suite is made of.
 package indextest
 
 import (
@@ -195,14 +196,14 @@ func conformSearch(t *testing.T, ctx context.Context, ix retrieval.Index, metric
 	// 2000 records: more than Milvus indexes a sealed segment from.
 	const dim, n = 24, 2000
 	rng := rand.New(rand.NewPCG(42, uint64(metric)))
-	ref := newReference(metric)
+	ref := NewReference(metric)
 	upsert := func(from, to int) {
 		var batch []retrieval.Record
 		for i := from; i < to; i++ {
 			batch = append(batch, conformRecord(rng, ID(i), dim))
 			if len(batch) == 250 || i == to-1 {
 				require.NoError(t, ix.Upsert(ctx, batch...))
-				ref.upsert(batch...)
+				ref.Upsert(batch...)
 				batch = nil
 			}
 		}
@@ -218,31 +219,32 @@ func conformSearch(t *testing.T, ctx context.Context, ix retrieval.Index, metric
 		gone = append(gone, ID(i))
 	}
 	require.NoError(t, ix.Delete(ctx, gone...))
-	ref.delete(gone...)
+	ref.Delete(gone...)
 	count, err := ix.Len(ctx)
 	require.NoError(t, err)
-	require.Equal(t, len(ref.records), count)
+	require.Equal(t, ref.Len(), count)
 
 	var found, wanted int
 	for q := range 8 {
 		query := RandomVector(rng, dim)
 		for _, f := range conformFilters {
-			ranked, all := ref.ranked(query, f.filter)
+			ranked, all := ref.Ranked(query, f.filter)
 			for _, k := range []int{1, 10, 50} {
 				got, err := ix.Search(ctx, query, k, f.filter)
 				require.NoError(t, err)
 				want := ranked[:min(k, len(ranked))]
 				msg := fmt.Sprintf("query %d, k=%d, filter %s", q, k, f.name)
 				if c.Exact {
-					requireSameHits(t, want, all, got, msg)
+					RequireSameHits(t, want, all, got, msg)
 					continue
 				}
 				require.LessOrEqual(t, len(got), k, msg)
 				for i, h := range got {
 					score, ok := all[h.ID]
 					require.True(t, ok, "%s: unknown id %q", msg, h.ID)
-					require.InDelta(t, score, h.Score, scoreTolerance(score), "%s: score of %q", msg, h.ID)
-					require.True(t, f.filter.Match(ref.records[h.ID].Metadata), "%s: %q does not pass the filter", msg, h.ID)
+					require.InDelta(t, score, h.Score, ScoreTolerance(score), "%s: score of %q", msg, h.ID)
+					rec, _ := ref.Get(h.ID)
+					require.True(t, f.filter.Match(rec.Metadata), "%s: %q does not pass the filter", msg, h.ID)
 					if i > 0 {
 						require.GreaterOrEqual(t, got[i-1].Score, h.Score, "%s: order", msg)
 					}

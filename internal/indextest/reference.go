@@ -3,6 +3,7 @@ package indextest
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -14,30 +15,48 @@ import (
 	"hmpps/retrieval"
 )
 
-// reference is a brute-force index that scores in float64 from the vectors
-// as given, against which an implementation's searches are checked.
-type reference struct {
+// Reference is a brute-force index that scores in float64 from the vectors
+// as given: the ground truth an implementation's searches are checked
+// against, by Run and by the tests of the implementations themselves.
+type Reference struct {
 	metric  retrieval.Metric
 	records map[string]retrieval.Record
 }
 
-func newReference(metric retrieval.Metric) *reference {
-	return &reference{metric: metric, records: map[string]retrieval.Record{}}
+// NewReference returns an empty reference scoring with metric.
+func NewReference(metric retrieval.Metric) *Reference {
+	return &Reference{metric: metric, records: map[string]retrieval.Record{}}
 }
 
-func (r *reference) upsert(recs ...retrieval.Record) {
+// Upsert adds the records, replacing those with the same IDs.
+func (r *Reference) Upsert(recs ...retrieval.Record) {
 	for _, rec := range recs {
 		r.records[rec.ID] = rec
 	}
 }
 
-func (r *reference) delete(ids ...string) {
+// Delete removes the records with these IDs; unknown IDs are ignored.
+func (r *Reference) Delete(ids ...string) {
 	for _, id := range ids {
 		delete(r.records, id)
 	}
 }
 
-func (r *reference) score(a, b []float32) float64 {
+// Len returns the number of records.
+func (r *Reference) Len() int { return len(r.records) }
+
+// Get returns the record with this ID, and whether there is one.
+func (r *Reference) Get(id string) (retrieval.Record, bool) {
+	rec, ok := r.records[id]
+	return rec, ok
+}
+
+// IDs returns the records' IDs in ascending order.
+func (r *Reference) IDs() []string {
+	return slices.Sorted(maps.Keys(r.records))
+}
+
+func (r *Reference) score(a, b []float32) float64 {
 	var dot, na, nb float64
 	for i := range a {
 		dot += float64(a[i]) * float64(b[i])
@@ -50,9 +69,10 @@ func (r *reference) score(a, b []float32) float64 {
 	return dot
 }
 
-// ranked returns every record that passes f, best first, and every
-// record's score, the latter for judging near-ties.
-func (r *reference) ranked(q []float32, f retrieval.Filter) ([]retrieval.Hit, map[string]float64) {
+// Ranked returns every record that passes f, best first (equal float32
+// scores in ascending ID order), and every record's score whether it passes
+// or not, the latter for judging near-ties with RequireSameHits.
+func (r *Reference) Ranked(q []float32, f retrieval.Filter) ([]retrieval.Hit, map[string]float64) {
 	all := make(map[string]float64, len(r.records))
 	var hits []retrieval.Hit
 	for id, rec := range r.records {
@@ -71,24 +91,25 @@ func (r *reference) ranked(q []float32, f retrieval.Filter) ([]retrieval.Hit, ma
 	return hits, all
 }
 
-// scoreTolerance is the float32 error allowed against the float64
+// ScoreTolerance is the error allowed a float32 score s against the float64
 // reference; inner products grow with the vectors, so their allowance does.
-func scoreTolerance(s float64) float64 {
+func ScoreTolerance(s float64) float64 {
 	return 1e-5 * max(1, math.Abs(s))
 }
 
-// requireSameHits checks got against the reference's want: same length,
-// same scores within tolerance, and the same IDs except where two records
-// score within tolerance of each other, where float32 rounding may
-// legitimately swap them.
-func requireSameHits(t *testing.T, want []retrieval.Hit, all map[string]float64, got []retrieval.Hit, msg string) {
+// RequireSameHits checks got against want, the Reference's Ranked hits cut
+// at k, and all, its scores: the same length, the same scores within
+// ScoreTolerance, and the same IDs except where two records score within
+// tolerance of each other, where float32 rounding may legitimately swap
+// them. msg says which search failed.
+func RequireSameHits(t *testing.T, want []retrieval.Hit, all map[string]float64, got []retrieval.Hit, msg string) {
 	t.Helper()
 	require.Len(t, got, len(want), msg)
 	seen := map[string]bool{}
 	for i := range want {
 		require.False(t, seen[got[i].ID], "%s: %q returned twice", msg, got[i].ID)
 		seen[got[i].ID] = true
-		tol := scoreTolerance(float64(want[i].Score))
+		tol := ScoreTolerance(float64(want[i].Score))
 		require.InDelta(t, want[i].Score, got[i].Score, tol, "%s: score at rank %d", msg, i)
 		if got[i].ID != want[i].ID {
 			ref, ok := all[got[i].ID]
