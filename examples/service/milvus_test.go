@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,9 +49,25 @@ func TestMilvusService(t *testing.T) {
 	// A collection that is not empty is refused with the way out.
 	require.NoError(t, m.Upsert(context.Background(), retrieval.Record{ID: "stale",
 		Vector: unitVector(retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension)}))
+	// The service's own client reads with session consistency, which does
+	// not wait for another client's write: wait until a new client sees it.
+	require.Eventually(t, func() bool {
+		probe, err := milvus.New(context.Background(), milvus.Config{Address: addr, Collection: coll,
+			Dimension: retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension, Metric: retrieval.InnerProduct})
+		if err != nil {
+			return false
+		}
+		defer probe.Close()
+		n, err := probe.Len(context.Background())
+		return err == nil && n > 0
+	}, time.Minute, 250*time.Millisecond, "the stale record never became visible to a new client")
 	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
-	err = run(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	// Bounded, so that a service that starts instead of refusing ends the
+	// test with a failure rather than hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, cfg, slog.New(slog.DiscardHandler), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "must be empty")
 	require.NoError(t, m.Drop(context.Background()))
