@@ -34,6 +34,28 @@ func (m *Index) begin(ctx context.Context) (context.Context, func(), error) {
 	}, nil
 }
 
+// errReadTimeout marks a try of a read that the server left unanswered for
+// Config.ReadTimeout; transient reports it as worth another try.
+var errReadTimeout = errors.New("no answer within the read timeout")
+
+// read runs a read like call, each try bounded by Config.ReadTimeout (when
+// positive): a try the server leaves unanswered is retried, while the end
+// of ctx itself still ends the call.
+func (m *Index) read(ctx context.Context, op string, fn func(context.Context) error) error {
+	if m.cfg.ReadTimeout <= 0 {
+		return m.call(ctx, op, fn)
+	}
+	return m.call(ctx, op, func(ctx context.Context) error {
+		try, cancel := context.WithTimeout(ctx, m.cfg.ReadTimeout)
+		defer cancel()
+		err := fn(try)
+		if err != nil && ctx.Err() == nil && errors.Is(try.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w (%v): %w", errReadTimeout, m.cfg.ReadTimeout, err)
+		}
+		return err
+	})
+}
+
 // observeWrite records the timestamp of a write, for Session reads.
 func (m *Index) observeWrite(ts uint64) {
 	for {

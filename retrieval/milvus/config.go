@@ -82,6 +82,8 @@ const (
 	DefaultNProbe = 16
 	// DefaultDialTime bounds connecting to the server.
 	DefaultDialTime = 10 * time.Second
+	// DefaultReadTimeout bounds one try of a read (count, get, search).
+	DefaultReadTimeout = 30 * time.Second
 	// DefaultBackoff is the wait before the first retry.
 	DefaultBackoff = 200 * time.Millisecond
 	// MaxTopK is the most hits one Milvus search returns; Search caps
@@ -175,6 +177,15 @@ type Config struct {
 	// RetryBackoff is the wait before the first retry; it doubles for each
 	// later one, up to 5s, with jitter. If zero, DefaultBackoff.
 	RetryBackoff time.Duration
+	// ReadTimeout bounds one try of a read (count, get, search). A try the
+	// server has not answered by then is abandoned and retried like a
+	// transient failure, so that a read stuck on the server (a Milvus 2.3
+	// standalone has been seen to leave a count unanswered for minutes
+	// under load) costs a retry rather than the caller's whole deadline.
+	// If zero, DefaultReadTimeout; negative means no bound but the
+	// caller's context. Writes are not bounded this way: a slow bulk
+	// upsert or flush is not a stuck one.
+	ReadTimeout time.Duration
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -200,6 +211,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.BatchSize, DefaultBatchSize)
 	setDefault(&c.MaxRetries, DefaultRetries)
 	setDefault(&c.DialTimeout, DefaultDialTime)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.RetryBackoff, DefaultBackoff)
 	if c.MaxRetries < 0 {
 		c.MaxRetries = 0

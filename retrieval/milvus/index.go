@@ -226,8 +226,11 @@ func transientStatus(st *commonpb.Status) bool {
 }
 
 // transient reports an error worth retrying: the server unreachable,
-// overloaded or not ready.
+// overloaded, not ready, or silent on a read for Config.ReadTimeout.
 func transient(err error) bool {
+	if errors.Is(err, errReadTimeout) {
+		return true
+	}
 	var s interface{ GRPCStatus() *status.Status }
 	if !errors.As(err, &s) {
 		return false
@@ -551,7 +554,7 @@ func (m *Index) Get(ctx context.Context, ids ...string) ([]retrieval.Record, err
 	output := append([]string{idField, vectorField, metadataField}, m.columns...)
 	for chunk := range slices.Chunk(storableIDs(ids), m.cfg.BatchSize) {
 		var rs client.ResultSet
-		if err := m.call(ctx, "get from "+m.cfg.Collection, func(ctx context.Context) (err error) {
+		if err := m.read(ctx, "get from "+m.cfg.Collection, func(ctx context.Context) (err error) {
 			rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, idsExpr(chunk), output,
 				m.readOptions()...)
 			return err
@@ -647,7 +650,7 @@ func (m *Index) search(ctx context.Context, q []float32, limit int, expr string)
 		return nil, fmt.Errorf("milvus: search parameters: %w", err)
 	}
 	var res []client.SearchResult
-	if err := m.call(ctx, "search "+m.cfg.Collection, func(ctx context.Context) (err error) {
+	if err := m.read(ctx, "search "+m.cfg.Collection, func(ctx context.Context) (err error) {
 		res, err = m.cl.Search(ctx, m.cfg.Collection, nil, expr, nil, []entity.Vector{entity.FloatVector(q)},
 			vectorField, m.metric, limit, sp, m.readOptions()...)
 		return err
@@ -684,7 +687,7 @@ func (m *Index) Len(ctx context.Context) (int, error) {
 	}
 	defer end()
 	var rs client.ResultSet
-	if err := m.call(ctx, "count "+m.cfg.Collection, func(ctx context.Context) (err error) {
+	if err := m.read(ctx, "count "+m.cfg.Collection, func(ctx context.Context) (err error) {
 		rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, "", []string{"count(*)"},
 			m.readOptions()...)
 		return err
