@@ -261,32 +261,14 @@ func (t *lexTopK) admits(score float64, docs []lexDoc, slot int32) bool {
 	return docs[slot].id < worst.id
 }
 
+// add inserts c, which admits must have accepted, evicting the worst
+// candidate when t is full.
 func (t *lexTopK) add(c lexCandidate) {
 	if len(t.items) < t.k {
 		t.items = append(t.items, c)
-		for i := len(t.items) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !t.worse(t.items[i], t.items[parent]) {
-				break
-			}
-			t.items[i], t.items[parent] = t.items[parent], t.items[i]
-			i = parent
-		}
+		siftUp(t.items, len(t.items)-1, t.worse)
 		return
 	}
 	t.items[0] = c
-	for i, n := 0, len(t.items); ; {
-		worst := i
-		if l := 2*i + 1; l < n && t.worse(t.items[l], t.items[worst]) {
-			worst = l
-		}
-		if r := 2*i + 2; r < n && t.worse(t.items[r], t.items[worst]) {
-			worst = r
-		}
-		if worst == i {
-			return
-		}
-		t.items[i], t.items[worst] = t.items[worst], t.items[i]
-		i = worst
-	}
+	siftDown(t.items, 0, t.worse)
 }

@@ -59,11 +59,11 @@ func (t *topK) admits(c candidate) bool {
 func (t *topK) add(c candidate) {
 	if len(t.items) < t.k {
 		t.items = append(t.items, c)
-		t.up(len(t.items) - 1)
+		siftUp(t.items, len(t.items)-1, t.worse)
 		return
 	}
 	t.items[0] = c
-	t.down(0)
+	siftDown(t.items, 0, t.worse)
 }
 
 // drain moves the candidates into hits, best first, and empties t. The pops
@@ -75,38 +75,9 @@ func (t *topK) drain(hits []Hit) []Hit {
 		t.items[0] = t.items[last]
 		t.items = t.items[:last]
 		if last > 0 {
-			t.down(0)
+			siftDown(t.items, 0, t.worse)
 		}
 		hits[i] = Hit{ID: t.ids[c.slot], Score: c.score}
 	}
 	return hits
-}
-
-func (t *topK) up(i int) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !t.worse(t.items[i], t.items[parent]) {
-			return
-		}
-		t.items[i], t.items[parent] = t.items[parent], t.items[i]
-		i = parent
-	}
-}
-
-func (t *topK) down(i int) {
-	n := len(t.items)
-	for {
-		worst := i
-		if l := 2*i + 1; l < n && t.worse(t.items[l], t.items[worst]) {
-			worst = l
-		}
-		if r := 2*i + 2; r < n && t.worse(t.items[r], t.items[worst]) {
-			worst = r
-		}
-		if worst == i {
-			return
-		}
-		t.items[i], t.items[worst] = t.items[worst], t.items[i]
-		i = worst
-	}
 }
