@@ -15,6 +15,8 @@ var (
 	// it does not, matVec uses matVecGo: vek's portable fallback allocates
 	// on every call and accumulates into a single sum.
 	vekMatVec = vek.Info().Acceleration
+	// hasDot64Kernel says whether dot64SIMD may run: it needs AVX2 and FMA.
+	hasDot64Kernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 )
 
 // dotsInt8SIMD is dotsInt8 in AVX2 assembly: 16 codes at a time are
@@ -24,3 +26,9 @@ var (
 //
 //go:noescape
 func dotsInt8SIMD(dst []int32, codes []int8, query []int16, stride int)
+
+// dot64SIMD is dot64Go in AVX2 and FMA assembly, with the same order of
+// additions and so the same bits; Dot64 checks the shape.
+//
+//go:noescape
+func dot64SIMD(s *[dot64Lanes]float64, a, b []float32)

@@ -111,21 +111,3 @@ func Dot(a, b []float32) float32 {
 	}
 	return vek32.Dot(a, b)
 }
-
-// Dot64 returns the inner product of a and b accumulated in float64, in
-// index order, or 0 when either is empty or their lengths differ. Each
-// product of two float32s is exact in float64 and the order of the sum is
-// fixed, so the result is the same on every machine and architecture,
-// whatever its SIMD support, unlike Dot's. It is for scores computed once
-// per item and then reported or compared, such as a reranker's, where a few
-// dozen dot products cost nothing; scans over a catalog use Dot.
-func Dot64(a, b []float32) float64 {
-	if len(a) == 0 || len(a) != len(b) {
-		return 0
-	}
-	var s float64
-	for i, x := range a {
-		s += float64(x) * float64(b[i])
-	}
-	return s
-}
