@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -327,21 +329,52 @@ func TestSummarizerFallback(t *testing.T) {
 		}
 		return summarize.Summary{Text: "model summary of " + d.ID, Usage: retrieval.Usage{ModelCalls: 1, PromptTokens: 10}}, nil
 	})
-	e := newTestEngine(t, WithSummarizer(s))
-	resp, err := e.Search(context.Background(), Request{Query: "waterproof boots", HistoryIDs: leatherFan, TopN: 20})
-	require.NoError(t, err)
-	assert.True(t, resp.Degraded)
-	for _, r := range resp.Results {
-		if r.ID == "boot-trail-1" {
-			assert.True(t, r.Degraded)
-			assert.Contains(t, r.DegradedReason, "timeout")
-			assert.NotContains(t, r.Summary, "model summary")
-		} else {
-			assert.False(t, r.Degraded, r.ID)
-			assert.Equal(t, "model summary of "+r.ID, r.Summary)
+	// A reranker that reads the summaries, and checks that it got them.
+	reading := rerank.Func(func(ctx context.Context, req rerank.Request) (rerank.Result, error) {
+		for _, it := range append(slices.Clone(req.History), req.Candidates...) {
+			if !strings.Contains(it.Text, it.ID) && it.ID != "boot-trail-1" {
+				return rerank.Result{}, fmt.Errorf("%s came without its summary: %q", it.ID, it.Text)
+			}
 		}
+		return rerank.Preference{}.Rerank(ctx, req)
+	})
+	tests := []struct {
+		name     string
+		reranker rerank.Reranker
+		// calls is the number of summaries made for a response.
+		calls func(*Response) int
+	}{
+		// The offline reranker reads vectors only: only the results are
+		// summarized, after ranking.
+		{"offline reranker", rerank.Preference{}, func(r *Response) int { return len(r.Results) - 1 }},
+		// Any other reads the kept history and every candidate.
+		{"reading reranker", reading, func(r *Response) int { return r.Candidates + len(r.History) - 1 }},
 	}
-	assert.Equal(t, resp.Candidates+len(resp.History)-1, resp.Usage.ModelCalls)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEngine(t, WithSummarizer(s), WithReranker(tt.reranker))
+			resp, err := e.Search(context.Background(), Request{Query: "waterproof boots", HistoryIDs: leatherFan, TopN: 7})
+			require.NoError(t, err)
+			assert.True(t, resp.Degraded)
+			require.Len(t, resp.Results, 7)
+			require.NotEmpty(t, resp.History)
+			var seen bool
+			for _, r := range resp.Results {
+				if r.ID == "boot-trail-1" {
+					seen = true
+					assert.True(t, r.Degraded)
+					assert.Contains(t, r.DegradedReason, "timeout")
+					assert.NotContains(t, r.Summary, "model summary")
+				} else {
+					assert.False(t, r.Degraded, r.ID)
+					assert.Equal(t, "model summary of "+r.ID, r.Summary)
+				}
+			}
+			require.True(t, seen, "the product whose summary fails is among the results")
+			assert.Equal(t, tt.calls(resp), resp.Usage.ModelCalls)
+			assert.Less(t, len(resp.Results), resp.Candidates, "some candidates are not returned")
+		})
+	}
 }
 
 func TestNoSummarizer(t *testing.T) {

@@ -56,13 +56,18 @@ func (it *item) document() summarize.Document {
 	return summarize.Document{ID: p.ID, Title: p.Title, Text: p.summaryText(), Image: it.picture.data, Prepared: it.en.prepared}
 }
 
-// rerankItem turns the item into what a reranker reads: its summary, its
-// vector and image (its picture, or none). A summary gets the product's
-// header (title, brand, category path) in front: summaries leave those out,
-// and a model cannot place a product, or match a query about its category,
-// without them. The full text already starts with them.
-func (it *item) rerankItem(image []byte) rerank.Item {
-	en, text := it.en, it.summary.text
+// rerankItem turns the item into what a reranker reads: its vector and
+// relevance and, if read is set, its summary and picture. A summary gets
+// the product's header (title, brand, category path) in front: summaries
+// leave those out, and a model cannot place a product, or match a query
+// about its category, without them. The full text already starts with them.
+func (it *item) rerankItem(read bool) rerank.Item {
+	en := it.en
+	out := rerank.Item{ID: en.product.ID, Vector: en.vector, Relevance: it.relevance}
+	if !read {
+		return out
+	}
+	text := it.summary.text
 	if h := en.header; text != en.text && h != "" {
 		if text == en.product.Title {
 			text = h // an empty summary fell back to the title
@@ -70,5 +75,15 @@ func (it *item) rerankItem(image []byte) rerank.Item {
 			text = h + " " + text
 		}
 	}
-	return rerank.Item{ID: en.product.ID, Text: text, Vector: en.vector, Image: image, Relevance: it.relevance}
+	out.Text, out.Image = text, it.picture.data
+	return out
+}
+
+// pointers returns a pointer to each of items, in order.
+func pointers(items []item) []*item {
+	out := make([]*item, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }

@@ -41,10 +41,10 @@ func (e *Engine) keepHistory(qvec []float32, history []*entry, k int) ([]item, e
 
 // read prepares what the reranker reads of each item: its picture, then its
 // summary around the query.
-func (e *Engine) read(ctx context.Context, query string, items []item) error {
+func (e *Engine) read(ctx context.Context, query string, items []*item) error {
 	entries := make([]*entry, len(items))
-	for i := range items {
-		entries[i] = items[i].en
+	for i, it := range items {
+		entries[i] = it.en
 	}
 	for i, pic := range e.modelImages(ctx, entries) {
 		items[i].picture = pic
@@ -67,10 +67,10 @@ func (e *Engine) read(ctx context.Context, query string, items []item) error {
 // of summaries at a time. A summarizer error falls back to the offline
 // extractive summary of the same text and is kept on the item for read to
 // judge; only a cancelled ctx stops the work.
-func (e *Engine) summarize(ctx context.Context, query string, items []item) {
+func (e *Engine) summarize(ctx context.Context, query string, items []*item) {
 	if e.cfg.summarizer == nil {
-		for i := range items {
-			items[i].summary.text = items[i].en.text
+		for _, it := range items {
+			it.summary.text = it.en.text
 		}
 		return
 	}
@@ -83,7 +83,7 @@ func (e *Engine) summarize(ctx context.Context, query string, items []item) {
 			if i >= len(items) || ctx.Err() != nil {
 				return
 			}
-			e.summarizeItem(ctx, query, &items[i])
+			e.summarizeItem(ctx, query, items[i])
 		}
 	}
 	workers := min(e.cfg.concurrency, len(items))

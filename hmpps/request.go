@@ -109,7 +109,9 @@ type Result struct {
 	// fixed scale; 0 without a model. With the offline reranker it is the
 	// Score.
 	LearnedScore float64
-	// Summary is the query-aware summary the reranker saw.
+	// Summary is the query-aware summary of the product: the one the
+	// reranker read, or, with an offline reranker, which reads vectors
+	// only, the same summary made for the results alone.
 	Summary string
 	// Degraded is true when a stage fell back for this product.
 	Degraded bool
@@ -132,7 +134,7 @@ type Timings struct {
 	Embed         time.Duration // embedding the query and the ad-hoc history
 	Retrieve      time.Duration // finding and loading candidates
 	HistoryFilter time.Duration // stage one
-	Summarize     time.Duration // summaries of history and candidates
+	Summarize     time.Duration // summaries of history and candidates (of the results alone with an offline reranker)
 	Rerank        time.Duration // the reranker
 	Total         time.Duration // the whole Search call
 }

@@ -72,29 +72,32 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 		return nil, nil
 	}
 	var vector, lexical []retrieval.Hit
-	if e.cfg.retrieval != RetrieveLexical {
-		hits, err := e.ix.Search(ctx, qvec, k, req.Filter)
-		if err != nil {
-			return nil, fmt.Errorf("hmpps: retrieve: %w", err)
-		}
-		vector = hits
+	var err error
+	switch e.cfg.retrieval {
+	case RetrieveVector:
+		vector, err = e.ix.Search(ctx, qvec, k, req.Filter)
+	case RetrieveLexical:
+		lexical = e.lexicalCandidates(req, k)
+	default:
+		// Hybrid retrieval asks both indexes at once: the lexical search
+		// runs on its own goroutine while this one waits on the vector
+		// index, a scan or a server's answer. It takes e.mu itself, and is
+		// waited for before this goroutine takes e.mu: holding a read lock
+		// while waiting for another reader could deadlock behind a waiting
+		// writer.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			lexical = e.lexicalCandidates(req, k)
+		}()
+		vector, err = e.ix.Search(ctx, qvec, k, req.Filter)
+		<-done
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if e.cfg.retrieval != RetrieveVector {
-		// Without a filter there is nothing to check: the lexical index
-		// holds the products, since both are written under e.mu. With one,
-		// keep runs under e.mu, which writers take before the lexical
-		// index's lock, so it may read the products without locking.
-		var keep func(id string) bool
-		if len(req.Filter) > 0 {
-			keep = func(id string) bool {
-				en, ok := e.products[id]
-				return ok && req.Filter.Match(en.product.metadata())
-			}
-		}
-		lexical = e.lex.Search(req.Query, k, keep)
-	}
 	ids := fuseRanks(vector, lexical, k)
 	out := make([]*entry, 0, len(ids))
 	for _, id := range ids {
@@ -104,6 +107,25 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 		}
 	}
 	return out, nil
+}
+
+// lexicalCandidates returns the lexical index's k best matches for the
+// request's query that pass its filter.
+func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	// Without a filter there is nothing to check: the lexical index holds
+	// the products, since both are written under e.mu. With one, keep runs
+	// under e.mu, which writers take before the lexical index's lock, so it
+	// may read the products without locking.
+	var keep func(id string) bool
+	if len(req.Filter) > 0 {
+		keep = func(id string) bool {
+			en, ok := e.products[id]
+			return ok && req.Filter.Match(en.product.metadata())
+		}
+	}
+	return e.lex.Search(req.Query, k, keep)
 }
 
 // fuseRanks returns the IDs of the k best hits of the two lists by

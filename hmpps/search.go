@@ -48,15 +48,20 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &search{e: e, req: &req, resp: &Response{}}
+	s := &search{e: e, req: &req, resp: &Response{}, topN: topN, reads: e.rerankerReads()}
 	t := &s.resp.Timings
 	s.stage(ctx, &t.Embed, s.embed)
 	s.stage(ctx, &t.Retrieve, s.retrieve)
 	if len(s.candidates) > 0 {
 		s.stage(ctx, &t.HistoryFilter, s.keepHistory)
-		s.stage(ctx, &t.Summarize, s.read)
+		if s.reads {
+			s.stage(ctx, &t.Summarize, s.read)
+		}
 		s.stage(ctx, &t.Rerank, s.rerank)
-		s.respond(topN)
+		if !s.reads {
+			s.stage(ctx, &t.Summarize, s.readResults)
+		}
+		s.respond()
 	}
 	e.usage.addSearch(s.resp.Usage)
 	if s.err != nil {
@@ -161,6 +166,15 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 		res.Scores[i].Reason = "rerank: " + err.Error()
 	}
 	return res.Scores, nil
+}
+
+// rerankerReads reports whether the reranker reads the items' summaries and
+// pictures. The offline ones (rerank.Preference, and a trained model's
+// score in its place) read only vectors, so a search summarizes just the
+// results it returns.
+func (e *Engine) rerankerReads() bool {
+	_, offline := e.cfg.reranker.(rerank.Preference)
+	return !offline
 }
 
 // withoutHistory returns the candidates that are not in history.

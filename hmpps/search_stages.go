@@ -25,8 +25,15 @@ type search struct {
 	// items are the history items stage one kept, then the candidates;
 	// kept and candidates are the two parts.
 	items, kept, candidates []item
+	// reads says whether the reranker reads the items' summaries and
+	// pictures; if not, only the results are summarized, after ranking.
+	reads bool
 	// ranked is what the reranker was asked.
 	ranked rerank.Request
+	// topN is the number of results the request asked for, and best the
+	// best candidates, at most topN, in the documented order.
+	topN int
+	best []*item
 	// learned is the trained model's view of the search; nil without a
 	// model.
 	learned *learned
@@ -111,9 +118,15 @@ func (s *search) keepHistory(context.Context) error {
 }
 
 // read prepares the pictures and summaries of everything the reranker
-// reads.
+// reads: the kept history and every candidate.
 func (s *search) read(ctx context.Context) error {
-	return s.e.read(ctx, s.req.Query, s.items)
+	return s.e.read(ctx, s.req.Query, pointers(s.items))
+}
+
+// readResults summarizes only the results, for a reranker that reads
+// vectors alone: the other candidates' summaries would go nowhere.
+func (s *search) readResults(ctx context.Context) error {
+	return s.e.read(ctx, s.req.Query, s.best)
 }
 
 // rerank scores the candidates for this user.
@@ -125,13 +138,14 @@ func (s *search) rerank(ctx context.Context) error {
 		Candidates:  make([]rerank.Item, len(s.candidates)),
 	}
 	for i := range s.kept {
-		s.ranked.History[i] = s.kept[i].rerankItem(s.kept[i].picture.data)
+		s.ranked.History[i] = s.kept[i].rerankItem(s.reads)
 	}
 	for i := range s.candidates {
-		s.ranked.Candidates[i] = s.candidates[i].rerankItem(s.candidates[i].picture.data)
+		s.ranked.Candidates[i] = s.candidates[i].rerankItem(s.reads)
 	}
 	if s.e.usesLearnedRanker() {
 		s.learned.rankLearned(s.candidates)
+		s.rank()
 		return nil
 	}
 	rr, fallback := s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
@@ -146,22 +160,12 @@ func (s *search) rerank(ctx context.Context) error {
 	for i := range s.candidates {
 		s.candidates[i].score = scores[i]
 	}
+	s.rank()
 	return nil
 }
 
-// respond fills the response: usage and degradation over every item, and
-// the topN best candidates as results, the only ones whose product is
-// cloned and whose extras are computed.
-func (s *search) respond(topN int) {
-	if s.err != nil {
-		return
-	}
-	resp := s.resp
-	for i := range s.items {
-		it := &s.items[i]
-		resp.Usage = resp.Usage.Add(it.summary.usage)
-		resp.Degraded = resp.Degraded || it.degraded()
-	}
+// rank puts the topN best candidates in s.best.
+func (s *search) rank() {
 	best := make([]*item, len(s.candidates))
 	for i := range s.candidates {
 		best[i] = &s.candidates[i]
@@ -184,9 +188,24 @@ func (s *search) respond(topN int) {
 		}
 		return cmp.Compare(a.en.product.ID, b.en.product.ID)
 	})
-	best = best[:min(topN, len(best))]
-	resp.Results = make([]Result, len(best))
-	for i, it := range best {
+	s.best = best[:min(s.topN, len(best))]
+}
+
+// respond fills the response: usage and degradation over every item, and
+// the best candidates as results, the only ones whose product is cloned
+// and whose extras are computed.
+func (s *search) respond() {
+	if s.err != nil {
+		return
+	}
+	resp := s.resp
+	for i := range s.items {
+		it := &s.items[i]
+		resp.Usage = resp.Usage.Add(it.summary.usage)
+		resp.Degraded = resp.Degraded || it.degraded()
+	}
+	resp.Results = make([]Result, len(s.best))
+	for i, it := range s.best {
 		resp.Results[i] = Result{
 			ID:              it.en.product.ID,
 			Product:         it.en.product.clone(),

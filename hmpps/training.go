@@ -258,7 +258,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	for i, c := range candidates {
 		items[len(kept)+i].en = c
 	}
-	if err := e.read(ctx, ex.Query, items); err != nil {
+	if err := e.read(ctx, ex.Query, pointers(items)); err != nil {
 		return nil, nil, err
 	}
 	// The records reference pictures by file name; without a place to
@@ -276,7 +276,8 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	}
 	var hist, cands []rerank.Item
 	for i, it := range items {
-		ri := it.rerankItem(imageIf(refs[i], it.picture.data))
+		ri := it.rerankItem(true)
+		ri.Image = imageIf(refs[i], it.picture.data)
 		if i < len(kept) {
 			hist = append(hist, ri)
 		} else {
