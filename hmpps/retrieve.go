@@ -143,21 +143,34 @@ func fuseRanks(a, b []retrieval.Hit, k int) []string {
 		}
 		return ids
 	}
-	score := make(map[string]float64, len(a)+len(b))
+	// Each ID's fused score, summed in list order; the map only finds an
+	// ID's place, so that the sort compares values, not map lookups.
+	type fused struct {
+		id    string
+		score float64
+	}
+	at := make(map[string]int, len(a)+len(b))
+	all := make([]fused, 0, len(a)+len(b))
 	for _, hits := range [][]retrieval.Hit{a, b} {
 		for rank, h := range hits {
-			score[h.ID] += 1 / float64(RRFK+rank+1)
+			s := 1 / float64(RRFK+rank+1)
+			if i, ok := at[h.ID]; ok {
+				all[i].score += s
+			} else {
+				at[h.ID] = len(all)
+				all = append(all, fused{id: h.ID, score: s})
+			}
 		}
 	}
-	ids := make([]string, 0, len(score))
-	for id := range score {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(x, y string) int {
-		if c := cmp.Compare(score[y], score[x]); c != 0 {
+	slices.SortFunc(all, func(x, y fused) int {
+		if c := cmp.Compare(y.score, x.score); c != 0 {
 			return c
 		}
-		return cmp.Compare(x, y)
+		return cmp.Compare(x.id, y.id)
 	})
-	return ids[:min(k, len(ids))]
+	ids := make([]string, min(k, len(all)))
+	for i := range ids {
+		ids[i] = all[i].id
+	}
+	return ids
 }

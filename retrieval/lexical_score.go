@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -11,24 +12,58 @@ import (
 // and returns it; an unknown id scores 0, and so does every id for a query
 // with no word in the index.
 func (l *Lexical) Score(query string, ids []string, dst []float64) []float64 {
+	start := len(dst)
+	dst = slices.Grow(dst, len(ids))
+	for range ids {
+		dst = append(dst, 0)
+	}
+	out := dst[start:]
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	q := l.query(query, nil)
-	for _, id := range ids {
-		var s float64
+	if len(q.terms) == 0 {
+		return dst
+	}
+	// The documents in slot order, so that each word's postings, which are
+	// in slot order too, are searched forward from the last document's
+	// place: a few steps in memory just read, rather than a binary search
+	// of the whole list per document.
+	type slotAt struct{ slot, at int32 }
+	docs := make([]slotAt, 0, len(ids))
+	for i, id := range ids {
 		if slot, ok := l.slot[id]; ok {
-			st := &l.stats[slot]
-			for i, t := range q.terms {
-				// The same sum, term by term in query order, as Search's,
-				// so that the two agree to the last bit.
-				if freq, found := l.freq(t, slot); found {
-					s += l.termScore(q.idf[i], l.tf(&q, &freq, st))
-				}
+			docs = append(docs, slotAt{slot: slot, at: int32(i)})
+		}
+	}
+	slices.SortFunc(docs, func(a, b slotAt) int { return cmp.Compare(a.slot, b.slot) })
+	for i, t := range q.terms {
+		// Term by term in query order, the same sum as Search's, so that
+		// the two agree to the last bit.
+		ps, from := l.postings[t], 0
+		for _, d := range docs {
+			from = seekSlot(ps, from, d.slot)
+			if from == len(ps) {
+				break
+			}
+			if p := &ps[from]; p.slot == d.slot {
+				out[d.at] += l.termScore(q.idf[i], l.tf(&q, &p.freq, &l.stats[d.slot]))
 			}
 		}
-		dst = append(dst, s)
 	}
 	return dst
+}
+
+// seekSlot returns the first index i >= from of ps whose slot is at least
+// slot, or len(ps): steps doubling from from, then a binary search of the
+// last step.
+func seekSlot(ps []posting, from int, slot int32) int {
+	lo, hi := from, from
+	for step := 1; hi < len(ps) && ps[hi].slot < slot; step *= 2 {
+		lo, hi = hi+1, hi+step
+	}
+	hi = min(hi, len(ps))
+	i, _ := slices.BinarySearchFunc(ps[lo:hi], slot, func(p posting, slot int32) int { return cmp.Compare(p.slot, slot) })
+	return lo + i
 }
 
 // Search returns the k documents with the best positive scores for the

@@ -511,3 +511,70 @@ func BenchmarkLexicalSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestSeekSlot holds seekSlot to a linear search from every start, for
+// every target, on postings with gaps.
+func TestSeekSlot(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 2, 7, 64, 300} {
+		ps := make([]posting, n)
+		slot := int32(0)
+		for i := range ps {
+			slot += 1 + int32(r.IntN(5))
+			ps[i].slot = slot
+		}
+		for from := 0; from <= n; from++ {
+			for target := int32(0); target <= slot+2; target++ {
+				want := from
+				for want < n && ps[want].slot < target {
+					want++
+				}
+				if got := seekSlot(ps, from, target); got != want {
+					t.Fatalf("n %d, from %d, target %d: got %d, want %d", n, from, target, got, want)
+				}
+			}
+		}
+	}
+}
+
+// scoreByLookup is Score as it was written first: per document, per query
+// word, a binary search of the word's postings.
+func scoreByLookup(l *Lexical, query, id string) float64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	q := l.query(query, nil)
+	slot, ok := l.slot[id]
+	if !ok {
+		return 0
+	}
+	var s float64
+	for i, t := range q.terms {
+		if freq, found := l.freq(t, slot); found {
+			s += l.termScore(q.idf[i], l.tf(&q, &freq, &l.stats[slot]))
+		}
+	}
+	return s
+}
+
+// TestLexicalScoreOrderOfIDs checks that Score answers in the order asked,
+// whatever the slots' order, with repeats and unknown IDs, bit for bit as a
+// binary search per document would.
+func TestLexicalScoreOrderOfIDs(t *testing.T) {
+	l, _ := zipfCatalog(2_000)
+	r := rand.New(rand.NewPCG(5, 5))
+	ids := []string{"no such id"}
+	for range 300 {
+		ids = append(ids, fmt.Sprint(r.IntN(2_100)))
+	}
+	for _, q := range []string{"w1 w2 w3", "w2", "w7 w7 w40 w900", "nothing"} {
+		got := l.Score(q, ids, []float64{-1})
+		require.Len(t, got, len(ids)+1)
+		if q != "nothing" {
+			require.Greater(t, slices.Max(got), 0.0, "query %q matches some documents", q)
+		}
+		assert.Equal(t, -1.0, got[0], "dst's own values are kept")
+		for i, id := range ids {
+			assert.Equal(t, scoreByLookup(l, q, id), got[i+1], "query %q, id %s", q, id)
+		}
+	}
+}
