@@ -11,7 +11,8 @@
 // trained by hmpps.Train on each user's purchases before the validation
 // target (early-stopped on validation) with each learned stage switched off
 // in turn, and, with -ollama-model, the pipeline with an Ollama vision model
-// as reranker and summarizer, all on the same candidate lists, which it
+// as reranker and summarizer on top of the offline and of the trained
+// engine, all on the same candidate lists, which it
 // writes to the output folder first. It prints a Markdown report (HR@1/5/10,
 // NDCG@5/10 and MRR with 95% bootstrap intervals, paired comparisons, prompt
 // sizes, the validation grid, the training) and writes it with a JSON file
@@ -41,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"hmpps/hmpps"
 	"hmpps/hmpps/eval"
 	"hmpps/internal/atomicfile"
 )
@@ -194,6 +196,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			su.methods = append(su.methods, ms...)
+			// The model on top of the trained engine: the learned score
+			// picks what the model judges and orders the rest.
+			m, err := modelMethod(ctx, su, d, cfg, nameTrained, hmpps.WithModel(models[si].Full))
+			if err != nil {
+				su.Close()
+				return err
+			}
+			if m != nil {
+				su.methods = append(su.methods, m)
+			}
+		}
+		// Each model pipeline against the offline engine it is built on.
+		var modelPairs [][2]string
+		for _, m := range su.methods {
+			if _, ok := m.(*timedMethod); ok {
+				base, _, _ := strings.Cut(m.Name(), " + ")
+				modelPairs = append(modelPairs, [2]string{m.Name(), base})
+			}
 		}
 		phase := "test/" + string(s.Mode)
 		tasks := s.Tasks(eval.Test)
@@ -219,7 +239,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		reports = append(reports, rep)
-		cs, err := compare(rep, tuned != nil, len(models) > 0)
+		cs, err := compare(rep, tuned != nil, len(models) > 0, modelPairs)
 		if err != nil {
 			return err
 		}
@@ -297,8 +317,9 @@ func writeAndReadSplit(d *eval.Dataset, mode eval.CandidateMode, cfg config) (*e
 	return eval.ReadSplit(f)
 }
 
-// compare runs the paired comparisons the report discusses, on NDCG@10.
-func compare(rep *eval.Report, tuned, trained bool) ([]eval.NamedComparison, error) {
+// compare runs the paired comparisons the report discusses, on NDCG@10,
+// then the extra pairs.
+func compare(rep *eval.Report, tuned, trained bool, extra [][2]string) ([]eval.NamedComparison, error) {
 	pairs := [][2]string{
 		{nameHMPPS, "bm25"}, {nameHMPPS, "popularity"}, {nameHMPPS, "query cosine"},
 		{nameHMPPS, nameNoFilter}, {nameHMPPS, nameNoPersonal}, {nameHMPPS, nameNoSummaries},
@@ -310,6 +331,7 @@ func compare(rep *eval.Report, tuned, trained bool) ([]eval.NamedComparison, err
 		pairs = append(pairs, [2]string{nameTrained, "bm25"}, [2]string{nameTrained, nameHMPPS},
 			[2]string{nameTrained, nameTrainedNoOne}, [2]string{nameTrained, nameTrainedNoTwo})
 	}
+	pairs = append(pairs, extra...)
 	var out []eval.NamedComparison
 	for _, p := range pairs {
 		c, err := rep.Compare(p[0], p[1], eval.NDCG10)

@@ -99,7 +99,7 @@ func newSuite(ctx context.Context, d *eval.Dataset, split *eval.Split, cfg confi
 		}
 		s.methods = append(s.methods, &eval.EngineMethod{Label: nameTuned, Engine: e, MeasurePrompt: true})
 	}
-	m, err := modelMethod(ctx, s, d, cfg)
+	m, err := modelMethod(ctx, s, d, cfg, nameHMPPS)
 	if err != nil {
 		return nil, err
 	}
@@ -111,22 +111,24 @@ func newSuite(ctx context.Context, d *eval.Dataset, split *eval.Split, cfg confi
 
 // modelMethod returns the HMPPS pipeline with an Ollama vision model as
 // reranker and summarizer (hmpps.WithOllama) when -ollama-model is set, and
-// nil otherwise. Product pictures are URLs that are not fetched (no
-// ImageHTTPClient), so the model judges text; the engine falls back to the
-// offline stages per candidate when a call fails, and the report counts the
-// tasks that did. A model makes one call per candidate: use -tasks to bound
-// a first run.
-func modelMethod(ctx context.Context, s *suite, d *eval.Dataset, cfg config) (eval.Method, error) {
+// nil otherwise; label names the engine it is built on and opts its other
+// options (a trained model, say, whose score then picks the judged
+// candidates and orders the rest). Product pictures are URLs that are not
+// fetched (no ImageHTTPClient), so the model judges text; the engine falls
+// back to the offline stages per candidate when a call fails, and the report
+// counts the tasks that did. A model makes one call per candidate: use
+// -tasks to bound a first run.
+func modelMethod(ctx context.Context, s *suite, d *eval.Dataset, cfg config, label string, opts ...hmpps.Option) (eval.Method, error) {
 	if cfg.ollamaModel == "" {
 		return nil, nil
 	}
 	oc := hmpps.OllamaConfig{Host: cfg.ollamaHost, VisionModel: cfg.ollamaModel, RerankCandidates: cfg.ollamaCandidates}
-	label := "hmpps + " + cfg.ollamaModel
+	label += " + " + cfg.ollamaModel
 	if cfg.ollamaMode == "completion" {
 		oc.RerankMode = rerank.ModeCompletion
 		label += " (completion)"
 	}
-	opts := []hmpps.Option{hmpps.WithOllama(oc)}
+	opts = append(opts, hmpps.WithOllama(oc))
 	if !cfg.ollamaSummaries {
 		opts = append(opts, hmpps.WithSummarizer(summarize.Extractive{}))
 	}

@@ -27,5 +27,7 @@ func TestRunWithModel(t *testing.T) {
 		"-tune=false", "-tasks", "3", "-ollama-model", "fake-vl", "-ollama-host", srv.URL}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	assert.Contains(t, stdout.String(), "| hmpps + fake-vl |")
+	assert.Contains(t, stdout.String(), "| "+nameTrained+" + fake-vl |", "the model on top of the trained engine")
+	assert.Contains(t, stdout.String(), nameTrained+" + fake-vl vs "+nameTrained+" (")
 	assert.NotEmpty(t, srv.Chats())
 }
