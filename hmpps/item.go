@@ -18,6 +18,9 @@ type item struct {
 	picture modelImage
 	// summary is what the reranker reads of the product's text.
 	summary summary
+	// read says whether picture and summary are set: a search reads only
+	// the items its reranker reads, and then the results.
+	read bool
 	// retrieval is the candidate's similarity to the query.
 	retrieval float64
 	// lexical is the candidate's BM25F score for the query, from the
@@ -57,14 +60,14 @@ func (it *item) document() summarize.Document {
 }
 
 // rerankItem turns the item into what a reranker reads: its vector and
-// relevance and, if read is set, its summary and picture. A summary gets
+// relevance and, if it was read, its summary and picture. A summary gets
 // the product's header (title, brand, category path) in front: summaries
 // leave those out, and a model cannot place a product, or match a query
 // about its category, without them. The full text already starts with them.
-func (it *item) rerankItem(read bool) rerank.Item {
+func (it *item) rerankItem() rerank.Item {
 	en := it.en
 	out := rerank.Item{ID: en.product.ID, Vector: en.vector, Relevance: it.relevance}
-	if !read {
+	if !it.read {
 		return out
 	}
 	text := it.summary.text

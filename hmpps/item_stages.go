@@ -45,6 +45,7 @@ func (e *Engine) read(ctx context.Context, query string, items []*item) error {
 	entries := make([]*entry, len(items))
 	for i, it := range items {
 		entries[i] = it.en
+		it.read = true
 	}
 	for i, pic := range e.modelImages(ctx, entries) {
 		items[i].picture = pic

@@ -475,6 +475,52 @@ func TestWithOllamaConfiguration(t *testing.T) {
 // combine: the learned score picks the candidates the model judges, and
 // when the server fails the results fall back to the learned ranking, not
 // to the untrained preference reranker.
+// TestOllamaSummarizesWhatIsRead checks that with RerankCandidates the
+// model summarizes only what it reads, the kept history and the candidates
+// it judges, and then the results it did not judge: not every candidate.
+func TestOllamaSummarizesWhatIsRead(t *testing.T) {
+	srv := ollamatest.New(t, ollamatest.Config{Models: []string{"vision"}, Chat: fakeModel()})
+	e := ollamaEngine(t, srv, OllamaConfig{RerankCandidates: 3})
+	ctx := context.Background()
+	require.NoError(t, e.Upsert(ctx, testCatalog()...))
+	resp, err := e.Search(ctx, Request{Query: "waterproof boots", HistoryIDs: leatherFan, ExcludeHistory: true, TopN: 5})
+	require.NoError(t, err)
+	assert.False(t, resp.Degraded)
+	require.NotEmpty(t, resp.History)
+	require.Len(t, resp.Results, 5)
+	require.Greater(t, resp.Candidates, 5, "more candidates than results, more results than judged")
+
+	var perspectives, judgements int
+	summarized := map[string]int{}
+	for _, c := range srv.Chats() {
+		switch r := c.Request; {
+		case r.Format != nil:
+			perspectives++
+		case r.Logprobs:
+			judgements++
+			// A judged candidate comes with its summary.
+			m := candidateLine.FindStringSubmatch(r.Messages[len(r.Messages)-1].Content)
+			require.NotNil(t, m, r.Messages[len(r.Messages)-1].Content)
+		default:
+			m := productLine.FindStringSubmatch(r.Messages[0].Content)
+			require.NotNil(t, m)
+			summarized[m[1]]++
+		}
+	}
+	assert.Equal(t, 1, perspectives)
+	assert.Equal(t, 3, judgements)
+	// The kept history, the three judged candidates (the best three
+	// results) and the two results below them.
+	assert.Len(t, summarized, len(resp.History)+5)
+	for _, n := range summarized {
+		assert.Equal(t, 1, n, "each product is summarized once")
+	}
+	for _, r := range resp.Results {
+		assert.Equal(t, "Model summary of "+r.Product.Title+".", r.Summary, r.ID)
+	}
+	assert.Equal(t, 1+len(resp.History)+5+3, resp.Usage.ModelCalls)
+}
+
 func TestOllamaWithModel(t *testing.T) {
 	ctx := context.Background()
 	m := trainTestModel(t, newTestEngine(t), TrainOptions{Epochs: 10})

@@ -124,6 +124,12 @@ func WithSummaryWords(n int) Option {
 // WithReranker sets the reranker. If not given, the offline
 // rerank.Preference. When the reranker fails, the engine falls back to
 // rerank.Preference for that search and marks the results degraded.
+//
+// A reranker other than rerank.Preference gets the summary and picture of
+// every kept history item and candidate. rerank.Preference reads vectors
+// only, so with it (or a trained model's score in its place, see
+// WithModel) a search summarizes just the results it returns, after
+// ranking.
 func WithReranker(r rerank.Reranker) Option {
 	return func(c *config) { c.reranker = r }
 }

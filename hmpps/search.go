@@ -15,7 +15,9 @@ import (
 // candidates (the request's, or the best matches of the vector and lexical
 // indexes, see WithRetrieval), keeps the history items relevant to the query
 // (stage one), summarizes history and candidates around the query, and
-// reranks the candidates for this user.
+// reranks the candidates for this user. An offline reranker reads vectors
+// only, so with one the summaries are made for the results alone, after
+// ranking (see WithReranker).
 //
 // With a trained model (WithModel), stage one keeps the history items of
 // highest learned attention, and stage two is the learned score unless a
@@ -48,19 +50,15 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &search{e: e, req: &req, resp: &Response{}, topN: topN, reads: e.rerankerReads()}
+	s := &search{e: e, req: &req, resp: &Response{}, topN: topN}
 	t := &s.resp.Timings
 	s.stage(ctx, &t.Embed, s.embed)
 	s.stage(ctx, &t.Retrieve, s.retrieve)
 	if len(s.candidates) > 0 {
 		s.stage(ctx, &t.HistoryFilter, s.keepHistory)
-		if s.reads {
-			s.stage(ctx, &t.Summarize, s.read)
-		}
+		s.stage(ctx, &t.Summarize, s.read)
 		s.stage(ctx, &t.Rerank, s.rerank)
-		if !s.reads {
-			s.stage(ctx, &t.Summarize, s.readResults)
-		}
+		s.stage(ctx, &t.Summarize, s.readResults)
 		s.respond()
 	}
 	e.usage.addSearch(s.resp.Usage)

@@ -25,9 +25,8 @@ type search struct {
 	// items are the history items stage one kept, then the candidates;
 	// kept and candidates are the two parts.
 	items, kept, candidates []item
-	// reads says whether the reranker reads the items' summaries and
-	// pictures; if not, only the results are summarized, after ranking.
-	reads bool
+	// rr is the reranker of this search and fallback its offline twin.
+	rr, fallback rerank.Reranker
 	// ranked is what the reranker was asked.
 	ranked rerank.Request
 	// topN is the number of results the request asked for, and best the
@@ -46,7 +45,7 @@ func (s *search) stage(ctx context.Context, took *time.Duration, run func(contex
 	}
 	t := time.Now()
 	s.err = run(ctx)
-	*took = time.Since(t)
+	*took += time.Since(t)
 }
 
 // embed embeds the query and any history given as full products.
@@ -117,43 +116,79 @@ func (s *search) keepHistory(context.Context) error {
 	return nil
 }
 
-// read prepares the pictures and summaries of everything the reranker
-// reads: the kept history and every candidate.
+// read prepares the pictures and summaries of what the reranker reads:
+// nothing for an offline reranker, which reads vectors (see
+// Engine.rerankerReads); for a rerank.Selective one, the kept history and
+// the candidates it selects; for any other, the kept history and every
+// candidate.
 func (s *search) read(ctx context.Context) error {
-	return s.e.read(ctx, s.req.Query, pointers(s.items))
+	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
+	if s.learned != nil {
+		s.fallback = s.learned.ranker(s.candidates)
+		s.rr = withFallback(s.rr, s.fallback)
+	}
+	if !s.e.rerankerReads() {
+		return nil
+	}
+	items := pointers(s.items)
+	if sel, ok := s.rr.(rerank.Selective); ok {
+		// Without a selection (an invalid vector, say), every candidate is
+		// read, and the reranker's own error will tell.
+		if chosen, err := sel.Selected(ctx, s.request()); err == nil {
+			items = items[:len(s.kept)]
+			for _, i := range chosen {
+				if i >= 0 && i < len(s.candidates) {
+					items = append(items, &s.candidates[i])
+				}
+			}
+		}
+	}
+	return s.e.read(ctx, s.req.Query, items)
 }
 
-// readResults summarizes only the results, for a reranker that reads
-// vectors alone: the other candidates' summaries would go nowhere.
+// readResults summarizes the results that the reranker did not read: all
+// of them for an offline reranker, whose other candidates' summaries would
+// go nowhere.
 func (s *search) readResults(ctx context.Context) error {
-	return s.e.read(ctx, s.req.Query, s.best)
+	var unread []*item
+	for _, it := range s.best {
+		if !it.read {
+			unread = append(unread, it)
+		}
+	}
+	if len(unread) == 0 {
+		return nil
+	}
+	return s.e.read(ctx, s.req.Query, unread)
 }
 
-// rerank scores the candidates for this user.
-func (s *search) rerank(ctx context.Context) error {
-	s.ranked = rerank.Request{
+// request returns what the reranker reads: the query, the kept history and
+// the candidates, each with its summary and picture if they were read.
+func (s *search) request() rerank.Request {
+	req := rerank.Request{
 		Query:       s.req.Query,
 		QueryVector: s.qvec,
 		History:     make([]rerank.Item, len(s.kept)),
 		Candidates:  make([]rerank.Item, len(s.candidates)),
 	}
 	for i := range s.kept {
-		s.ranked.History[i] = s.kept[i].rerankItem(s.reads)
+		req.History[i] = s.kept[i].rerankItem()
 	}
 	for i := range s.candidates {
-		s.ranked.Candidates[i] = s.candidates[i].rerankItem(s.reads)
+		req.Candidates[i] = s.candidates[i].rerankItem()
 	}
+	return req
+}
+
+// rerank scores the candidates for this user.
+func (s *search) rerank(ctx context.Context) error {
+	s.ranked = s.request()
 	if s.e.usesLearnedRanker() {
 		s.learned.rankLearned(s.candidates)
 		s.rank()
 		return nil
 	}
-	rr, fallback := s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
-	if s.learned != nil {
-		fallback = s.learned.ranker(s.candidates)
-		rr = withFallback(rr, fallback)
-	}
-	scores, err := s.e.rerank(ctx, rr, fallback, s.ranked, s.resp)
+	scores, err := s.e.rerank(ctx, s.rr, s.fallback, s.ranked, s.resp)
 	if err != nil {
 		return err
 	}

@@ -276,7 +276,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	}
 	var hist, cands []rerank.Item
 	for i, it := range items {
-		ri := it.rerankItem(true)
+		ri := it.rerankItem()
 		ri.Image = imageIf(refs[i], it.picture.data)
 		if i < len(kept) {
 			hist = append(hist, ri)

@@ -3,6 +3,7 @@ package rerank
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,6 +147,27 @@ func TestMLLMMaxCandidates(t *testing.T) {
 				}
 			}
 			require.Len(t, judged, tt.wantCalls)
+			// Selected names the judged candidates, without a model call, and
+			// without the texts: they are what a caller leaves out for the
+			// others.
+			textless := req
+			textless.Candidates = slices.Clone(req.Candidates)
+			for i := range textless.Candidates {
+				textless.Candidates[i].Text, textless.Candidates[i].Image = "", nil
+			}
+			calls := len(srv.Chats())
+			selected, err := MLLM{Client: srv.APIClient(), Model: "vision", MaxCandidates: tt.max}.Selected(context.Background(), textless)
+			require.NoError(t, err)
+			assert.Equal(t, calls, len(srv.Chats()), "Selected makes no model call")
+			assert.True(t, slices.IsSorted(selected), "ascending")
+			var selectedIDs, judgedIDs []string
+			for _, i := range selected {
+				selectedIDs = append(selectedIDs, req.Candidates[i].ID)
+			}
+			for _, j := range judged {
+				judgedIDs = append(judgedIDs, j.ID)
+			}
+			assert.Equal(t, judgedIDs, selectedIDs, "Selected names the candidates Rerank judges")
 			for _, j := range judged {
 				for _, r := range rest {
 					assert.Greater(t, j.Score, r.Score, "judged candidates rank above the rest")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -108,7 +109,7 @@ type MLLM struct {
 	MaxCandidates int
 }
 
-var _ Reranker = MLLM{}
+var _ Selective = MLLM{}
 
 // template returns the prompt template in use.
 func (m MLLM) template() PromptTemplate {
@@ -192,18 +193,55 @@ func (m MLLM) Rerank(ctx context.Context, req Request) (Result, error) {
 	return res, err
 }
 
-// rerankTop sends the best k candidates by the offline score to the model
-// and places the others below them in offline order.
-func (m MLLM) rerankTop(ctx context.Context, req Request, k int, notes []string) (Result, error) {
+// Selected returns the indexes of the candidates Rerank sends the model,
+// ascending: all of them, or with MaxCandidates set and more candidates
+// than that, the best MaxCandidates by Fallback's offline score, which
+// reads the vectors and kept history only. It makes no model call. The
+// engine summarizes only these candidates for the model (see
+// Selective).
+func (m MLLM) Selected(ctx context.Context, req Request) ([]int, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	k := m.MaxCandidates
+	if k <= 0 || len(req.Candidates) <= k {
+		all := make([]int, len(req.Candidates))
+		for i := range all {
+			all[i] = i
+		}
+		return all, nil
+	}
+	order, err := m.offlineOrder(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("rerank: mllm: offline order for max candidates: %w", err)
+	}
+	top := order[:k]
+	slices.Sort(top)
+	return top, nil
+}
+
+// offlineOrder returns the candidates' indexes from best to worst by
+// Fallback's offline score, equal scores in request order.
+func (m MLLM) offlineOrder(ctx context.Context, req Request) ([]int, error) {
 	offline, err := m.fallback(ctx, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("rerank: mllm: offline order for max candidates: %w", err)
+		return nil, err
 	}
 	order := make([]int, len(req.Candidates))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return offline[order[a]].Score > offline[order[b]].Score })
+	return order, nil
+}
+
+// rerankTop sends the best k candidates by the offline score to the model
+// and places the others below them in offline order.
+func (m MLLM) rerankTop(ctx context.Context, req Request, k int, notes []string) (Result, error) {
+	order, err := m.offlineOrder(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("rerank: mllm: offline order for max candidates: %w", err)
+	}
 	top, rest := order[:k], order[k:]
 	sub := req
 	sub.Candidates = make([]Item, k)

@@ -74,6 +74,20 @@ type Reranker interface {
 	Rerank(ctx context.Context, req Request) (Result, error)
 }
 
+// Selective is implemented by a Reranker that reads the Text and Image of
+// only some of a request's candidates, such as a model reranker that
+// judges the best few by an offline score and keeps the rest in that
+// order. Selected returns the indexes in req.Candidates of the ones it
+// reads, ascending, from what Rerank would decide them by (the vectors and
+// the kept history, not the texts), so a caller that makes texts at a cost,
+// such as model-written summaries, makes them for these candidates only and
+// leaves the others' Text and Image empty in the Request it passes to
+// Rerank.
+type Selective interface {
+	Reranker
+	Selected(ctx context.Context, req Request) ([]int, error)
+}
+
 // Func adapts a function to the Reranker interface.
 type Func func(ctx context.Context, req Request) (Result, error)
 
