@@ -28,8 +28,10 @@ func (l *Lexical) Score(query string, ids []string, dst []float64) []float64 {
 	// in slot order too, are searched forward from the last document's
 	// place: a few steps in memory just read, rather than a binary search
 	// of the whole list per document.
-	type slotAt struct{ slot, at int32 }
-	docs := make([]slotAt, 0, len(ids))
+	sc := l.scratchFor(0)
+	defer l.scratch.Put(sc)
+	docs := sc.bySlot[:0]
+	defer func() { sc.bySlot = docs[:0] }()
 	for i, id := range ids {
 		if slot, ok := l.slot[id]; ok {
 			docs = append(docs, slotAt{slot: slot, at: int32(i)})
@@ -242,7 +244,13 @@ type lexScratch struct {
 	touched []int32
 	items   []lexCandidate
 	norms   lexNorms
+	// bySlot is Score's list of the documents asked for, in slot order.
+	bySlot []slotAt
 }
+
+// slotAt is a document Score was asked for: its slot, and its place in the
+// request.
+type slotAt struct{ slot, at int32 }
 
 // scratchFor returns a clean scratch for n documents.
 func (l *Lexical) scratchFor(n int) *lexScratch {
