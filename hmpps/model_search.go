@@ -94,8 +94,7 @@ func (e *Engine) usesLearnedRanker() bool {
 	if m == nil || m.DisableStageTwo {
 		return false
 	}
-	_, offline := e.cfg.reranker.(rerank.Preference)
-	return offline
+	return e.offlineReranker()
 }
 
 // ranker returns the learned score as an offline reranker for candidates

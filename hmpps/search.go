@@ -148,7 +148,7 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 	if errors.Is(err, rerank.ErrModelNotFound) {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
-	if _, offline := e.cfg.reranker.(rerank.Preference); offline {
+	if e.offlineReranker() {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
 	e.cfg.logger.WarnContext(ctx, "reranker failed; using the offline ranker", "err", err)
@@ -166,13 +166,13 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 	return res.Scores, nil
 }
 
-// rerankerReads reports whether the reranker reads the items' summaries and
-// pictures. The offline ones (rerank.Preference, and a trained model's
-// score in its place) read only vectors, so a search summarizes just the
-// results it returns.
-func (e *Engine) rerankerReads() bool {
+// offlineReranker reports whether the configured reranker is the offline
+// rerank.Preference (or, with a model, the learned score in its place).
+// Such a reranker reads vectors only, never summaries or pictures, and a
+// failure of it is an error rather than a reason to fall back.
+func (e *Engine) offlineReranker() bool {
 	_, offline := e.cfg.reranker.(rerank.Preference)
-	return !offline
+	return offline
 }
 
 // withoutHistory returns the candidates that are not in history.

@@ -108,6 +108,13 @@ func (s *search) keepHistory(context.Context) error {
 	s.learned = learned
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
+	// The reranker of this search, and its offline twin: the learned
+	// score's when a model is loaded.
+	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
+	if s.learned != nil {
+		s.fallback = s.learned.ranker(s.candidates)
+		s.rr = withFallback(s.rr, s.fallback)
+	}
 	s.resp.Personalized = len(s.kept) > 0
 	s.resp.History = make([]KeptItem, len(s.kept))
 	for i, k := range s.kept {
@@ -118,16 +125,11 @@ func (s *search) keepHistory(context.Context) error {
 
 // read prepares the pictures and summaries of what the reranker reads:
 // nothing for an offline reranker, which reads vectors (see
-// Engine.rerankerReads); for a rerank.Selective one, the kept history and
+// Engine.offlineReranker); for a rerank.Selective one, the kept history and
 // the candidates it selects; for any other, the kept history and every
 // candidate.
 func (s *search) read(ctx context.Context) error {
-	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
-	if s.learned != nil {
-		s.fallback = s.learned.ranker(s.candidates)
-		s.rr = withFallback(s.rr, s.fallback)
-	}
-	if !s.e.rerankerReads() {
+	if s.e.offlineReranker() {
 		return nil
 	}
 	items := pointers(s.items)
