@@ -109,9 +109,10 @@ func (s *search) keepHistory(context.Context) error {
 	s.items = append(kept, s.candidates...)
 	s.kept, s.candidates = s.items[:len(kept)], s.items[len(kept):]
 	// The reranker of this search, and its offline twin: the learned
-	// score's when a model is loaded.
+	// score's when a model is loaded and a model reranker judges (with the
+	// offline one, the learned score ranks by itself).
 	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
-	if s.learned != nil {
+	if s.learned != nil && !s.e.usesLearnedRanker() {
 		s.fallback = s.learned.ranker(s.candidates)
 		s.rr = withFallback(s.rr, s.fallback)
 	}
