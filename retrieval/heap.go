@@ -5,6 +5,20 @@ package retrieval
 // scans (topK) and of the lexical search (lexTopK) share them; each brings
 // its own order.
 
+// pushBounded inserts c into the heap items of at most k items and returns
+// it: appended while there is room, else in place of the root, which the
+// caller has found ranks below c.
+func pushBounded[T any](items []T, k int, c T, worse func(a, b T) bool) []T {
+	if len(items) < k {
+		items = append(items, c)
+		siftUp(items, len(items)-1, worse)
+		return items
+	}
+	items[0] = c
+	siftDown(items, 0, worse)
+	return items
+}
+
 // siftUp moves items[i] towards the root until its parent ranks below it.
 func siftUp[T any](items []T, i int, worse func(a, b T) bool) {
 	for i > 0 {

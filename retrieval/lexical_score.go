@@ -307,11 +307,5 @@ func (t *lexTopK) admits(score float64, docs []lexDoc, slot int32) bool {
 // add inserts c, which admits must have accepted, evicting the worst
 // candidate when t is full.
 func (t *lexTopK) add(c lexCandidate) {
-	if len(t.items) < t.k {
-		t.items = append(t.items, c)
-		siftUp(t.items, len(t.items)-1, t.worse)
-		return
-	}
-	t.items[0] = c
-	siftDown(t.items, 0, t.worse)
+	t.items = pushBounded(t.items, t.k, c, t.worse)
 }

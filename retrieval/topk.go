@@ -57,13 +57,7 @@ func (t *topK) admits(c candidate) bool {
 // add inserts c, which admits must have accepted, evicting the worst
 // candidate when t is full.
 func (t *topK) add(c candidate) {
-	if len(t.items) < t.k {
-		t.items = append(t.items, c)
-		siftUp(t.items, len(t.items)-1, t.worse)
-		return
-	}
-	t.items[0] = c
-	siftDown(t.items, 0, t.worse)
+	t.items = pushBounded(t.items, t.k, c, t.worse)
 }
 
 // drain moves the candidates into hits, best first, and empties t. The pops
