@@ -144,13 +144,7 @@ func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []Tra
 			return st, fmt.Errorf("hmpps: training: %w", err)
 		}
 	}
-	e.mu.RLock()
-	catalog := make([]string, 0, len(e.products))
-	for id := range e.products {
-		catalog = append(catalog, id)
-	}
-	e.mu.RUnlock()
-	slices.Sort(catalog)
+	catalog := e.catalogIDs()
 
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
