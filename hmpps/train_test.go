@@ -451,7 +451,7 @@ func TestExportTrainingWithModel(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.History, 1)
 	var buf bytes.Buffer
-	_, err = e.ExportTraining(ctx, &buf, []TrainingExample{ex}, TrainingOptions{HardNegatives: -1, RandomNegatives: 1, Seed: 1})
+	_, err = e.ExportTraining(ctx, &buf, []TrainingExample{ex}, ExportOptions{HardNegatives: -1, RandomNegatives: 1, Seed: 1})
 	require.NoError(t, err)
 	recs := readRecords(t, buf.Bytes())
 	require.NotEmpty(t, recs)

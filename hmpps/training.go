@@ -17,15 +17,16 @@ import (
 	"hmpps/rerank"
 )
 
-// Defaults of TrainingOptions.
+// Defaults of ExportOptions.
 const (
-	// DefaultRandomNegatives is how many products drawn at random from the
-	// catalog each example gets as "no" records.
-	DefaultRandomNegatives = 3
-	// DefaultHardNegatives is how many of the retriever's best matches for
-	// the query (other than the positive) each example gets as "no"
-	// records: products that fit the query but that this user did not buy.
-	DefaultHardNegatives = 3
+	// DefaultExportRandomNegatives is how many products drawn at random
+	// from the catalog each example gets as "no" records.
+	DefaultExportRandomNegatives = 3
+	// DefaultExportHardNegatives is how many of the retriever's best
+	// matches for the query (other than the positive) each example gets as
+	// "no" records: products that fit the query but that this user did not
+	// buy.
+	DefaultExportHardNegatives = 3
 )
 
 // TrainingExample is a purchase to learn from: this user, with this history,
@@ -47,13 +48,13 @@ type TrainingExample struct {
 	Negatives []string
 }
 
-// TrainingOptions configures ExportTraining.
-type TrainingOptions struct {
-	// RandomNegatives per example. If zero, DefaultRandomNegatives;
-	// negative means none.
+// ExportOptions configures ExportTraining.
+type ExportOptions struct {
+	// RandomNegatives per example. If zero,
+	// DefaultExportRandomNegatives; negative means none.
 	RandomNegatives int
-	// HardNegatives per example. If zero, DefaultHardNegatives; negative
-	// means none.
+	// HardNegatives per example. If zero, DefaultExportHardNegatives;
+	// negative means none.
 	HardNegatives int
 	// Seed makes the random negatives reproducible: the same catalog,
 	// examples and seed give the same file.
@@ -102,8 +103,8 @@ type TrainingMessage struct {
 	Images []string `json:"images,omitempty"`
 }
 
-// TrainingStats counts what ExportTraining wrote.
-type TrainingStats struct {
+// ExportStats counts what ExportTraining wrote.
+type ExportStats struct {
 	// Examples is the number of examples exported.
 	Examples int
 	// Records is the number of lines written, one per candidate.
@@ -128,8 +129,8 @@ type TrainingStats struct {
 // An example whose query is empty or whose positive or history is not in the
 // catalog fails the export with an error naming it; records already written
 // stay written.
-func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []TrainingExample, opts TrainingOptions) (TrainingStats, error) {
-	var st TrainingStats
+func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []TrainingExample, opts ExportOptions) (ExportStats, error) {
+	var st ExportStats
 	if err := e.checkOpen(); err != nil {
 		return st, err
 	}
@@ -137,8 +138,8 @@ func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []Tra
 	if err := tmpl.Validate(); err != nil {
 		return st, fmt.Errorf("hmpps: training: %w", err)
 	}
-	randomN := defaultCount(opts.RandomNegatives, DefaultRandomNegatives)
-	hardN := defaultCount(opts.HardNegatives, DefaultHardNegatives)
+	randomN := defaultCount(opts.RandomNegatives, DefaultExportRandomNegatives)
+	hardN := defaultCount(opts.HardNegatives, DefaultExportHardNegatives)
 	if opts.ImageDir != "" {
 		if err := os.MkdirAll(opts.ImageDir, 0o755); err != nil {
 			return st, fmt.Errorf("hmpps: training: %w", err)
