@@ -24,7 +24,14 @@ type Engine struct {
 	// step with products: both are written under mu.
 	lex *retrieval.Lexical
 
-	mu sync.RWMutex
+	// writing serializes the writers (Upsert, Add, Delete, Close), so that
+	// the slow part of a write, the index call (a network round trip with
+	// Milvus), runs outside mu: searches wait only for the short swap of
+	// products and lex that follows it. A search that runs during the index
+	// call may find the index already written and the catalog not yet;
+	// either way it sees each product before or after the write.
+	writing sync.Mutex
+	mu      sync.RWMutex
 	// products maps ID to an immutable entry; writes replace entries, so a
 	// search may keep using the one it looked up after the lock is released.
 	products map[string]*entry
@@ -125,8 +132,30 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		records[i] = retrieval.Record{ID: en.product.ID, Vector: en.vector, Metadata: en.product.metadata()}
 	}
 
+	// No other writer runs until this one is done, so the catalog checked
+	// here is the one the swap below replaces, and Close waits too.
+	e.writing.Lock()
+	defer e.writing.Unlock()
+	if err := e.checkNew(entries, addOnly); err != nil {
+		return err
+	}
+	if err := e.ix.Upsert(ctx, records...); err != nil {
+		return fmt.Errorf("hmpps: index: %w", err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, en := range entries {
+		e.products[en.product.ID] = en
+		e.lex.Upsert(en.product.ID, en.lexical)
+	}
+	return nil
+}
+
+// checkNew returns ErrClosed after Close and, for Add, an error wrapping
+// ErrDuplicateID for an entry whose ID is in the catalog.
+func (e *Engine) checkNew(entries []*entry, addOnly bool) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if e.closed {
 		return ErrClosed
 	}
@@ -137,27 +166,22 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 			}
 		}
 	}
-	if err := e.ix.Upsert(ctx, records...); err != nil {
-		return fmt.Errorf("hmpps: index: %w", err)
-	}
-	for _, en := range entries {
-		e.products[en.product.ID] = en
-		e.lex.Upsert(en.product.ID, en.lexical)
-	}
 	return nil
 }
 
 // Delete removes the products with these IDs. Unknown IDs are ignored, so
 // Delete is idempotent.
 func (e *Engine) Delete(ctx context.Context, ids ...string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
+	e.writing.Lock()
+	defer e.writing.Unlock()
+	if err := e.checkOpen(); err != nil {
+		return err
 	}
 	if err := e.ix.Delete(ctx, ids...); err != nil {
 		return fmt.Errorf("hmpps: index: %w", err)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, id := range ids {
 		delete(e.products, id)
 	}
@@ -189,9 +213,11 @@ func (e *Engine) Len() int {
 	return len(e.products)
 }
 
-// Close releases the engine and its index. Later calls return ErrClosed;
-// closing twice is harmless.
+// Close releases the engine and its index, after the writes in flight.
+// Later calls return ErrClosed; closing twice is harmless.
 func (e *Engine) Close() error {
+	e.writing.Lock()
+	defer e.writing.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

@@ -347,6 +347,8 @@ func TestSummarizerFallback(t *testing.T) {
 		// The offline reranker reads vectors only: only the results are
 		// summarized, after ranking.
 		{"offline reranker", rerank.Preference{}, func(r *Response) int { return len(r.Results) - 1 }},
+		// The same reranker behind a pointer is the same reranker.
+		{"offline reranker, pointer", &rerank.Preference{}, func(r *Response) int { return len(r.Results) - 1 }},
 		// Any other reads the kept history and every candidate.
 		{"reading reranker", reading, func(r *Response) int { return r.Candidates + len(r.History) - 1 }},
 	}

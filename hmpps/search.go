@@ -148,7 +148,7 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 	if errors.Is(err, rerank.ErrModelNotFound) {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
-	if e.offlineReranker() {
+	if !e.cfg.plan.readsContent {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
 	e.cfg.logger.WarnContext(ctx, "reranker failed; using the offline ranker", "err", err)
@@ -164,15 +164,6 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 		res.Scores[i].Reason = "rerank: " + err.Error()
 	}
 	return res.Scores, nil
-}
-
-// offlineReranker reports whether the configured reranker is the offline
-// rerank.Preference (or, with a model, the learned score in its place).
-// Such a reranker reads vectors only, never summaries or pictures, and a
-// failure of it is an error rather than a reason to fall back.
-func (e *Engine) offlineReranker() bool {
-	_, offline := e.cfg.reranker.(rerank.Preference)
-	return offline
 }
 
 // withoutHistory returns the candidates that are not in history.

@@ -111,10 +111,13 @@ func (s *search) keepHistory(context.Context) error {
 	// The reranker of this search, and its offline twin: the learned
 	// score's when a model is loaded and a model reranker judges (with the
 	// offline one, the learned score ranks by itself).
+	plan := &s.e.cfg.plan
 	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
-	if s.learned != nil && !s.e.usesLearnedRanker() {
+	if s.learned != nil && !plan.learnedRanks {
 		s.fallback = s.learned.ranker(s.candidates)
-		s.rr = withFallback(s.rr, s.fallback)
+		if plan.fallbacker != nil {
+			s.rr = plan.fallbacker.WithFallback(s.fallback)
+		}
 	}
 	s.resp.Personalized = len(s.kept) > 0
 	s.resp.History = make([]KeptItem, len(s.kept))
@@ -125,12 +128,11 @@ func (s *search) keepHistory(context.Context) error {
 }
 
 // read prepares the pictures and summaries of what the reranker reads:
-// nothing for an offline reranker, which reads vectors (see
-// Engine.offlineReranker); for a rerank.Selective one, the kept history and
-// the candidates it selects; for any other, the kept history and every
-// candidate.
+// nothing for one that reads vectors only (see rerank.ReadsContent); for a
+// rerank.Selective one, the kept history and the candidates it selects; for
+// any other, the kept history and every candidate.
 func (s *search) read(ctx context.Context) error {
-	if s.e.offlineReranker() {
+	if !s.e.cfg.plan.readsContent {
 		return nil
 	}
 	items := pointers(s.items)
@@ -186,7 +188,7 @@ func (s *search) request() rerank.Request {
 // rerank scores the candidates for this user.
 func (s *search) rerank(ctx context.Context) error {
 	s.ranked = s.request()
-	if s.e.usesLearnedRanker() {
+	if s.e.cfg.plan.learnedRanks {
 		s.learned.rankLearned(s.candidates)
 		s.rank()
 		return nil

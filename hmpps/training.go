@@ -60,7 +60,8 @@ type ExportOptions struct {
 	// examples and seed give the same file.
 	Seed uint64
 	// Template renders the prompts. If nil, the engine's reranker's
-	// template when it is a rerank.MLLM, else rerank.DefaultPromptTemplate.
+	// template when it is a rerank.Prompter (a rerank.MLLM is), else
+	// rerank.DefaultPromptTemplate.
 	Template *rerank.PromptTemplate
 	// ImageDir is where the pictures the model would see (prepared as for
 	// a search) are written, named by their content hash, and referenced
@@ -134,7 +135,10 @@ func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []Tra
 	if err := e.checkOpen(); err != nil {
 		return st, err
 	}
-	tmpl := e.trainingTemplate(opts.Template)
+	tmpl := e.cfg.plan.template
+	if opts.Template != nil {
+		tmpl = *opts.Template
+	}
 	if err := tmpl.Validate(); err != nil {
 		return st, fmt.Errorf("hmpps: training: %w", err)
 	}
@@ -321,24 +325,6 @@ func imageIf(ref string, data []byte) []byte {
 		return nil
 	}
 	return data
-}
-
-// trainingTemplate picks the prompt template of an export.
-func (e *Engine) trainingTemplate(t *rerank.PromptTemplate) rerank.PromptTemplate {
-	if t != nil {
-		return *t
-	}
-	switch m := e.cfg.reranker.(type) {
-	case rerank.MLLM:
-		if m.Template != nil {
-			return *m.Template
-		}
-	case *rerank.MLLM:
-		if m.Template != nil {
-			return *m.Template
-		}
-	}
-	return rerank.DefaultPromptTemplate
 }
 
 func defaultCount(n, def int) int {

@@ -109,7 +109,28 @@ type MLLM struct {
 	MaxCandidates int
 }
 
-var _ Selective = MLLM{}
+var (
+	_ Selective     = MLLM{}
+	_ ContentReader = MLLM{}
+	_ Fallbacker    = MLLM{}
+	_ Prompter      = MLLM{}
+)
+
+// ReadsContent returns true: the model reads the items' texts and pictures.
+func (MLLM) ReadsContent() bool { return true }
+
+// WithFallback returns a copy of m whose Fallback is f, or m as it is when
+// its Fallback is set already.
+func (m MLLM) WithFallback(f Reranker) Reranker {
+	if m.Fallback == nil {
+		m.Fallback = f
+	}
+	return m
+}
+
+// PromptTemplate returns the template m renders its prompts with: Template,
+// or the default of m's Mode.
+func (m MLLM) PromptTemplate() PromptTemplate { return m.template() }
 
 // template returns the prompt template in use.
 func (m MLLM) template() PromptTemplate {

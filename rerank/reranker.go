@@ -88,6 +88,43 @@ type Selective interface {
 	Selected(ctx context.Context, req Request) ([]int, error)
 }
 
+// ContentReader is implemented by a Reranker that says whether it reads the
+// Text and Image of the items it is given. One that reads only vectors, such
+// as Preference, needs no summaries or pictures, so a caller that makes them
+// at a cost (the hmpps engine) makes none for it; and, being an offline
+// ranker itself, it has nothing simpler to fall back to, so its failure is an
+// error rather than a reason to degrade. A Reranker without the method is
+// taken to read both (see ReadsContent).
+type ContentReader interface {
+	Reranker
+	ReadsContent() bool
+}
+
+// ReadsContent reports whether r reads its items' Text and Image: true
+// unless r is a ContentReader that says otherwise.
+func ReadsContent(r Reranker) bool {
+	cr, ok := r.(ContentReader)
+	return !ok || cr.ReadsContent()
+}
+
+// Fallbacker is implemented by a Reranker that scores with an offline twin
+// what it cannot score itself, such as MLLM. WithFallback returns the
+// reranker with f as that twin, or the reranker as it is when it was given a
+// twin of its own; it never modifies the receiver.
+type Fallbacker interface {
+	Reranker
+	WithFallback(f Reranker) Reranker
+}
+
+// Prompter is implemented by a Reranker that asks a model with a prompt
+// rendered from a PromptTemplate, such as MLLM. A training export renders its
+// records with the same template, so that a model fine-tuned on them is asked
+// at search time what it learned from.
+type Prompter interface {
+	Reranker
+	PromptTemplate() PromptTemplate
+}
+
 // Func adapts a function to the Reranker interface.
 type Func func(ctx context.Context, req Request) (Result, error)
 

@@ -41,6 +41,15 @@ type Summarizer interface {
 	Summarize(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)
 }
 
+// Preparer is implemented by a Summarizer that reads a text faster when it
+// was prepared once beforehand, such as Extractive: a caller that summarizes
+// the same catalog again and again keeps what Prepare returns and passes it
+// as Document.Prepared.
+type Preparer interface {
+	Summarizer
+	Prepare(text string) *Prepared
+}
+
 // Func adapts a function to the Summarizer interface.
 type Func func(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)
 
