@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"hmpps/internal/tokenize"
 	"hmpps/rerank"
 	"hmpps/retrieval"
 )
@@ -74,8 +73,8 @@ func (e *Engine) validate(req *Request) (int, error) {
 	if err := e.cfg.limits.check(req); err != nil {
 		return 0, err
 	}
-	if len(tokenize.Words(req.Query)) == 0 {
-		return 0, ErrEmptyQuery
+	if err := checkQuery(req.Query); err != nil {
+		return 0, err
 	}
 	if req.TopN < 0 {
 		return 0, fmt.Errorf("%w: TopN must not be negative, got %d", ErrInvalidRequest, req.TopN)
@@ -164,34 +163,6 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 		res.Scores[i].Reason = "rerank: " + err.Error()
 	}
 	return res.Scores, nil
-}
-
-// withoutHistory returns the candidates that are not in history.
-func withoutHistory(candidates, history []*entry) []*entry {
-	bought := make(map[string]bool, len(history))
-	for _, h := range history {
-		bought[h.product.ID] = true
-	}
-	out := candidates[:0]
-	for _, c := range candidates {
-		if !bought[c.product.ID] {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// dedupe drops repeated purchases of the same product, keeping the first.
-func dedupe(entries []*entry) []*entry {
-	seen := make(map[string]bool, len(entries))
-	out := entries[:0]
-	for _, en := range entries {
-		if !seen[en.product.ID] {
-			seen[en.product.ID] = true
-			out = append(out, en)
-		}
-	}
-	return out
 }
 
 func joinReasons(a, b string) string {

@@ -3,7 +3,6 @@ package hmpps
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -48,29 +47,25 @@ func (s *search) stage(ctx context.Context, took *time.Duration, run func(contex
 	*took += time.Since(t)
 }
 
-// embed embeds the query and any history given as full products.
+// embed embeds the query and any history given as full products, and
+// looks up the rest of the history.
 func (s *search) embed(ctx context.Context) error {
 	qvec, err := s.e.queryVector(ctx, s.req.Query, &s.resp.Usage)
 	if err != nil {
 		return err
 	}
 	s.qvec = qvec
-	adhoc, usage, err := s.e.prepare(ctx, s.req.History)
+	history, usage, err := s.e.history(ctx, s.req.History, s.req.HistoryIDs)
 	s.resp.Usage = s.resp.Usage.Add(usage)
-	if err != nil {
-		return fmt.Errorf("hmpps: history: %w", err)
-	}
-	s.history = adhoc
-	return nil
-}
-
-// retrieve looks up the history and finds the candidates.
-func (s *search) retrieve(ctx context.Context) error {
-	history, err := s.e.lookup("history", s.req.HistoryIDs)
 	if err != nil {
 		return err
 	}
-	s.history = dedupe(append(s.history, history...))
+	s.history = history
+	return nil
+}
+
+// retrieve finds the candidates.
+func (s *search) retrieve(ctx context.Context) error {
 	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
 	if err != nil {
 		return err

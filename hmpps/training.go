@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"hmpps/rerank"
 )
@@ -203,22 +202,17 @@ type trainingImage struct {
 // up to the reranker's prompt. Pictures are referenced as files in imageDir,
 // or left out when it is empty.
 func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate, ex TrainingExample, catalog []string, hardN, randomN int, rng *rand.Rand, imageDir string) ([]*TrainingRecord, []trainingImage, error) {
-	if len(strings.Fields(ex.Query)) == 0 {
-		return nil, nil, ErrEmptyQuery
+	if err := checkQuery(ex.Query); err != nil {
+		return nil, nil, err
 	}
 	qvec, err := e.queryVector(ctx, ex.Query, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	adhoc, _, err := e.prepare(ctx, ex.History)
+	history, _, err := e.history(ctx, ex.History, ex.HistoryIDs)
 	if err != nil {
 		return nil, nil, err
 	}
-	history, err := e.lookup("history", ex.HistoryIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	history = dedupe(append(adhoc, history...))
 	exclude := map[string]bool{ex.Positive: true}
 	for _, h := range history {
 		exclude[h.product.ID] = true
@@ -239,9 +233,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 			ids, kinds = append(ids, h.ID), append(kinds, "hard")
 		}
 	}
-	pool := slices.DeleteFunc(slices.Clone(catalog), func(id string) bool { return exclude[id] })
-	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	for _, id := range pool[:min(randomN, len(pool))] {
+	for _, id := range randomNegatives(catalog, exclude, randomN, rng) {
 		ids, kinds = append(ids, id), append(kinds, "random")
 	}
 	candidates, err := e.lookup("candidates", ids)
