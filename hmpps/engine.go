@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -22,7 +23,7 @@ type Engine struct {
 	ix retrieval.Index
 	// lex scores the catalog's text against a query (BM25F). It is kept in
 	// step with products: both are written under mu.
-	lex *retrieval.Lexical
+	lex *lexical.Index
 
 	// writing serializes the writers (Upsert, Add, Delete, Close), so that
 	// the slow part of a write, the index call (a network round trip with
@@ -52,7 +53,7 @@ type entry struct {
 	vector []float32
 	// lexical is the product's text by field, as the lexical index reads
 	// it; its strings are slices of text.
-	lexical retrieval.LexicalDoc
+	lexical lexical.Doc
 	// header names the product in one line (see Product.header).
 	header string
 	// prepared is the text the summarizer reads, prepared once for the
@@ -73,11 +74,15 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	lex, err := lexical.New(cfg.lexical)
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: %w", err)
+	}
 	ix, err := cfg.openIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, ix: ix, lex: retrieval.NewLexical(cfg.lexical), products: make(map[string]*entry)}
+	e := &Engine{cfg: cfg, ix: ix, lex: lex, products: make(map[string]*entry)}
 	e.usage.addIndex(cfg.probeUsage)
 	return e, nil
 }

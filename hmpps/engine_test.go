@@ -15,6 +15,7 @@ import (
 
 	"hmpps/rerank"
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -287,6 +288,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative summary words", []Option{WithSummaryWords(-1)}},
 		{"bad fusion", []Option{WithFusion(retrieval.Fusion{TextWeight: -1, ImageWeight: 1})}},
 		{"zero-dimension embedder", []Option{WithTextEmbedder(retrieval.EmbedderFunc{})}},
+		{"nan lexical weight", []Option{WithLexical(lexical.Params{TitleWeight: math.NaN()})}},
+		{"lexical b above 1", []Option{WithLexical(lexical.Params{B: 2})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"hmpps/rerank"
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -49,7 +50,7 @@ type config struct {
 	summaryWords     int
 	reranker         rerank.Reranker
 	retrieveK        int
-	lexical          retrieval.LexicalParams
+	lexical          lexical.Params
 	retrieval        Retrieval
 	topN             int
 	concurrency      int
@@ -160,7 +161,7 @@ func WithRetrieval(r Retrieval) Option {
 // which scores every candidate's text against the query (Result.LexicalScore).
 // Zero fields take the retrieval.DefaultLexical values; if not given, all
 // of them do.
-func WithLexical(p retrieval.LexicalParams) Option {
+func WithLexical(p lexical.Params) Option {
 	return func(c *config) { c.lexical = p }
 }
 

@@ -53,7 +53,7 @@ type fileSection struct {
 // The kinds of section.
 const (
 	// sectionLexical holds the lexical index's statistics
-	// (retrieval.Lexical.MarshalBinary), so that Open need not tokenize the
+	// (lexical.Index.MarshalBinary), so that Open need not tokenize the
 	// catalog. Its version is that of the engine's lexical fields
 	// (Product.textFields): what the statistics count.
 	sectionLexical        = "lexical"

@@ -96,7 +96,7 @@ type Result struct {
 	RetrievalScore float64
 	// LexicalScore is the BM25F relevance of the product's text (title,
 	// brand, category path, then attributes, description and caption) to
-	// the query, over the engine's catalog (see retrieval.Lexical and
+	// the query, over the engine's catalog (see lexical.Index and
 	// WithLexical): 0 when no query word is in the text, unbounded above,
 	// comparable between the results of one search.
 	LexicalScore float64

@@ -1,4 +1,4 @@
-package retrieval
+package lexical
 
 import (
 	"cmp"
@@ -15,11 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hmpps/internal/tokenize"
+	"hmpps/retrieval"
 )
 
 // referenceBM25F scores ids for query over docs the plain way: tokenize
-// everything, count, and apply the formula of Lexical's documentation.
-func referenceBM25F(p LexicalParams, docs map[string]LexicalDoc, query string, ids []string) []float64 {
+// everything, count, and apply the formula of Index's documentation.
+func referenceBM25F(p Params, docs map[string]Doc, query string, ids []string) []float64 {
 	p = p.resolved()
 	weights := []float64{p.TitleWeight, p.BrandWeight, p.CategoryWeight, p.BodyWeight}
 	type counted struct {
@@ -73,15 +74,18 @@ func referenceBM25F(p LexicalParams, docs map[string]LexicalDoc, query string, i
 	return scores
 }
 
-func newLexicalWith(p LexicalParams, docs map[string]LexicalDoc) *Lexical {
-	l := NewLexical(p)
+func newLexicalWith(p Params, docs map[string]Doc) *Index {
+	l, err := New(p)
+	if err != nil {
+		panic(err) // the tests pass valid parameters
+	}
 	for _, id := range slices.Sorted(maps.Keys(docs)) {
 		l.Upsert(id, docs[id])
 	}
 	return l
 }
 
-var lexicalCatalog = map[string]LexicalDoc{
+var lexicalCatalog = map[string]Doc{
 	"boots":   {Title: "Waterproof Hiking Boots", Brand: "Trailmark", Category: "Shoes Boots", Body: "Leather boots with a waterproof membrane and a grippy sole for hiking."},
 	"sandals": {Title: "Beach Sandals", Brand: "Sunny", Category: "Shoes Sandals", Body: "Light sandals for the beach; not for hiking."},
 	"jacket":  {Title: "Rain Jacket", Brand: "Trailmark", Category: "Clothing Jackets", Body: "A waterproof, breathable jacket. Packs into its own pocket."},
@@ -94,21 +98,21 @@ func TestLexicalScoreMatchesReference(t *testing.T) {
 	ids := append(slices.Sorted(maps.Keys(lexicalCatalog)), "unknown")
 	tests := []struct {
 		name   string
-		params LexicalParams
+		params Params
 		query  string
 	}{
-		{"defaults one word", LexicalParams{}, "boots"},
-		{"defaults several words", LexicalParams{}, "waterproof hiking boots"},
-		{"repeated query word counts twice", LexicalParams{}, "hiking hiking"},
-		{"brand only", LexicalParams{}, "trailmark"},
-		{"possessive and case", LexicalParams{}, "womens BOOTS"},
-		{"unicode", LexicalParams{}, "größe"},
-		{"no word in the index", LexicalParams{}, "kayak"},
-		{"punctuation only", LexicalParams{}, "?!"},
-		{"custom k1 and b", LexicalParams{K1: 2, B: 0.3}, "waterproof boots"},
-		{"no length normalization", LexicalParams{B: -1}, "hiking"},
-		{"equal weights", LexicalParams{TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 1}, "boots jacket"},
-		{"body switched off", LexicalParams{BodyWeight: -1}, "hiking boots"},
+		{"defaults one word", Params{}, "boots"},
+		{"defaults several words", Params{}, "waterproof hiking boots"},
+		{"repeated query word counts twice", Params{}, "hiking hiking"},
+		{"brand only", Params{}, "trailmark"},
+		{"possessive and case", Params{}, "womens BOOTS"},
+		{"unicode", Params{}, "größe"},
+		{"no word in the index", Params{}, "kayak"},
+		{"punctuation only", Params{}, "?!"},
+		{"custom k1 and b", Params{K1: 2, B: 0.3}, "waterproof boots"},
+		{"no length normalization", Params{B: -1}, "hiking"},
+		{"equal weights", Params{TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 1}, "boots jacket"},
+		{"body switched off", Params{BodyWeight: -1}, "hiking boots"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +129,7 @@ func TestLexicalScoreMatchesReference(t *testing.T) {
 }
 
 func TestLexicalScoreSemantics(t *testing.T) {
-	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	l := newLexicalWith(Params{}, lexicalCatalog)
 	s := l.Score("boots", []string{"boots", "sandals", "mag"}, nil)
 	assert.Greater(t, s[0], s[2], "a word in the title outweighs one in the body")
 	assert.Zero(t, s[1])
@@ -141,30 +145,59 @@ func TestLexicalScoreSemantics(t *testing.T) {
 func TestLexicalParamsDefaults(t *testing.T) {
 	tests := []struct {
 		name string
-		in   LexicalParams
-		want LexicalParams
+		in   Params
+		want Params
 	}{
-		{"zero value", LexicalParams{}, LexicalParams{K1: 1.2, B: 0.75, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
-		{"kept", LexicalParams{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}, LexicalParams{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}},
-		{"out of range", LexicalParams{K1: -1, B: 3, TitleWeight: -2, BrandWeight: math.NaN(), CategoryWeight: math.Inf(1), BodyWeight: 1}, LexicalParams{K1: 1.2, B: 1, TitleWeight: 0, BrandWeight: 2, CategoryWeight: math.MaxFloat32, BodyWeight: 1}},
-		{"negative b", LexicalParams{B: -0.1}, LexicalParams{K1: 1.2, B: 0, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
-		{"nan k1", LexicalParams{K1: math.NaN()}, LexicalParams{K1: 1.2, B: 0.75, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
+		{"zero value", Params{}, Params{K1: 1.2, B: 0.75, TitleWeight: 3, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
+		{"kept", Params{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}, Params{K1: 2, B: 0.5, TitleWeight: 1, BrandWeight: 1, CategoryWeight: 1, BodyWeight: 4}},
+		{"switches", Params{B: -0.1, TitleWeight: -2}, Params{K1: 1.2, B: 0, TitleWeight: 0, BrandWeight: 2, CategoryWeight: 2, BodyWeight: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, NewLexical(tt.in).Params())
+			assert.Equal(t, tt.want, mustNew(t, tt.in).Params())
 		})
 	}
+}
+
+// TestLexicalParamsRejected checks that values that cannot score are an
+// error, not silently replaced.
+func TestLexicalParamsRejected(t *testing.T) {
+	for name, p := range map[string]Params{
+		"negative k1":  {K1: -1},
+		"b above 1":    {B: 3},
+		"nan k1":       {K1: math.NaN()},
+		"nan weight":   {BrandWeight: math.NaN()},
+		"inf weight":   {CategoryWeight: math.Inf(1)},
+		"huge weight":  {BodyWeight: 1e300},
+		"-inf b":       {B: math.Inf(-1)},
+		"huge k1":      {K1: math.MaxFloat64},
+		"nan b":        {B: math.NaN()},
+		"-huge weight": {TitleWeight: -1e300},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := New(p)
+			assert.ErrorIs(t, err, ErrInvalidParams)
+			assert.ErrorIs(t, p.Validate(), ErrInvalidParams)
+		})
+	}
+}
+
+// mustNew is New for parameters a test knows to be valid.
+func mustNew(t testing.TB, p Params) *Index {
+	t.Helper()
+	l, err := New(p)
+	require.NoError(t, err)
+	return l
 }
 
 // TestLexicalSingleFieldIsOkapiBM25 checks the claim of the documentation:
 // one field of weight 1 scores as Okapi BM25 written the usual way.
 func TestLexicalSingleFieldIsOkapiBM25(t *testing.T) {
 	docs := map[string]string{"a": "red red shoe", "b": "blue shoe with laces and a long text", "c": "a red hat"}
-	l := NewLexical(LexicalParams{BodyWeight: 1})
+	l := mustNew(t, Params{BodyWeight: 1})
 	var total int
 	for id, text := range docs {
-		l.Upsert(id, LexicalDoc{Body: text})
+		l.Upsert(id, Doc{Body: text})
 		total += len(tokenize.Words(text))
 	}
 	n := float64(len(docs))
@@ -198,7 +231,7 @@ func TestLexicalSingleFieldIsOkapiBM25(t *testing.T) {
 }
 
 func TestLexicalSearch(t *testing.T) {
-	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	l := newLexicalWith(Params{}, lexicalCatalog)
 	tests := []struct {
 		name  string
 		query string
@@ -225,17 +258,17 @@ func TestLexicalSearch(t *testing.T) {
 			// The expected hits: every kept document with a positive score,
 			// by score then ID, cut at k.
 			scores := l.Score(tt.query, all, nil)
-			var want []Hit
+			var want []retrieval.Hit
 			for i, id := range all {
 				if scores[i] > 0 && (tt.keep == nil || tt.keep(id)) {
-					want = append(want, Hit{ID: id, Score: float32(scores[i])})
+					want = append(want, retrieval.Hit{ID: id, Score: float32(scores[i])})
 				}
 			}
 			order := make(map[string]float64)
 			for i, id := range all {
 				order[id] = scores[i]
 			}
-			slices.SortFunc(want, func(a, b Hit) int {
+			slices.SortFunc(want, func(a, b retrieval.Hit) int {
 				if c := cmp.Compare(order[b.ID], order[a.ID]); c != 0 {
 					return c
 				}
@@ -249,11 +282,11 @@ func TestLexicalSearch(t *testing.T) {
 }
 
 func TestLexicalSearchTiesByID(t *testing.T) {
-	l := NewLexical(LexicalParams{})
+	l := mustNew(t, Params{})
 	for _, id := range []string{"d", "b", "c", "a"} {
-		l.Upsert(id, LexicalDoc{Title: "same words"})
+		l.Upsert(id, Doc{Title: "same words"})
 	}
-	l.Upsert("z", LexicalDoc{Title: "other"})
+	l.Upsert("z", Doc{Title: "other"})
 	hits := l.Search("same", 3, nil)
 	assert.Equal(t, []string{"a", "b", "c"}, hitIDs(hits))
 }
@@ -263,13 +296,13 @@ func TestLexicalSearchTiesByID(t *testing.T) {
 // reading its table of field norms and computes them, two documents of
 // each length so that exact ties must come in ID order.
 func TestLexicalSearchAgreesWithScoreAcrossLengths(t *testing.T) {
-	l := NewLexical(LexicalParams{})
+	l := mustNew(t, Params{})
 	var ids []string
 	for i := range 40 {
 		body := strings.Repeat("filler ", normsCached-20+i) + "red shoe"
 		for _, prefix := range []string{"a", "b"} {
 			id := fmt.Sprintf("%s%02d", prefix, 39-i)
-			l.Upsert(id, LexicalDoc{Title: "red shoe", Body: body})
+			l.Upsert(id, Doc{Title: "red shoe", Body: body})
 			ids = append(ids, id)
 		}
 	}
@@ -296,7 +329,7 @@ func TestLexicalSearchAgreesWithScoreAcrossLengths(t *testing.T) {
 // last bit whether it is read from a search's table of field norms or
 // computed as Score does, at every length in the table and past it.
 func TestLexicalNormTableIsExact(t *testing.T) {
-	for _, p := range []LexicalParams{{}, {B: 1}, {K1: 2, B: 0.3, BrandWeight: -1}} {
+	for _, p := range []Params{{}, {B: 1}, {K1: 2, B: 0.3, BrandWeight: -1}} {
 		l := newLexicalWith(p, lexicalCatalog)
 		var norms lexNorms
 		table, direct := l.query("boots", &norms), l.query("boots", nil)
@@ -311,10 +344,10 @@ func TestLexicalNormTableIsExact(t *testing.T) {
 }
 
 func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
-	l := NewLexical(LexicalParams{})
-	l.Upsert("a", LexicalDoc{Title: "red shoe"})
-	l.Upsert("b", LexicalDoc{Title: "blue shoe"})
-	l.Upsert("a", LexicalDoc{Title: "green hat"})
+	l := mustNew(t, Params{})
+	l.Upsert("a", Doc{Title: "red shoe"})
+	l.Upsert("b", Doc{Title: "blue shoe"})
+	l.Upsert("a", Doc{Title: "green hat"})
 	assert.Equal(t, 2, l.Len())
 	assert.Empty(t, l.Search("red", 5, nil), "the replaced text no longer matches")
 	assert.Equal(t, []string{"a"}, hitIDs(l.Search("green", 5, nil)))
@@ -326,13 +359,13 @@ func TestLexicalUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	assert.True(t, l.Contains("b"))
 	assert.Empty(t, l.Search("green", 5, nil))
 	assert.Equal(t, []float64{0}, l.Score("green", []string{"a"}, nil))
-	want := referenceBM25F(LexicalParams{}, map[string]LexicalDoc{"b": {Title: "blue shoe"}}, "blue shoe", []string{"b"})
+	want := referenceBM25F(Params{}, map[string]Doc{"b": {Title: "blue shoe"}}, "blue shoe", []string{"b"})
 	assert.Equal(t, want, l.Score("blue shoe", []string{"b"}, nil))
 }
 
 // randomLexicalDoc draws a document from a small vocabulary, so that words
 // repeat across documents and fields.
-func randomLexicalDoc(r *rand.Rand) LexicalDoc {
+func randomLexicalDoc(r *rand.Rand) Doc {
 	vocab := []string{"red", "blue", "shoe", "Boot", "hat", "women's", "womens", "größe", "x1", "waterproof", "hiking", "a", "the", "leather", "silk"}
 	text := func(maxWords int) string {
 		n := r.IntN(maxWords + 1)
@@ -342,7 +375,7 @@ func randomLexicalDoc(r *rand.Rand) LexicalDoc {
 		}
 		return strings.Join(words, " ")
 	}
-	return LexicalDoc{Title: text(4), Brand: text(1), Category: text(3), Body: text(20)}
+	return Doc{Title: text(4), Brand: text(1), Category: text(3), Body: text(20)}
 }
 
 // TestLexicalIncrementalMatchesRebuilt drives an index through random
@@ -351,8 +384,8 @@ func randomLexicalDoc(r *rand.Rand) LexicalDoc {
 // scratch from the documents it should hold.
 func TestLexicalIncrementalMatchesRebuilt(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	l := NewLexical(LexicalParams{})
-	docs := make(map[string]LexicalDoc)
+	l := mustNew(t, Params{})
+	docs := make(map[string]Doc)
 	queries := []string{"red shoe", "boot", "womens hiking boots", "größe", "the a", "silk silk leather", "nothing"}
 	for step := range 3000 {
 		id := fmt.Sprintf("p%03d", r.IntN(300))
@@ -368,13 +401,13 @@ func TestLexicalIncrementalMatchesRebuilt(t *testing.T) {
 		if step%500 != 499 {
 			continue
 		}
-		rebuilt := newLexicalWith(LexicalParams{}, docs)
+		rebuilt := newLexicalWith(Params{}, docs)
 		require.Equal(t, len(docs), l.Len())
 		ids := append(slices.Sorted(maps.Keys(docs)), "p999")
 		for _, q := range queries {
 			require.Equal(t, rebuilt.Score(q, ids, nil), l.Score(q, ids, nil), "step %d, query %q", step, q)
 			require.Equal(t, rebuilt.Search(q, 10, nil), l.Search(q, 10, nil), "step %d, query %q", step, q)
-			want := referenceBM25F(LexicalParams{}, docs, q, ids)
+			want := referenceBM25F(Params{}, docs, q, ids)
 			got := l.Score(q, ids, nil)
 			for i := range want {
 				require.InDelta(t, want[i], got[i], 1e-12*math.Max(1, want[i]))
@@ -385,7 +418,7 @@ func TestLexicalIncrementalMatchesRebuilt(t *testing.T) {
 }
 
 func TestLexicalConcurrent(t *testing.T) {
-	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	l := newLexicalWith(Params{}, lexicalCatalog)
 	var wg sync.WaitGroup
 	for w := range 2 {
 		wg.Go(func() {
@@ -422,7 +455,7 @@ func FuzzLexicalQuery(f *testing.F) {
 	for _, q := range []string{"hiking boots", "", "WOMEN'S", "größe 38", "\xff\xfe", "a a a a", "’'"} {
 		f.Add(q)
 	}
-	l := newLexicalWith(LexicalParams{}, lexicalCatalog)
+	l := newLexicalWith(Params{}, lexicalCatalog)
 	ids := slices.Sorted(maps.Keys(lexicalCatalog))
 	f.Fuzz(func(t *testing.T, query string) {
 		scores := l.Score(query, ids, nil)
@@ -454,10 +487,10 @@ func FuzzLexicalQuery(f *testing.F) {
 	})
 }
 
-// zipfCatalog fills a Lexical with n synthetic documents whose words follow
+// zipfCatalog fills a Index with n synthetic documents whose words follow
 // a Zipf law, as product text does, so common words have long postings; it
 // returns the index and a text generator of the same law.
-func zipfCatalog(n int) (*Lexical, func(words int) string) {
+func zipfCatalog(n int) (*Index, func(words int) string) {
 	r := rand.New(rand.NewPCG(3, 4))
 	zipf := rand.NewZipf(r, 1.1, 1, 20_000)
 	text := func(words int) string {
@@ -467,9 +500,12 @@ func zipfCatalog(n int) (*Lexical, func(words int) string) {
 		}
 		return sb.String()
 	}
-	l := NewLexical(LexicalParams{})
+	l, err := New(Params{})
+	if err != nil {
+		panic(err)
+	}
 	for i := range n {
-		l.Upsert(fmt.Sprint(i), LexicalDoc{Title: text(8), Brand: text(1), Category: text(3), Body: text(80)})
+		l.Upsert(fmt.Sprint(i), Doc{Title: text(8), Brand: text(1), Category: text(3), Body: text(80)})
 	}
 	return l, text
 }
@@ -539,7 +575,7 @@ func TestSeekSlot(t *testing.T) {
 
 // scoreByLookup is Score as it was written first: per document, per query
 // word, a binary search of the word's postings.
-func scoreByLookup(l *Lexical, query, id string) float64 {
+func scoreByLookup(l *Index, query, id string) float64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	q := l.query(query, nil)
@@ -577,4 +613,12 @@ func TestLexicalScoreOrderOfIDs(t *testing.T) {
 			assert.Equal(t, scoreByLookup(l, q, id), got[i+1], "query %q, id %s", q, id)
 		}
 	}
+}
+
+func hitIDs(hits []retrieval.Hit) []string {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return ids
 }

@@ -1,4 +1,4 @@
-package retrieval
+package lexical
 
 import (
 	"cmp"
@@ -6,12 +6,14 @@ import (
 	"slices"
 
 	"hmpps/internal/tokenize"
+	"hmpps/internal/topk"
+	"hmpps/retrieval"
 )
 
 // Score appends to dst the BM25F score of each id for the query, in order,
 // and returns it; an unknown id scores 0, and so does every id for a query
 // with no word in the index.
-func (l *Lexical) Score(query string, ids []string, dst []float64) []float64 {
+func (l *Index) Score(query string, ids []string, dst []float64) []float64 {
 	start := len(dst)
 	dst = slices.Grow(dst, len(ids))
 	for range ids {
@@ -76,7 +78,7 @@ func seekSlot(ps []posting, from int, slot int32) int {
 //
 // A Hit's Score is the document's score rounded to float32; the order is
 // that of the exact scores, which Score returns.
-func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
+func (l *Index) Search(query string, k int, keep func(id string) bool) []retrieval.Hit {
 	if k <= 0 {
 		return nil
 	}
@@ -129,9 +131,9 @@ func (l *Lexical) Search(query string, k int, keep func(id string) bool) []Hit {
 			return -1
 		}
 	})
-	hits := make([]Hit, len(best.items))
+	hits := make([]retrieval.Hit, len(best.items))
 	for i, c := range best.items {
-		hits[i] = Hit{ID: c.id, Score: float32(c.score)}
+		hits[i] = retrieval.Hit{ID: c.id, Score: float32(c.score)}
 	}
 	clear(best.items) // the scratch holds no IDs between searches
 	return hits
@@ -162,7 +164,7 @@ type lexNorms [numFields][normsCached]float64
 
 // query resolves the query's words and, if norms is not nil, fills it in
 // for the query's statistics. The caller holds the read lock.
-func (l *Lexical) query(query string, norms *lexNorms) lexQuery {
+func (l *Index) query(query string, norms *lexNorms) lexQuery {
 	q := lexQuery{norms: norms}
 	n := float64(len(l.slot))
 	for _, w := range tokenize.Words(query) {
@@ -196,11 +198,11 @@ func idf(n, df float64) float64 {
 	return math.Log(1 + (n-df+0.5)/(df+0.5))
 }
 
-// tf is the weighted, length-normalized frequency tf(w, d) of Lexical's
+// tf is the weighted, length-normalized frequency tf(w, d) of Index's
 // formula of a word found freq times in each field of a document. It sums
 // all the fields, a word's absent ones adding an exact 0, because a branch
 // on each frequency costs a search more than the multiplications.
-func (l *Lexical) tf(q *lexQuery, freq *termFreq, st *lexStats) float64 {
+func (l *Index) tf(q *lexQuery, freq *termFreq, st *lexStats) float64 {
 	var tf float64
 	for f := range numFields {
 		n := st.len[f]
@@ -218,7 +220,7 @@ func (l *Lexical) tf(q *lexQuery, freq *termFreq, st *lexStats) float64 {
 // fieldNorm is what one occurrence of a word in field f of n words adds to
 // tf(w, d): the field's weight over its length normalization, given the
 // field's mean length avg; 0 for an empty field, which holds no word.
-func (l *Lexical) fieldNorm(f int, n int32, avg float64) float64 {
+func (l *Index) fieldNorm(f int, n int32, avg float64) float64 {
 	if n == 0 {
 		return 0
 	}
@@ -227,8 +229,8 @@ func (l *Lexical) fieldNorm(f int, n int32, avg float64) float64 {
 }
 
 // termScore is one word's contribution to a document's score, given its tf
-// (see Lexical).
-func (l *Lexical) termScore(idf, tf float64) float64 {
+// (see Index).
+func (l *Index) termScore(idf, tf float64) float64 {
 	if tf == 0 {
 		return 0
 	}
@@ -253,7 +255,7 @@ type lexScratch struct {
 type slotAt struct{ slot, at int32 }
 
 // scratchFor returns a clean scratch for n documents.
-func (l *Lexical) scratchFor(n int) *lexScratch {
+func (l *Index) scratchFor(n int) *lexScratch {
 	sc, _ := l.scratch.Get().(*lexScratch)
 	if sc == nil {
 		sc = &lexScratch{}
@@ -307,5 +309,5 @@ func (t *lexTopK) admits(score float64, docs []lexDoc, slot int32) bool {
 // add inserts c, which admits must have accepted, evicting the worst
 // candidate when t is full.
 func (t *lexTopK) add(c lexCandidate) {
-	t.items = pushBounded(t.items, t.k, c, t.worse)
+	t.items = topk.Push(t.items, t.k, c, t.worse)
 }

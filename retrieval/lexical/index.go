@@ -1,7 +1,9 @@
-package retrieval
+package lexical
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -10,15 +12,15 @@ import (
 	"hmpps/internal/tokenize"
 )
 
-// LexicalDoc is one product's text, by field (plain text, no HTML). Each
+// Doc is one product's text, by field (plain text, no HTML). Each
 // field is split into words by the same tokenizer as the hashing embedder,
 // so a query word matches a document word exactly when the embedder would
 // hash them alike.
-type LexicalDoc struct {
+type Doc struct {
 	Title, Brand, Category, Body string
 }
 
-// The fields of a LexicalDoc, in the order of the arrays indexed by field.
+// The fields of a Doc, in the order of the arrays indexed by field.
 const (
 	fieldTitle = iota
 	fieldBrand
@@ -28,7 +30,7 @@ const (
 )
 
 // fields returns doc's fields in field order.
-func (d *LexicalDoc) fields() [numFields]string {
+func (d *Doc) fields() [numFields]string {
 	return [numFields]string{d.Title, d.Brand, d.Category, d.Body}
 }
 
@@ -38,25 +40,28 @@ func (d *LexicalDoc) fields() [numFields]string {
 // those short fields name what the product is, the description also says what
 // it goes with.
 const (
-	DefaultLexicalK1             = 1.2
-	DefaultLexicalB              = 0.75
-	DefaultLexicalTitleWeight    = 3
-	DefaultLexicalBrandWeight    = 2
-	DefaultLexicalCategoryWeight = 2
-	DefaultLexicalBodyWeight     = 1
+	DefaultK1             = 1.2
+	DefaultB              = 0.75
+	DefaultTitleWeight    = 3
+	DefaultBrandWeight    = 2
+	DefaultCategoryWeight = 2
+	DefaultBodyWeight     = 1
 )
 
-// LexicalParams sets the BM25F scoring of a Lexical. Every field left at
-// zero (or NaN) takes its default (the DefaultLexical constants), so the zero
-// value is the recommended setting.
-type LexicalParams struct {
+// ErrInvalidParams reports Params that cannot score: a NaN value, one
+// beyond float32's range, a negative K1 or a B above 1.
+var ErrInvalidParams = errors.New("lexical: invalid parameters")
+
+// Params sets the BM25F scoring of an Index. Every field left at zero takes
+// its default (the Default constants), so the zero value is the recommended
+// setting.
+type Params struct {
 	// K1 is the term-frequency saturation: how fast repeating a word stops
-	// adding to the score. If zero or negative, DefaultLexicalK1.
+	// adding to the score. If zero, DefaultK1; it must not be negative.
 	K1 float64
-	// B is the length normalization, in [0, 1]: 1 divides a field's term
+	// B is the length normalization, at most 1: 1 divides a field's term
 	// frequency by its length relative to the field's average, 0 ignores
-	// length. If zero, DefaultLexicalB; a negative B means no length
-	// normalization (0), and a B above 1 is taken as 1.
+	// length. If zero, DefaultB; a negative B means no length normalization.
 	B float64
 	// TitleWeight, BrandWeight, CategoryWeight and BodyWeight scale a word's
 	// frequency in each field before saturation (BM25F). If zero, the
@@ -65,34 +70,48 @@ type LexicalParams struct {
 	TitleWeight, BrandWeight, CategoryWeight, BodyWeight float64
 }
 
-// resolved returns p with its defaults filled in and its values in range.
-func (p LexicalParams) resolved() LexicalParams {
+// Validate returns an error wrapping ErrInvalidParams for a NaN value, one
+// beyond float32's range, a negative K1 or a B above 1.
+func (p Params) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"K1", p.K1}, {"B", p.B}, {"TitleWeight", p.TitleWeight}, {"BrandWeight", p.BrandWeight},
+		{"CategoryWeight", p.CategoryWeight}, {"BodyWeight", p.BodyWeight}} {
+		// A value past float32's range would overflow a score to
+		// infinity and every comparison with it to NaN.
+		if math.IsNaN(f.v) || math.Abs(f.v) > math.MaxFloat32 {
+			return fmt.Errorf("%w: %s is %v", ErrInvalidParams, f.name, f.v)
+		}
+	}
+	switch {
+	case p.K1 < 0:
+		return fmt.Errorf("%w: K1 is %v, must not be negative", ErrInvalidParams, p.K1)
+	case p.B > 1:
+		return fmt.Errorf("%w: B is %v, at most 1", ErrInvalidParams, p.B)
+	}
+	return nil
+}
+
+// resolved returns valid p with its defaults filled in and its switches
+// (a negative B or weight) turned into the values they stand for.
+func (p Params) resolved() Params {
 	orDefault := func(v, def float64) float64 {
-		if v == 0 || math.IsNaN(v) {
+		if v == 0 {
 			return def
 		}
-		return v
+		return max(v, 0)
 	}
-	weight := func(v, def float64) float64 {
-		v = orDefault(v, def)
-		if v < 0 {
-			return 0
-		}
-		return min(v, math.MaxFloat32) // +Inf would make every score NaN
-	}
-	p.K1 = orDefault(p.K1, DefaultLexicalK1)
-	if p.K1 < 0 || math.IsInf(p.K1, 1) {
-		p.K1 = DefaultLexicalK1
-	}
-	p.B = min(max(orDefault(p.B, DefaultLexicalB), 0), 1)
-	p.TitleWeight = weight(p.TitleWeight, DefaultLexicalTitleWeight)
-	p.BrandWeight = weight(p.BrandWeight, DefaultLexicalBrandWeight)
-	p.CategoryWeight = weight(p.CategoryWeight, DefaultLexicalCategoryWeight)
-	p.BodyWeight = weight(p.BodyWeight, DefaultLexicalBodyWeight)
+	p.K1 = orDefault(p.K1, DefaultK1)
+	p.B = orDefault(p.B, DefaultB)
+	p.TitleWeight = orDefault(p.TitleWeight, DefaultTitleWeight)
+	p.BrandWeight = orDefault(p.BrandWeight, DefaultBrandWeight)
+	p.CategoryWeight = orDefault(p.CategoryWeight, DefaultCategoryWeight)
+	p.BodyWeight = orDefault(p.BodyWeight, DefaultBodyWeight)
 	return p
 }
 
-// Lexical is an in-memory BM25F index over product text: the lexical
+// Index is an in-memory BM25F index over product text: the lexical
 // relevance signal beside the vectors. A word's frequency in each field is
 // weighted and normalized by the field's length, the fields are summed, and
 // the sum is saturated once (Robertson and Zaragoza, 2009, §3.8):
@@ -109,11 +128,11 @@ func (p LexicalParams) resolved() LexicalParams {
 //
 // The statistics are maintained incrementally: Upsert and Delete update the
 // document frequencies and field lengths, so a score always reflects the
-// documents in the index at the time of the call. A Lexical is safe for
+// documents in the index at the time of the call. A Index is safe for
 // concurrent use: scoring runs in parallel, writes take turns.
-type Lexical struct {
+type Index struct {
 	// params are resolved: every value is in range.
-	params LexicalParams
+	params Params
 	// weight holds the field weights, indexed by field.
 	weight [numFields]float64
 
@@ -178,7 +197,7 @@ type posting struct {
 
 // freq returns the frequencies of word t in the document at slot, and
 // whether the document holds it. The caller holds a lock.
-func (l *Lexical) freq(t, slot int32) (termFreq, bool) {
+func (l *Index) freq(t, slot int32) (termFreq, bool) {
 	ps := l.postings[t]
 	i, found := slices.BinarySearchFunc(ps, slot, func(p posting, slot int32) int { return cmp.Compare(p.slot, slot) })
 	if !found {
@@ -191,30 +210,33 @@ func (l *Lexical) freq(t, slot int32) (termFreq, bool) {
 // holding them costs less than rebuilding the postings.
 const minCompact = 64
 
-// NewLexical returns an empty index scoring with p (see LexicalParams for
-// the defaults).
-func NewLexical(p LexicalParams) *Lexical {
+// New returns an empty index scoring with p (see Params for the defaults),
+// or an error wrapping ErrInvalidParams.
+func New(p Params) (*Index, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	p = p.resolved()
-	return &Lexical{
+	return &Index{
 		params: p,
 		weight: [numFields]float64{p.TitleWeight, p.BrandWeight, p.CategoryWeight, p.BodyWeight},
 		slot:   make(map[string]int32),
 		term:   make(map[string]int32),
-	}
+	}, nil
 }
 
 // Params returns the parameters the index scores with, defaults filled in.
-func (l *Lexical) Params() LexicalParams { return l.params }
+func (l *Index) Params() Params { return l.params }
 
 // Len returns the number of documents in the index.
-func (l *Lexical) Len() int {
+func (l *Index) Len() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return len(l.slot)
 }
 
 // Contains reports whether the index holds a document with this ID.
-func (l *Lexical) Contains(id string) bool {
+func (l *Index) Contains(id string) bool {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	_, ok := l.slot[id]
@@ -224,7 +246,7 @@ func (l *Lexical) Contains(id string) bool {
 // Upsert indexes doc under id, replacing the document with the same ID if
 // there is one. Every ID is valid, the empty one included; a document with
 // no words still counts in N and in the average lengths.
-func (l *Lexical) Upsert(id string, doc LexicalDoc) {
+func (l *Index) Upsert(id string, doc Doc) {
 	// Tokenizing is the slow part and needs no lock.
 	counts := make(map[string]termFreq)
 	var lens [numFields]int32
@@ -273,7 +295,7 @@ func (l *Lexical) Upsert(id string, doc LexicalDoc) {
 }
 
 // Delete removes the documents with these IDs; unknown IDs are ignored.
-func (l *Lexical) Delete(ids ...string) {
+func (l *Index) Delete(ids ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, id := range ids {
@@ -284,7 +306,7 @@ func (l *Lexical) Delete(ids ...string) {
 
 // remove takes the document with this ID, if any, out of the statistics and
 // marks it dead. The caller holds the write lock.
-func (l *Lexical) remove(id string) {
+func (l *Index) remove(id string) {
 	slot, ok := l.slot[id]
 	if !ok {
 		return
@@ -307,7 +329,7 @@ func (l *Lexical) remove(id string) {
 // in use. Each compaction costs the size of the index and follows at least
 // as many writes as there are live documents, so writes stay amortized
 // constant time per word. The caller holds the write lock.
-func (l *Lexical) compactIfWorth() {
+func (l *Index) compactIfWorth() {
 	if l.dead < minCompact || 2*l.dead < len(l.docs) {
 		return
 	}

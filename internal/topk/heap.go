@@ -1,26 +1,26 @@
-package retrieval
+package topk
 
-// siftUp and siftDown keep items a binary min-heap under worse: the root is
+// SiftUp and SiftDown keep items a binary min-heap under worse: the root is
 // the item that ranks lowest. The bounded top-k selections of the vector
 // scans (topK) and of the lexical search (lexTopK) share them; each brings
 // its own order.
 
-// pushBounded inserts c into the heap items of at most k items and returns
+// Push inserts c into the heap items of at most k items and returns
 // it: appended while there is room, else in place of the root, which the
 // caller has found ranks below c.
-func pushBounded[T any](items []T, k int, c T, worse func(a, b T) bool) []T {
+func Push[T any](items []T, k int, c T, worse func(a, b T) bool) []T {
 	if len(items) < k {
 		items = append(items, c)
-		siftUp(items, len(items)-1, worse)
+		SiftUp(items, len(items)-1, worse)
 		return items
 	}
 	items[0] = c
-	siftDown(items, 0, worse)
+	SiftDown(items, 0, worse)
 	return items
 }
 
-// siftUp moves items[i] towards the root until its parent ranks below it.
-func siftUp[T any](items []T, i int, worse func(a, b T) bool) {
+// SiftUp moves items[i] towards the root until its parent ranks below it.
+func SiftUp[T any](items []T, i int, worse func(a, b T) bool) {
 	for i > 0 {
 		parent := (i - 1) / 2
 		if !worse(items[i], items[parent]) {
@@ -31,8 +31,8 @@ func siftUp[T any](items []T, i int, worse func(a, b T) bool) {
 	}
 }
 
-// siftDown moves items[i] away from the root until no child ranks below it.
-func siftDown[T any](items []T, i int, worse func(a, b T) bool) {
+// SiftDown moves items[i] away from the root until no child ranks below it.
+func SiftDown[T any](items []T, i int, worse func(a, b T) bool) {
 	n := len(items)
 	for {
 		low := i

@@ -1,4 +1,4 @@
-package retrieval
+package lexical
 
 import (
 	"encoding/binary"
@@ -8,15 +8,19 @@ import (
 	"slices"
 )
 
-// LexicalFormat is the version of the encoding MarshalBinary writes. It
+// Format is the version of the encoding MarshalBinary writes. It
 // changes whenever the encoding or the tokenizer does, since the counts it
 // holds are the tokenizer's.
-const LexicalFormat = 1
+const Format = 1
 
-// ErrLexicalFormat means encoded lexical statistics were written in another
-// LexicalFormat than this library's: the index must be rebuilt from the
+// ErrFormat means encoded lexical statistics were written in another
+// Format than this library's: the index must be rebuilt from the
 // documents' text.
-var ErrLexicalFormat = errors.New("retrieval: lexical index in another format")
+var ErrFormat = errors.New("lexical: index in another format")
+
+// ErrCorrupt reports encoded statistics that are truncated, have trailing
+// bytes or hold impossible content.
+var ErrCorrupt = errors.New("lexical: corrupt index")
 
 // MarshalBinary encodes the index's documents: for each one its ID, field
 // lengths and word frequencies, the statistics from which UnmarshalBinary
@@ -25,12 +29,12 @@ var ErrLexicalFormat = errors.New("retrieval: lexical index in another format")
 // encoding is deterministic: two indexes holding the same documents encode
 // to the same bytes, whatever their history.
 //
-// The layout is uvarints and length-prefixed strings: LexicalFormat; the
+// The layout is uvarints and length-prefixed strings: Format; the
 // number of words, then the words in ascending order; the number of
 // documents, then each document in ascending ID order as its ID, its four
 // field lengths, its number of distinct words and, for each by ascending
 // word, the gap to the previous word's number and its four frequencies.
-func (l *Lexical) MarshalBinary() ([]byte, error) {
+func (l *Index) MarshalBinary() ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	// The words some live document holds, numbered in ascending order.
@@ -51,7 +55,7 @@ func (l *Lexical) MarshalBinary() ([]byte, error) {
 	}
 	slices.Sort(ids)
 
-	b := binary.AppendUvarint(nil, LexicalFormat)
+	b := binary.AppendUvarint(nil, Format)
 	b = binary.AppendUvarint(b, uint64(len(words)))
 	for _, w := range words {
 		b = appendString(b, w)
@@ -90,12 +94,12 @@ func (l *Lexical) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary replaces the index's documents with those data encodes
 // (see MarshalBinary), keeping its parameters. Data of another
-// LexicalFormat fails with ErrLexicalFormat; malformed data with
-// ErrCorruptIndex, and the index is then left unchanged.
-func (l *Lexical) UnmarshalBinary(data []byte) error {
+// Format fails with ErrFormat; malformed data with
+// ErrCorrupt, and the index is then left unchanged.
+func (l *Index) UnmarshalBinary(data []byte) error {
 	r := lexReader{data: data}
-	if v := r.uvarint(); r.err == nil && v != LexicalFormat {
-		return fmt.Errorf("%w: format %d, this library reads %d", ErrLexicalFormat, v, LexicalFormat)
+	if v := r.uvarint(); r.err == nil && v != Format {
+		return fmt.Errorf("%w: format %d, this library reads %d", ErrFormat, v, Format)
 	}
 	// Every count is bounded by the bytes left, so corrupt counts cannot
 	// make the decoder allocate more than the input justifies.
@@ -191,7 +195,7 @@ type lexReader struct {
 
 func (r *lexReader) fail(why string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: lexical statistics at byte %d: %s", ErrCorruptIndex, r.off, why)
+		r.err = fmt.Errorf("%w: lexical statistics at byte %d: %s", ErrCorrupt, r.off, why)
 	}
 }
 
