@@ -43,7 +43,6 @@ func TestSearchPersonalizes(t *testing.T) {
 		assert.False(t, resp.Degraded)
 		assert.Positive(t, resp.Timings.Total)
 		for i, r := range resp.Results {
-			assert.Equal(t, r.Score, r.RerankScore)
 			assert.NotEmpty(t, r.Summary)
 			assert.Equal(t, r.ID, r.Product.ID)
 			if i > 0 {
@@ -286,7 +285,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"cosine index", []Option{WithIndex(cos), WithImageEmbedder(nil)}},
 		{"negative top", []Option{WithTopN(-1)}},
 		{"negative summary words", []Option{WithSummaryWords(-1)}},
-		{"bad fusion", []Option{WithFusion(retrieval.Fusion{TextWeight: -1, ImageWeight: 1})}},
+		{"bad fusion", []Option{WithVectorFusion(retrieval.VectorFusion{TextWeight: -1, ImageWeight: 1})}},
 		{"zero-dimension embedder", []Option{WithTextEmbedder(retrieval.EmbedderFunc{})}},
 		{"nan lexical weight", []Option{WithLexical(lexical.Params{TitleWeight: math.NaN()})}},
 		{"lexical b above 1", []Option{WithLexical(lexical.Params{B: 2})}},

@@ -51,19 +51,27 @@ func dedupe(entries []*entry) []*entry {
 	return out
 }
 
-// withoutHistory returns the candidates that are not in history.
-func withoutHistory(candidates, history []*entry) []*entry {
+// withoutHistory returns the candidates that are not in history, with
+// their scores (nil stays nil).
+func withoutHistory(candidates []*entry, scores []float64, history []*entry) ([]*entry, []float64) {
 	bought := make(map[string]bool, len(history))
 	for _, h := range history {
 		bought[h.product.ID] = true
 	}
 	out := candidates[:0]
-	for _, c := range candidates {
+	var kept []float64
+	if scores != nil {
+		kept = scores[:0]
+	}
+	for i, c := range candidates {
 		if !bought[c.product.ID] {
 			out = append(out, c)
+			if scores != nil {
+				kept = append(kept, scores[i])
+			}
 		}
 	}
-	return out
+	return out, kept
 }
 
 // randomNegatives returns n IDs of catalog (sorted, see catalogIDs) drawn

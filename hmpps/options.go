@@ -39,7 +39,7 @@ type config struct {
 	// imageEmbedderSet distinguishes WithImageEmbedder(nil), which turns
 	// images off, from not configuring images at all.
 	imageEmbedderSet bool
-	fusion           retrieval.Fusion
+	fusion           retrieval.VectorFusion
 	fusionSet        bool
 	index            retrieval.Index
 	indexFactory     retrieval.IndexFactory
@@ -84,9 +84,9 @@ func WithImageEmbedder(e retrieval.ImageEmbedder) Option {
 	return func(c *config) { c.imageEmbedder, c.imageEmbedderSet = e, true }
 }
 
-// WithFusion sets the weights that combine a product's text and image
-// vectors (see retrieval.Fusion). If not given, retrieval.DefaultFusion.
-func WithFusion(f retrieval.Fusion) Option {
+// WithVectorFusion sets the weights that combine a product's text and image
+// vectors (see retrieval.VectorFusion). If not given, retrieval.DefaultVectorFusion.
+func WithVectorFusion(f retrieval.VectorFusion) Option {
 	return func(c *config) { c.fusion, c.fusionSet = f, true }
 }
 
@@ -224,7 +224,7 @@ func newConfig(opts []Option) (config, error) {
 		c.imageEmbedder = retrieval.ColorLayoutEmbedder{}
 	}
 	if !c.fusionSet {
-		c.fusion = retrieval.DefaultFusion
+		c.fusion = retrieval.DefaultVectorFusion
 	}
 	if !c.historySet {
 		min := DefaultHistoryMinScore

@@ -32,7 +32,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Open can refuse a file whose vectors mean something else.
 type fileHeader struct {
 	TextDim, ImageDim int
-	Fusion            retrieval.Fusion
+	Fusion            retrieval.VectorFusion
 	Count             int
 	// Sections is how many fileSections follow the records; a version 1
 	// file has none (gob leaves the field zero).

@@ -103,8 +103,11 @@ type Result struct {
 	// PreferenceScore is the relevance-weighted mean similarity between the
 	// product and the kept history items (0 with no history).
 	PreferenceScore float64
-	// RerankScore is the reranker's score (equal to Score).
-	RerankScore float64
+	// FusedScore is the candidate's reciprocal-rank fusion score in
+	// retrieval (see WithRetrieval and retrieval.RankFusion): how high the
+	// lists that found it placed it. 0 when the request named the
+	// candidates.
+	FusedScore float64
 	// LearnedScore is the trained model's score (see WithModel), on no
 	// fixed scale; 0 without a model. With the offline reranker it is the
 	// Score.

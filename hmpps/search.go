@@ -103,7 +103,7 @@ func (e *Engine) validate(req *Request) (int, error) {
 	return req.TopN, nil
 }
 
-// queryVector embeds the query into the fused space (see retrieval.Fusion),
+// queryVector embeds the query into the fused space (see retrieval.VectorFusion),
 // adding the embedder's model work to usage when it is not nil.
 func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval.Usage) ([]float32, error) {
 	vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, []string{query})

@@ -66,12 +66,12 @@ func (s *search) embed(ctx context.Context) error {
 
 // retrieve finds the candidates.
 func (s *search) retrieve(ctx context.Context) error {
-	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
+	candidates, fused, err := s.e.candidates(ctx, s.qvec, s.req)
 	if err != nil {
 		return err
 	}
 	if s.req.ExcludeHistory {
-		candidates = withoutHistory(candidates, s.history)
+		candidates, fused = withoutHistory(candidates, fused, s.history)
 	}
 	s.candidates = make([]item, len(candidates))
 	ids := make([]string, len(candidates))
@@ -82,6 +82,9 @@ func (s *search) retrieve(ctx context.Context) error {
 	lexical := s.e.lex.Score(s.req.Query, ids, make([]float64, 0, len(ids)))
 	for i, en := range candidates {
 		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector), lexical: lexical[i]}
+		if fused != nil {
+			s.candidates[i].fused = fused[i]
+		}
 	}
 	s.resp.Candidates = len(candidates)
 	return nil
@@ -248,7 +251,7 @@ func (s *search) respond() {
 			RetrievalScore:  it.retrieval,
 			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
-			RerankScore:     it.score.Score,
+			FusedScore:      it.fused,
 			LearnedScore:    it.learned,
 			Summary:         it.summary.text,
 			Degraded:        it.degraded(),

@@ -18,7 +18,7 @@ type Item struct {
 	// Text is the product's text as it should be shown to a model: usually a
 	// query-aware summary, otherwise title and description.
 	Text string
-	// Vector is the product's fused multimodal vector (see retrieval.Fusion);
+	// Vector is the product's fused multimodal vector (see retrieval.VectorFusion);
 	// it may be nil for a reranker that does not use vectors.
 	Vector []float32
 	// Image holds the product's prepared image bytes, if any.
@@ -34,7 +34,7 @@ type Request struct {
 	// Query is the user's query text.
 	Query string
 	// QueryVector is the query's vector in the same space as the items'
-	// vectors (see retrieval.Fusion.Query).
+	// vectors (see retrieval.VectorFusion.Query).
 	QueryVector []float32
 	// History holds the history items stage one kept, most relevant first.
 	// It may be empty: then there is nothing to personalize with.

@@ -162,7 +162,7 @@ func TestEndpoints(t *testing.T) {
 				for _, res := range r.Results {
 					assert.NotContains(t, alex.HistoryIDs, res.ID)
 					assert.NotZero(t, res.RetrievalScore)
-					assert.Equal(t, res.Score, res.RerankScore)
+					assert.Positive(t, res.FusedScore, "retrieved, so fused")
 					assert.NotEmpty(t, res.Summary)
 					assert.Equal(t, res.ID, res.Product.ID)
 				}

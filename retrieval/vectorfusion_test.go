@@ -33,17 +33,17 @@ func TestFusionValidate(t *testing.T) {
 	inf := float32(math.Inf(1))
 	tests := []struct {
 		name    string
-		f       Fusion
+		f       VectorFusion
 		wantErr bool
 	}{
-		{"default", DefaultFusion, false},
-		{"text only", Fusion{TextWeight: 1}, false},
-		{"image only", Fusion{ImageWeight: 1}, false},
-		{"unnormalized", Fusion{TextWeight: 7, ImageWeight: 3}, false},
-		{"zero value", Fusion{}, true},
-		{"negative", Fusion{TextWeight: 1, ImageWeight: -0.1}, true},
-		{"NaN", Fusion{TextWeight: nan, ImageWeight: 1}, true},
-		{"Inf", Fusion{TextWeight: 1, ImageWeight: inf}, true},
+		{"default", DefaultVectorFusion, false},
+		{"text only", VectorFusion{TextWeight: 1}, false},
+		{"image only", VectorFusion{ImageWeight: 1}, false},
+		{"unnormalized", VectorFusion{TextWeight: 7, ImageWeight: 3}, false},
+		{"zero value", VectorFusion{}, true},
+		{"negative", VectorFusion{TextWeight: 1, ImageWeight: -0.1}, true},
+		{"NaN", VectorFusion{TextWeight: nan, ImageWeight: 1}, true},
+		{"Inf", VectorFusion{TextWeight: 1, ImageWeight: inf}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,29 +57,29 @@ func TestFusionValidate(t *testing.T) {
 	}
 }
 
-// TestFusionFormulas checks the two properties documented on Fusion:
+// TestFusionFormulas checks the two properties documented on VectorFusion:
 // p1·p2 = wt·cos(t1,t2) + wi·cos(i1,i2) and Query(q)·p = cos(q,t).
 func TestFusionFormulas(t *testing.T) {
 	const textDim, imageDim = 24, 10
 	r := rand.New(rand.NewPCG(7, 11))
 	tests := []struct {
 		name             string
-		f                Fusion
+		f                VectorFusion
 		image1, image2   bool
 		wantTextShare    float64 // wt after normalizing the weights
 		wantImageShare   float64
 		wantProductNorm1 float64
 	}{
-		{"default, both images", DefaultFusion, true, true, 0.7, 0.3, 1},
-		{"default, first lacks image", DefaultFusion, false, true, 0.7, 0.3, math.Sqrt(0.7)},
-		{"default, no images", DefaultFusion, false, false, 0.7, 0.3, math.Sqrt(0.7)},
-		{"unnormalized weights", Fusion{TextWeight: 2, ImageWeight: 6}, true, true, 0.25, 0.75, 1},
-		{"text only weights", Fusion{TextWeight: 1}, true, true, 1, 0, 1},
+		{"default, both images", DefaultVectorFusion, true, true, 0.7, 0.3, 1},
+		{"default, first lacks image", DefaultVectorFusion, false, true, 0.7, 0.3, math.Sqrt(0.7)},
+		{"default, no images", DefaultVectorFusion, false, false, 0.7, 0.3, math.Sqrt(0.7)},
+		{"unnormalized weights", VectorFusion{TextWeight: 2, ImageWeight: 6}, true, true, 0.25, 0.75, 1},
+		{"text only weights", VectorFusion{TextWeight: 1}, true, true, 1, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for trial := range 20 {
-				// Arbitrary scales: Fusion normalizes.
+				// Arbitrary scales: VectorFusion normalizes.
 				t1 := vek32.MulNumber(gaussianVector(r, textDim), 3)
 				t2 := gaussianVector(r, textDim)
 				i1 := vek32.MulNumber(gaussianVector(r, imageDim), 0.01)
@@ -122,7 +122,7 @@ func TestFusionFormulas(t *testing.T) {
 func TestFusionDoesNotAlias(t *testing.T) {
 	text := []float32{3, 4}
 	image := []float32{0, 2}
-	p, err := DefaultFusion.Product(text, image, 2, 2)
+	p, err := DefaultVectorFusion.Product(text, image, 2, 2)
 	require.NoError(t, err)
 	p[0] = 100
 	assert.Equal(t, []float32{3, 4}, text)
@@ -130,13 +130,13 @@ func TestFusionDoesNotAlias(t *testing.T) {
 }
 
 func TestFusionImageDimensionZero(t *testing.T) {
-	p, err := DefaultFusion.Product([]float32{3, 4}, nil, 2, 0)
+	p, err := DefaultVectorFusion.Product([]float32{3, 4}, nil, 2, 0)
 	require.NoError(t, err)
-	q, err := DefaultFusion.Query([]float32{3, 4}, 0)
+	q, err := DefaultVectorFusion.Query([]float32{3, 4}, 0)
 	require.NoError(t, err)
 	assert.InDelta(t, 1, vek32.Dot(p, q), 1e-6)
 
-	_, err = DefaultFusion.Product([]float32{3, 4}, []float32{1}, 2, 0)
+	_, err = DefaultVectorFusion.Product([]float32{3, 4}, []float32{1}, 2, 0)
 	require.ErrorIs(t, err, ErrDimensionMismatch)
 }
 
@@ -145,22 +145,22 @@ func TestFusionErrors(t *testing.T) {
 	ok := []float32{1, 2, 3}
 	tests := []struct {
 		name          string
-		f             Fusion
+		f             VectorFusion
 		text, image   []float32
 		textDim, imDi int
 		want          error
 	}{
-		{"missing text", DefaultFusion, nil, ok, 3, 3, ErrInvalidVector},
-		{"text wrong length", DefaultFusion, []float32{1, 2}, ok, 3, 3, ErrDimensionMismatch},
-		{"image wrong length", DefaultFusion, ok, []float32{1}, 3, 3, ErrDimensionMismatch},
-		{"empty non-nil image", DefaultFusion, ok, []float32{}, 3, 3, ErrInvalidVector},
-		{"NaN text", DefaultFusion, []float32{1, nan, 3}, nil, 3, 3, ErrInvalidVector},
-		{"NaN image", DefaultFusion, ok, []float32{nan, 1, 1}, 3, 3, ErrInvalidVector},
-		{"zero text", DefaultFusion, []float32{0, 0, 0}, nil, 3, 3, ErrInvalidVector},
-		{"zero image", DefaultFusion, ok, []float32{0, 0, 0}, 3, 3, ErrInvalidVector},
-		{"zero text dim", DefaultFusion, ok, nil, 0, 3, ErrInvalidConfig},
-		{"negative image dim", DefaultFusion, ok, nil, 3, -1, ErrInvalidConfig},
-		{"invalid weights", Fusion{}, ok, nil, 3, 3, ErrInvalidConfig},
+		{"missing text", DefaultVectorFusion, nil, ok, 3, 3, ErrInvalidVector},
+		{"text wrong length", DefaultVectorFusion, []float32{1, 2}, ok, 3, 3, ErrDimensionMismatch},
+		{"image wrong length", DefaultVectorFusion, ok, []float32{1}, 3, 3, ErrDimensionMismatch},
+		{"empty non-nil image", DefaultVectorFusion, ok, []float32{}, 3, 3, ErrInvalidVector},
+		{"NaN text", DefaultVectorFusion, []float32{1, nan, 3}, nil, 3, 3, ErrInvalidVector},
+		{"NaN image", DefaultVectorFusion, ok, []float32{nan, 1, 1}, 3, 3, ErrInvalidVector},
+		{"zero text", DefaultVectorFusion, []float32{0, 0, 0}, nil, 3, 3, ErrInvalidVector},
+		{"zero image", DefaultVectorFusion, ok, []float32{0, 0, 0}, 3, 3, ErrInvalidVector},
+		{"zero text dim", DefaultVectorFusion, ok, nil, 0, 3, ErrInvalidConfig},
+		{"negative image dim", DefaultVectorFusion, ok, nil, 3, -1, ErrInvalidConfig},
+		{"invalid weights", VectorFusion{}, ok, nil, 3, 3, ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,16 +175,16 @@ func TestFusionQueryErrors(t *testing.T) {
 	nan := float32(math.NaN())
 	tests := []struct {
 		name     string
-		f        Fusion
+		f        VectorFusion
 		text     []float32
 		imageDim int
 		want     error
 	}{
-		{"image-only fusion", Fusion{ImageWeight: 1}, []float32{1}, 3, ErrInvalidConfig},
-		{"empty", DefaultFusion, nil, 3, ErrInvalidVector},
-		{"NaN", DefaultFusion, []float32{nan}, 3, ErrInvalidVector},
-		{"zero", DefaultFusion, []float32{0, 0}, 3, ErrInvalidVector},
-		{"negative image dim", DefaultFusion, []float32{1}, -1, ErrInvalidConfig},
+		{"image-only fusion", VectorFusion{ImageWeight: 1}, []float32{1}, 3, ErrInvalidConfig},
+		{"empty", DefaultVectorFusion, nil, 3, ErrInvalidVector},
+		{"NaN", DefaultVectorFusion, []float32{nan}, 3, ErrInvalidVector},
+		{"zero", DefaultVectorFusion, []float32{0, 0}, 3, ErrInvalidVector},
+		{"negative image dim", DefaultVectorFusion, []float32{1}, -1, ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,7 +198,7 @@ func TestFusionQueryErrors(t *testing.T) {
 func TestFusionTinyAndHugeComponents(t *testing.T) {
 	// Scaling in float64 keeps denormal and near-max inputs finite.
 	for _, v := range [][]float32{{1e-40, 2e-40}, {3e38, 3e38}} {
-		p, err := DefaultFusion.Product(v, nil, 2, 1)
+		p, err := DefaultVectorFusion.Product(v, nil, 2, 1)
 		require.NoError(t, err)
 		require.NoError(t, CheckVector(p, 3))
 		assert.InDelta(t, math.Sqrt(0.7), vek32.Norm(p), 1e-5)
@@ -206,8 +206,8 @@ func TestFusionTinyAndHugeComponents(t *testing.T) {
 }
 
 func TestFusionTextPartInvalid(t *testing.T) {
-	assert.Nil(t, DefaultFusion.TextPart([]float32{1, 2}, 0))
-	assert.Nil(t, DefaultFusion.TextPart([]float32{1, 2}, 3))
-	assert.Nil(t, DefaultFusion.TextPart([]float32{0, 0, 1}, 2))
-	assert.Nil(t, DefaultFusion.TextPart(nil, 1))
+	assert.Nil(t, DefaultVectorFusion.TextPart([]float32{1, 2}, 0))
+	assert.Nil(t, DefaultVectorFusion.TextPart([]float32{1, 2}, 3))
+	assert.Nil(t, DefaultVectorFusion.TextPart([]float32{0, 0, 1}, 2))
+	assert.Nil(t, DefaultVectorFusion.TextPart(nil, 1))
 }

@@ -6,16 +6,16 @@ import (
 	"math"
 )
 
-// ErrInvalidConfig reports a setting outside its documented range: a Fusion
+// ErrInvalidConfig reports a setting outside its documented range: a VectorFusion
 // weight, a HistoryFilter field, a hashing dimension or an image size limit.
 var ErrInvalidConfig = errors.New("retrieval: invalid configuration")
 
-// DefaultFusion weighs text 0.7 and image 0.3: product titles and
+// DefaultVectorFusion weighs text 0.7 and image 0.3: product titles and
 // descriptions carry most of what shoppers search for, while the picture adds
 // colour and look.
-var DefaultFusion = Fusion{TextWeight: 0.7, ImageWeight: 0.3}
+var DefaultVectorFusion = VectorFusion{TextWeight: 0.7, ImageWeight: 0.3}
 
-// Fusion combines a product's text vector t and image vector i into one
+// VectorFusion combines a product's text vector t and image vector i into one
 // vector that an Index with the InnerProduct metric can store and search.
 //
 // With wt and wi the weights scaled to sum to 1, and t̂, î the unit-length
@@ -38,9 +38,9 @@ var DefaultFusion = Fusion{TextWeight: 0.7, ImageWeight: 0.3}
 // scale. This is why the index holding fused vectors must use InnerProduct:
 // Cosine would renormalize the vectors and undo both properties.
 //
-// The zero value has no weight and is invalid; use DefaultFusion or set the
+// The zero value has no weight and is invalid; use DefaultVectorFusion or set the
 // weights (only their ratio matters).
-type Fusion struct {
+type VectorFusion struct {
 	// TextWeight is the share of the text cosine in product-to-product
 	// similarity. It must be positive for Query to work.
 	TextWeight float32
@@ -51,7 +51,7 @@ type Fusion struct {
 
 // Validate returns an error wrapping ErrInvalidConfig unless both weights
 // are finite and non-negative with a positive sum.
-func (f Fusion) Validate() error {
+func (f VectorFusion) Validate() error {
 	for _, w := range []struct {
 		name string
 		v    float32
@@ -67,7 +67,7 @@ func (f Fusion) Validate() error {
 }
 
 // shares returns sqrt(wt) and sqrt(wi) for the weights scaled to sum to 1.
-func (f Fusion) shares() (text, image float64) {
+func (f VectorFusion) shares() (text, image float64) {
 	sum := float64(f.TextWeight) + float64(f.ImageWeight)
 	return math.Sqrt(float64(f.TextWeight) / sum), math.Sqrt(float64(f.ImageWeight) / sum)
 }
@@ -77,7 +77,7 @@ func (f Fusion) shares() (text, image float64) {
 // has no picture; text may not. Both are normalized here, so any positive
 // scale is accepted, but a zero, non-finite or wrongly sized vector fails
 // with an error wrapping ErrInvalidVector or ErrDimensionMismatch.
-func (f Fusion) Product(text, image []float32, textDim, imageDim int) ([]float32, error) {
+func (f VectorFusion) Product(text, image []float32, textDim, imageDim int) ([]float32, error) {
 	if err := f.checkDims(textDim, imageDim); err != nil {
 		return nil, err
 	}
@@ -100,9 +100,9 @@ func (f Fusion) Product(text, image []float32, textDim, imageDim int) ([]float32
 
 // Query returns a new vector of length len(text)+imageDim for a text query,
 // scaled so that its inner product with any fused product vector is the
-// cosine between the query and the product's text (see Fusion). It needs a
+// cosine between the query and the product's text (see VectorFusion). It needs a
 // positive TextWeight.
-func (f Fusion) Query(text []float32, imageDim int) ([]float32, error) {
+func (f VectorFusion) Query(text []float32, imageDim int) ([]float32, error) {
 	if err := f.checkDims(max(len(text), 1), imageDim); err != nil {
 		return nil, err // an empty text fails below, as an invalid vector
 	}
@@ -120,7 +120,7 @@ func (f Fusion) Query(text []float32, imageDim int) ([]float32, error) {
 // TextPart returns a new unit-length copy of the text block of a fused
 // vector, e.g. to let a reranker compare texts alone. It returns nil when
 // textDim is not in [1, len(fused)] or the text block is zero or not finite.
-func (f Fusion) TextPart(fused []float32, textDim int) []float32 {
+func (f VectorFusion) TextPart(fused []float32, textDim int) []float32 {
 	if textDim < 1 || textDim > len(fused) {
 		return nil
 	}
@@ -131,7 +131,7 @@ func (f Fusion) TextPart(fused []float32, textDim int) []float32 {
 	return out
 }
 
-func (f Fusion) checkDims(textDim, imageDim int) error {
+func (f VectorFusion) checkDims(textDim, imageDim int) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
