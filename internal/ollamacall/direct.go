@@ -23,7 +23,7 @@ import (
 // answers at once that is most of a call's time and all but a few KB of its
 // memory. For the clients NewClient made, Chat and Generate therefore send
 // the request themselves, with the client's wire format and error
-// semantics, a pooled request body and a pooled line buffer that grows to
+// semantics, and a pooled line buffer that grows to
 // the same 8 MB limit only when an answer needs it. Clients made elsewhere
 // go through the official client.
 
@@ -72,10 +72,7 @@ func endpointOf(c *api.Client) *endpoint {
 	return ep.(*endpoint)
 }
 
-var (
-	bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	linePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-)
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // chat is the official client's Chat for ep: the same request, headers,
 // line-by-line answer and errors, without its per-call buffer.
@@ -91,13 +88,14 @@ func (ep *endpoint) generate(ctx context.Context, req *api.GenerateRequest, fn a
 // post sends req to url as the official client streams a request, and hands
 // each answer line, decoded as Resp, to fn.
 func post[Req, Resp any](ctx context.Context, ep *endpoint, url string, req *Req, fn func(Resp) error) error {
-	body := bodyPool.Get().(*bytes.Buffer)
-	defer bodyPool.Put(body)
-	body.Reset()
-	if err := json.NewEncoder(body).Encode(req); err != nil {
+	// The body is the request's own: the transport may still read it
+	// after the answer is in (see TestDirectBodySurvivesEarlyAnswer), so
+	// it is never pooled.
+	body, err := json.Marshal(req)
+	if err != nil {
 		return err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body.Bytes()))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
