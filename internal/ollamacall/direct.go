@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
-	"weak"
 
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/envconfig"
@@ -39,24 +38,18 @@ type endpoint struct {
 	userAgent   string
 }
 
-// endpoints maps the clients NewClient made to their endpoint; an entry
-// goes when its client is garbage collected.
-var endpoints sync.Map // weak.Pointer[api.Client] -> *endpoint
-
-// register records c's endpoint, unless its server needs the signed
-// requests only the official client makes.
+// register gives c, just made by NewClient, the direct path, unless its
+// server needs the signed requests only the official client makes.
 func register(c *api.Client, base *url.URL, hc *http.Client) {
 	if base.Hostname() == "ollama.com" {
 		return
 	}
-	key := weak.Make(c)
-	endpoints.Store(key, &endpoint{
+	stateOf(c).ep = &endpoint{
 		chatURL:     base.JoinPath("/api/chat").String(),
 		generateURL: base.JoinPath("/api/generate").String(),
 		http:        hc,
 		userAgent:   fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version()),
-	})
-	runtime.AddCleanup(c, func(k weak.Pointer[api.Client]) { endpoints.Delete(k) }, key)
+	}
 }
 
 // endpointOf returns c's endpoint, or nil when Chat and Generate must use
@@ -65,11 +58,10 @@ func endpointOf(c *api.Client) *endpoint {
 	if envconfig.UseAuth() {
 		return nil
 	}
-	ep, ok := endpoints.Load(weak.Make(c))
-	if !ok {
-		return nil
+	if s := lookup(c); s != nil {
+		return s.ep
 	}
-	return ep.(*endpoint)
+	return nil
 }
 
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
