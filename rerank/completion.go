@@ -1,5 +1,15 @@
 package rerank
 
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"hmpps/internal/ollamacall"
+)
+
 // MLLMMode is how the MLLM reranker asks its model.
 type MLLMMode int
 
@@ -60,6 +70,32 @@ var DefaultCompletionTemplate = PromptTemplate{
 // the separators).
 func (p *Prompt) Completion(i int) string {
 	return p.System + p.Context + p.Candidates[i].Text
+}
+
+// capsKey identifies a model on a server for the capability cache.
+type capsKey struct {
+	client *api.Client
+	model  string
+}
+
+// capsCache holds the capabilities each client's server reported per model,
+// so that /api/show is asked once, not once per search.
+var capsCache sync.Map // capsKey -> []string
+
+// capabilities returns what the server says the model can do, asking once
+// per client and model. A missing model gives an error wrapping
+// ErrModelNotFound.
+func (m MLLM) capabilities(ctx context.Context, timeout time.Duration) ([]string, error) {
+	key := capsKey{m.Client, m.Model}
+	if v, ok := capsCache.Load(key); ok {
+		return v.([]string), nil
+	}
+	caps, err := ollamacall.Capabilities(ctx, m.Client, m.Model, timeout)
+	if err != nil {
+		return nil, err
+	}
+	capsCache.Store(key, caps)
+	return caps, nil
 }
 
 // withoutImages returns req with every picture removed, for a model that

@@ -22,12 +22,12 @@ var (
 	// negative setting, or a prompt template that does not render.
 	ErrInvalidConfig = errors.New("rerank: invalid configuration")
 	// ErrModelNotFound reports a model the Ollama server does not have.
-	ErrModelNotFound = retrieval.ErrModelNotFound
+	ErrModelNotFound = ollamacall.ErrModelNotFound
 	// ErrModelUnavailable reports a server that cannot be reached, failed,
 	// or did not answer within the timeout.
-	ErrModelUnavailable = retrieval.ErrModelUnavailable
+	ErrModelUnavailable = ollamacall.ErrUnavailable
 	// ErrBadModelAnswer reports an answer that is neither yes nor no.
-	ErrBadModelAnswer = retrieval.ErrBadModelAnswer
+	ErrBadModelAnswer = ollamacall.ErrBadAnswer
 )
 
 // Defaults of the MLLM fields.
@@ -178,11 +178,11 @@ type judgement struct {
 
 // Rerank judges the candidates; see MLLM.
 //
-// It first asks the server what the model can do, once per client and
-// model for as long as the client lives: a model the server does not have
-// fails here with an error wrapping ErrModelNotFound. A model without
-// vision gets no pictures: they are left out of the prompt, the items are
-// judged on their texts, and a note in Result.Notes says so.
+// It first asks the server once (per client and model) what the model can
+// do: a model the server does not have fails here with an error wrapping
+// ErrModelNotFound. A model without vision gets no pictures: they are left
+// out of the prompt, the items are judged on their texts, and a note in
+// Result.Notes says so.
 //
 // With MaxCandidates set and more candidates than that, only the best
 // MaxCandidates by Fallback's offline score are sent to the model; the
@@ -195,7 +195,7 @@ func (m MLLM) Rerank(ctx context.Context, req Request) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("rerank: mllm: %w", err)
 	}
-	caps, err := ollamacall.Capabilities(ctx, m.Client, m.Model, m.timeout())
+	caps, err := m.capabilities(ctx, m.timeout())
 	if err != nil {
 		return Result{}, fmt.Errorf("rerank: mllm: %w", err)
 	}

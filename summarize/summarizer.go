@@ -7,7 +7,7 @@ package summarize
 import (
 	"context"
 
-	"hmpps/retrieval"
+	"hmpps/internal/ollamacall"
 )
 
 // Document is the text of one product to summarize.
@@ -32,7 +32,7 @@ type Summary struct {
 	// Text is the summary, plain text.
 	Text string
 	// Usage is the model work the summary took.
-	Usage retrieval.Usage
+	Usage Usage
 }
 
 // Summarizer summarizes one document for one query in at most maxWords
@@ -49,6 +49,10 @@ type Preparer interface {
 	Summarizer
 	Prepare(text string) *Prepared
 }
+
+// Usage is the model work of one summary: the same type as
+// Usage, so that the engine adds every stage's work up.
+type Usage = ollamacall.Usage
 
 // Func adapts a function to the Summarizer interface.
 type Func func(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)

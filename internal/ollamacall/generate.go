@@ -3,6 +3,7 @@ package ollamacall
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,4 +44,27 @@ func Generate(ctx context.Context, c *api.Client, req *api.GenerateRequest, time
 	out.Response = text.String()
 	out.Logprobs = logprobs
 	return out, nil
+}
+
+// Capabilities asks the server what model can do (/api/show): "completion",
+// "vision", "embedding", "thinking", ... A model the server does not have
+// gives an error wrapping ErrModelNotFound.
+func Capabilities(ctx context.Context, c *api.Client, model string, timeout time.Duration) ([]string, error) {
+	callCtx, cancel := withTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.Show(callCtx, &api.ShowRequest{Model: model})
+	if err != nil {
+		return nil, Classify(ctx, err, model, timeout)
+	}
+	caps := make([]string, len(resp.Capabilities))
+	for i, cp := range resp.Capabilities {
+		caps[i] = string(cp)
+	}
+	return caps, nil
+}
+
+// HasCapability reports whether caps, as Capabilities returns them, holds
+// want.
+func HasCapability(caps []string, want string) bool {
+	return slices.Contains(caps, want)
 }

@@ -1,9 +1,9 @@
 // Package ollamacall is how hmpps talks to an Ollama server through the
-// official client: where the server is (OLLAMA_HOST semantics), one chat,
-// generate or embed call with streaming off and a timeout, what a model can
-// do, and the client's errors mapped to sentinels that the public packages
-// re-export for errors.Is. Chat and generate calls on the clients NewClient
-// makes skip the official client's per-call 8 MB buffer (see direct.go).
+// official client: where the server is (OLLAMA_HOST semantics), one call with
+// streaming off and a timeout, what a call cost (Usage), and the client's
+// errors mapped to sentinels. It is the leaf every model-backed stage shares:
+// the public packages re-export Usage and the sentinels, so that one
+// errors.Is test works whichever stage failed.
 package ollamacall
 
 import (
@@ -35,24 +35,20 @@ var (
 	ErrBadAnswer = errors.New("ollama: unusable answer")
 )
 
+// defaultPort is Ollama's port when a host names none.
+const defaultPort = "11434"
+
 // Host resolves an Ollama address the way the official client reads
 // OLLAMA_HOST: "host", "host:port", "scheme://host:port/path"; a missing
 // scheme is http and a missing port 11434 (80 or 443 when the scheme is
 // given). An empty s reads OLLAMA_HOST itself, which defaults to
 // http://127.0.0.1:11434.
-//
-// envconfig.Host reads only the environment, so past the first lines this
-// is its code with s for the variable, held to it by
-// TestHostMatchesOllamaHost, FuzzHostMatchesOllamaHost and
-// TestOfficialCodeUnchanged.
 func Host(s string) *url.URL {
-	if strings.TrimSpace(s) == "" {
+	s = strings.TrimSpace(s)
+	if s == "" {
 		return envconfig.Host()
 	}
-	defaultPort := "11434"
-
-	// envconfig.Var trims spaces and quotes.
-	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(s), "\"'"))
+	port := defaultPort
 	scheme, hostport, ok := strings.Cut(s, "://")
 	switch {
 	case !ok:
@@ -61,37 +57,30 @@ func Host(s string) *url.URL {
 			scheme, hostport = "https", "ollama.com:443"
 		}
 	case scheme == "http":
-		defaultPort = "80"
+		port = "80"
 	case scheme == "https":
-		defaultPort = "443"
+		port = "443"
 	}
-
 	hostport, path, _ := strings.Cut(hostport, "/")
-	host, port, err := net.SplitHostPort(hostport)
+	host, p, err := net.SplitHostPort(hostport)
 	if err != nil {
-		host, port = "127.0.0.1", defaultPort
+		host, p = "127.0.0.1", port
 		if ip := net.ParseIP(strings.Trim(hostport, "[]")); ip != nil {
 			host = ip.String()
 		} else if hostport != "" {
 			host = hostport
 		}
 	}
-
-	if n, err := strconv.ParseInt(port, 10, 32); err != nil || n > 65535 || n < 0 {
-		port = defaultPort
+	if n, err := strconv.ParseInt(p, 10, 32); err != nil || n < 0 || n > 65535 {
+		p = port
 	}
-
-	return &url.URL{
-		Scheme: scheme,
-		Host:   net.JoinHostPort(host, port),
-		Path:   path,
-	}
+	return &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, p), Path: path}
 }
 
 // NewClient returns a client for the server at host (see Host) that sends
-// its requests through hc, or http.DefaultClient when hc is nil. Chat and
-// Generate calls on it skip the official client's per-call 8 MB buffer (see
-// direct.go); make one client and reuse it.
+// its requests through hc, or http.DefaultClient when hc is nil. Chat calls
+// on it skip the official client's per-call 8 MB buffer (see direct.go);
+// make one client and reuse it.
 func NewClient(host string, hc *http.Client) *api.Client {
 	if hc == nil {
 		hc = http.DefaultClient

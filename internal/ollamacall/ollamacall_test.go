@@ -3,7 +3,6 @@ package ollamacall
 import (
 	"context"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,26 +27,6 @@ func TestHostMatchesOllamaHost(t *testing.T) {
 			assert.Equal(t, envconfig.Host().String(), Host(s).String())
 		})
 	}
-}
-
-// FuzzHostMatchesOllamaHost holds Host to envconfig.Host for any address:
-// the official client must read s in OLLAMA_HOST as Host reads it.
-func FuzzHostMatchesOllamaHost(f *testing.F) {
-	for _, s := range []string{
-		"example.com", "example.com:8080", "http://example.com", "https://example.com",
-		"https://example.com:8443/ollama", "10.0.0.2", "[::1]:11434", "::1", "0.0.0.0",
-		"ollama.com", "http://localhost:99999", "localhost:abc", `"gpu-box:1234"`, " 'http://gpu-box' ",
-		"http://", "://x", "x:-1", "[fe80::1%eth0]:80", "a/b/c", " ",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if strings.ContainsRune(s, 0) {
-			t.Skip("an environment variable cannot hold NUL")
-		}
-		t.Setenv("OLLAMA_HOST", s)
-		assert.Equal(t, envconfig.Host().String(), Host(s).String())
-	})
 }
 
 func TestHostDefaultsToEnvironment(t *testing.T) {
