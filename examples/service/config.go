@@ -113,8 +113,9 @@ type fairUseConfig struct {
 	// SearchRate is the searches per second each key may make on average;
 	// zero means no limit.
 	SearchRate float64
-	// SearchBurst is how many searches a key may make at once above its
-	// rate; zero means one second's worth, at least one.
+	// SearchBurst is the size of a key's bucket: the most searches it may
+	// make at once after a quiet spell. Zero means one second's worth, at
+	// least one.
 	SearchBurst int
 	// MaxSearches is how many searches the engine runs at once.
 	MaxSearches int
@@ -177,7 +178,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Access.TLSKey, "tls-key", "", "PEM private key file of -tls-cert")
 
 	fs.Float64Var(&c.FairUse.SearchRate, "search-rate", 0, "searches per second each key may make on average (0: no limit)")
-	fs.IntVar(&c.FairUse.SearchBurst, "search-burst", 0, "searches a key may make at once above its rate (0: one second's worth)")
+	fs.IntVar(&c.FairUse.SearchBurst, "search-burst", 0, "size of a key's bucket: searches it may make at once after a quiet spell (0: one second's worth)")
 	fs.IntVar(&c.FairUse.MaxSearches, "max-searches", defaultMaxSearches, "searches the engine runs at once")
 	fs.IntVar(&c.FairUse.SearchQueue, "search-queue", defaultSearchQueue, "searches that may wait for one of -max-searches; beyond, 503")
 	fs.DurationVar(&c.FairUse.SearchQueueWait, "search-queue-wait", defaultSearchQueueWait, "longest a search waits for its turn before 503")

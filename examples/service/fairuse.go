@@ -42,7 +42,7 @@ func newSearchRates(cfg fairUseConfig, keys *keyring, now func() time.Time) *sea
 	}
 	burst := cfg.SearchBurst
 	if burst == 0 {
-		burst = max(1, int(math.Ceil(cfg.SearchRate)))
+		burst = int(min(max(1, math.Ceil(cfg.SearchRate)), math.MaxInt32))
 	}
 	r := &searchRates{now: now, limit: rate.Limit(cfg.SearchRate), bucket: map[string]*rate.Limiter{}}
 	for _, name := range append([]string{anonymous}, keys.allNames()...) {
@@ -68,7 +68,10 @@ func (r *searchRates) take(caller string) (time.Duration, error) {
 	if b.AllowN(now, 1) {
 		return 0, nil
 	}
-	wait := time.Duration((1 - b.TokensAt(now)) / float64(r.limit) * float64(time.Second))
+	// In float seconds, capped at a day, so that a tiny rate cannot
+	// overflow a Duration.
+	secs := min((1-b.TokensAt(now))/float64(r.limit), (24 * time.Hour).Seconds())
+	wait := time.Duration(secs * float64(time.Second))
 	return wait, fmt.Errorf("%w: key %q may search %g times a second, %d at once; next in %s",
 		errRateLimited, caller, float64(r.limit), b.Burst(), wait.Round(time.Millisecond))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -267,6 +268,23 @@ func TestSearchBounds(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 100, hist(strings.Repeat("boot ", 19)+"boo").textBytes())
+}
+
+// A rate so slow that the wait overflows a Duration waits a day instead,
+// and a rate so fast that its second's worth overflows an int is capped.
+func TestSearchRateExtremes(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var k keyring
+	slow := newSearchRates(fairUseConfig{SearchRate: 1e-30}, &k, func() time.Time { return now })
+	_, err := slow.take(anonymous)
+	require.NoError(t, err)
+	wait, err := slow.take(anonymous)
+	require.ErrorIs(t, err, errRateLimited)
+	assert.Equal(t, 24*time.Hour, wait)
+	fast := newSearchRates(fairUseConfig{SearchRate: 1e30}, &k, func() time.Time { return now })
+	assert.Equal(t, math.MaxInt32, fast.bucket[anonymous].Burst())
+	_, err = fast.take("stranger")
+	assert.ErrorIs(t, err, errRateLimited, "a name without a bucket is refused, not let through")
 }
 
 func TestRetryAfter(t *testing.T) {
