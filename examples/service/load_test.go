@@ -130,7 +130,7 @@ func runLoad(t *testing.T, name string, size loadSize, keyed bool) {
 	shoppers := democatalog.Shoppers()
 	queries := []string{democatalog.DefaultQuery, "leather boots", "trail running shoes", "waterproof jacket", "coffee grinder"}
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, startCPU := time.Now(), processCPU()
 	for s := range size.searchers {
 		wg.Go(func() {
 			for i := range size.searches {
@@ -193,7 +193,7 @@ func runLoad(t *testing.T, name string, size loadSize, keyed bool) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-startCPU
 	require.Empty(t, failures, "every request must succeed")
 
 	requests := len(searchLat) + len(upsLat) + len(deleted)
@@ -204,6 +204,11 @@ func runLoad(t *testing.T, name string, size loadSize, keyed bool) {
 	t.Logf("load %s, %s: %d searchers x %d searches, %d upserters x %d batches of %d (+1 replaced), %d deleters x %d deletes, in %v",
 		name, mode, size.searchers, size.searches, size.upserters, size.batches, size.batch, size.deleters, size.deletes, elapsed.Round(time.Millisecond))
 	t.Logf("throughput: %.0f searches/s, %.0f requests/s in all", float64(len(searchLat))/elapsed.Seconds(), float64(requests)/elapsed.Seconds())
+	if cpu > 0 {
+		// Server and clients share the process; on a shared machine the
+		// CPU time per request varies far less than the wall time.
+		t.Logf("process CPU: %v, %v per request", cpu.Round(time.Millisecond), (cpu / time.Duration(requests)).Round(time.Microsecond))
+	}
 	t.Logf("search latency: p50 %v, p99 %v, max %v", percentile(searchLat, 50), percentile(searchLat, 99), percentile(searchLat, 100))
 	t.Logf("upsert batch latency: p50 %v, p99 %v; catalog grew from %d to %d products",
 		percentile(upsLat, 50), percentile(upsLat, 99), len(demo)+len(seeded), eng.Len())
