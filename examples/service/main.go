@@ -46,7 +46,7 @@
 // -milvus-* flags keep the vectors in Milvus. Every flag can also be set by
 // an environment variable: HMPPS_ and the flag's name in upper case with
 // underscores (-ollama-host is HMPPS_OLLAMA_HOST); a flag wins over its
-// variable. The README's "Running it as a service" section shows a session
+// variable. docs/service.md ("Running it") shows a session
 // with curl; docs/service-access.md covers keys, TLS and limits.
 package main
 

@@ -19,7 +19,7 @@ import (
 // metrics counts requests and times the search stages, and writes them in
 // the Prometheus text exposition format (version 0.0.4), which Prometheus
 // and every compatible scraper read. It is written here rather than taken
-// from client_golang: see the README's section on dependencies.
+// from client_golang: see docs/dependencies.md.
 type metrics struct {
 	requests *counterVec
 	duration *histogramVec
