@@ -26,6 +26,7 @@ func ExampleRank() {
 	// NDCG@5 0.631
 	// NDCG@10 0.631
 	// MRR 0.500
+	// Recall@100 1.000
 }
 
 // Bootstrap gives each metric's mean over users with a 95% interval.
