@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 
@@ -164,22 +165,40 @@ func (s *LeaveOneOut) SampledTasks(part Part, catalog []string, negatives int, s
 			bought[id] = true
 		}
 		rng := rngFor(seed, t.User, part)
-		t.Candidates = append(drawNegatives(catalog, bought, negatives, rng.Shuffle), t.Target)
+		t.Candidates = append(drawNegatives(catalog, bought, negatives, rng), t.Target)
 		shuffle(rng, t.Candidates)
 	}
 	return tasks
 }
 
-// drawNegatives returns n products of catalog that are not in exclude, in
-// the order shuffle leaves them.
-func drawNegatives(catalog []string, exclude map[string]bool, n int, shuffle func(int, func(i, j int))) []string {
+// drawNegatives returns n products of catalog that are not in exclude, or
+// all of them when there are fewer, in random order. With few to draw from a
+// large catalog it draws by rejection, a cost of n rather than of the
+// catalog; else it shuffles the candidates. Either way the draw depends only
+// on rng's state.
+func drawNegatives(catalog []string, exclude map[string]bool, n int, rng *rand.Rand) []string {
+	if n <= 0 {
+		return nil
+	}
+	if 4*(n+len(exclude)) < len(catalog) {
+		out := make([]string, 0, n)
+		chosen := make(map[string]bool, n)
+		for len(out) < n {
+			id := catalog[rng.IntN(len(catalog))]
+			if !exclude[id] && !chosen[id] {
+				chosen[id] = true
+				out = append(out, id)
+			}
+		}
+		return out
+	}
 	pool := make([]string, 0, len(catalog))
 	for _, id := range catalog {
 		if !exclude[id] {
 			pool = append(pool, id)
 		}
 	}
-	shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	return pool[:min(n, len(pool))]
 }
 
@@ -218,7 +237,7 @@ func (s *LeaveOneOut) TrainingExamples(catalog []string, negatives int, seed uin
 			ex := hmpps.TrainingExample{User: u.User, Query: q, HistoryIDs: s.history(train, i), Positive: train[i]}
 			if negatives > 0 {
 				rng := rngFor(seed, u.User, Part("train "+strconv.Itoa(i)))
-				ex.Negatives = drawNegatives(catalog, bought, negatives, rng.Shuffle)
+				ex.Negatives = drawNegatives(catalog, bought, negatives, rng)
 			}
 			out = append(out, ex)
 		}
