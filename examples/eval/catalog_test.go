@@ -103,7 +103,7 @@ func TestStudy(t *testing.T) {
 		"## a. The collaborative signal", "### As a re-scorer blended with BM25", "### As a candidate source", "item2vec",
 		"## b. Which negatives the trained engine should learn from", "retrieved negatives, early-stopped on retrieved lists",
 		"## c. An untrained score that never loses to BM25", "lexical / max + 0.5 · cosine + 1 · preference",
-		"## e. What the co-purchase signal adds to the trained engine",
+		"## d. Training at this size", "## e. What the co-purchase signal adds to the trained engine", "weights learned on half A",
 	} {
 		assert.Contains(t, md, want)
 	}

@@ -289,14 +289,3 @@ func halfOf(user string) int {
 	h.Write([]byte(user))
 	return int(h.Sum32() % 2)
 }
-
-// mapRanks runs fn for every task, concurrently, and returns its ranks.
-func mapRanks(ctx context.Context, n int, fn func(i int) (int, error)) ([]int, error) {
-	out := make([]int, n)
-	err := parallel(ctx, n, func(i int) error {
-		r, err := fn(i)
-		out[i] = r
-		return err
-	})
-	return out, err
-}

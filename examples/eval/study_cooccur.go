@@ -317,22 +317,46 @@ func (st *study) candidateSources(ctx context.Context, w *strings.Builder, sd *s
 		}
 		lists[name] = out
 	}
+	for _, base := range []string{"hybrid (the engine today)", "lexical (BM25F)"} {
+		name := base + " and co-purchase's first 50 it lacks"
+		out := make([][]string, len(sd.val))
+		for i := range sd.val {
+			out[i] = slices.Clone(lists[base][i])
+			added := 0
+			for _, id := range lists[bestCo][i] {
+				if added == 50 {
+					break
+				}
+				if !slices.Contains(out[i], id) {
+					out[i] = append(out[i], id)
+					added++
+				}
+			}
+		}
+		lists[name] = out
+	}
 	order := []string{"lexical (BM25F)", "vector", "hybrid (the engine today)", "RRF(lexical, vector)"}
 	order = append(order, coNames...)
 	order = append(order, "item2vec window 5", "RRF(lexical, vector, co-purchase)", "RRF(lexical, co-purchase)",
 		"RRF(lexical, vector, 2 × co-purchase)", "RRF(lexical, vector, item2vec)",
-		fmt.Sprintf("hybrid's first %d, then co-purchase's first %d", depth-20, 20), fmt.Sprintf("hybrid's first %d, then co-purchase's first %d", depth-50, 50))
+		fmt.Sprintf("hybrid's first %d, then co-purchase's first %d", depth-20, 20), fmt.Sprintf("hybrid's first %d, then co-purchase's first %d", depth-50, 50),
+		"hybrid (the engine today) and co-purchase's first 50 it lacks", "lexical (BM25F) and co-purchase's first 50 it lacks")
 	fmt.Fprintf(w, "\n### As a candidate source\n\n")
 	fmt.Fprintf(w, "The share of validation targets among a source's first 100 products (the user's history left out), and among its first 10 and 50. "+
 		"Lexical and vector are the engine's own indexes (BM25F, the hashing embedder), hybrid the engine's retrieval as it is; "+
 		"co-purchase lists the products bought with the user's last purchases (counted as the best re-scorer above: window %s, decay %g, last %s), strongest first, "+
-		"under each normalization; fusions are reciprocal-rank (k = %d) of the first 100 of each list.\n\n",
+		"under each normalization; fusions are reciprocal-rank (k = %d) of the first 100 of each list. "+
+		"The last two rows add to a list of 100 up to 50 co-purchase neighbours it lacks: the whole list's recall is the last column but one.\n\n",
 		windowName(best.window), best.decay, recentName(best.recent), hmpps.RRFK)
-	w.WriteString("| candidate source (validation) | recall@10 | recall@50 | recall@100 | lists with a product |\n| --- | ---: | ---: | ---: | ---: |\n")
+	w.WriteString("| candidate source (validation) | recall@10 | recall@50 | recall@100 | recall of the whole list | mean length | lists with a product |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, name := range order {
-		var r10, r50, r100, nonEmpty float64
+		var r10, r50, r100, all, length, nonEmpty float64
 		for i, t := range sd.val {
 			l := lists[name][i]
+			length += float64(len(l))
+			if rankInList(l, t.Target, len(l)) > 0 {
+				all++
+			}
 			r := rankInList(l, t.Target, depth)
 			if r > 0 && r <= 10 {
 				r10++
@@ -348,7 +372,7 @@ func (st *study) candidateSources(ctx context.Context, w *strings.Builder, sd *s
 			}
 		}
 		n := float64(len(sd.val))
-		fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f |\n", name, r10/n, r50/n, r100/n, nonEmpty/n)
+		fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.3f |\n", name, r10/n, r50/n, r100/n, all/n, length/n, nonEmpty/n)
 	}
 	st.logf("study: candidate sources in %s", time.Since(start).Round(time.Second))
 	return nil
