@@ -19,9 +19,11 @@ import (
 )
 
 // DefaultWindow is how many places apart two purchases may be and still
-// co-occur when Options.Window is zero: near purchases are related more
-// often than far ones, and three places is where the strength of the
-// signal levels off on the Amazon data (see the evaluation notes).
+// co-occur when Options.Window is zero. Near purchases are related more
+// often than far ones, and the signal gains little beyond three places: on
+// the Amazon Scientific validation targets, BM25 blended with co-purchase
+// strength ranks at NDCG@10 0.341 with neighbours only, 0.352 within three
+// places and 0.357 within ten (go run ./examples/eval -study).
 const DefaultWindow = 3
 
 // Options sets how Learn counts.
