@@ -44,7 +44,9 @@ func NDCG(rank, k int) float64 {
 	return 1 / math.Log2(float64(rank)+1)
 }
 
-// ReciprocalRank is 1/rank, the per-target term of MRR, over the whole list.
+// ReciprocalRank is 1/rank, the per-target term of MRR, over the whole list
+// (over the first Options.Depth in a whole-catalog evaluation, where a
+// target ranked beyond it has rank 0 and counts 0).
 func ReciprocalRank(rank int) float64 {
 	if rank < 1 {
 		return 0
@@ -63,6 +65,10 @@ const (
 	NDCG5
 	NDCG10
 	MRR
+	// Recall100 is HR@100: whether the target is among the first 100. For
+	// an engine that retrieves 100 candidates from the whole catalog and
+	// ranks them, it is the recall of its retrieval.
+	Recall100
 	numMetrics
 )
 
@@ -75,7 +81,7 @@ func AllMetrics() []Metric {
 	return out
 }
 
-var metricNames = [numMetrics]string{"HR@1", "HR@5", "HR@10", "NDCG@5", "NDCG@10", "MRR"}
+var metricNames = [numMetrics]string{"HR@1", "HR@5", "HR@10", "NDCG@5", "NDCG@10", "MRR", "Recall@100"}
 
 // String returns the metric's name as reports print it, e.g. "NDCG@10".
 func (m Metric) String() string {
@@ -120,6 +126,8 @@ func (m Metric) Value(rank int) float64 {
 		return NDCG(rank, 10)
 	case MRR:
 		return ReciprocalRank(rank)
+	case Recall100:
+		return HitRate(rank, 100)
 	}
 	return math.NaN()
 }
