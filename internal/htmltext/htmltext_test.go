@@ -190,3 +190,40 @@ func TestPlainBareTags(t *testing.T) {
 		}
 	}
 }
+
+// collapseRunes is collapse as it was first written, rune by rune: the
+// reference the fast one is held to.
+func collapseRunes(s string) string {
+	var b strings.Builder
+	var pending rune
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if isLineBreak(r) {
+				pending = '\n'
+			} else if pending == 0 {
+				pending = ' '
+			}
+			continue
+		}
+		if unicode.IsControl(r) {
+			continue
+		}
+		if pending != 0 && b.Len() > 0 {
+			b.WriteRune(pending)
+		}
+		pending = 0
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func FuzzCollapse(f *testing.F) {
+	for _, s := range []string{"", " a  b ", "a\nb", "a \n b", "x\ty\r\nz", "\x00a\x7fb", "a\xffb", "é  ü\u00a0x\u2028y", "  \n  ", "a b", "a\n b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapse(s), collapseRunes(s); got != want {
+			t.Fatalf("collapse(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
