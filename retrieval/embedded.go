@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -88,7 +89,7 @@ type Embedded struct {
 	// that its bounds hold (see quantizedSafe).
 	maxScale float32
 	tiny     int
-	ids    []string
+	ids      []string
 	// meta[i] is slot i's metadata, nil when it has none.
 	meta  []map[string]string
 	slots map[string]int
@@ -141,6 +142,10 @@ func (e *Embedded) Dimension() int { return e.dim }
 // Metric returns how Search scores.
 func (e *Embedded) Metric() Metric { return e.metric }
 
+// minRecordsPerWorker is the smallest share of an Upsert batch worth a
+// goroutine of its own.
+const minRecordsPerWorker = 256
+
 // Upsert inserts the records, replacing any with the same ID. The whole
 // batch is validated first, so a bad record leaves the index unchanged.
 // Vectors and metadata are copied; under Cosine the stored copy is
@@ -153,11 +158,34 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		return ErrClosed
 	}
 	// Validation needs no lock: it depends only on dim and metric, which
-	// never change.
+	// never change. Checking, copying and quantizing the vectors is spread
+	// over the CPUs for a large batch; the first error in the batch's order
+	// is the one returned.
 	vectors := make([]float32, len(records)*e.dim)
 	codes := make([]int8, len(records)*e.stride)
-	scales := make([]float32, 0, len(records))
+	scales := make([]float32, len(records)*min(e.stride, 1))
 	metas := make([]map[string]string, len(records))
+	vecErrs := make([]error, len(records))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(records)/minRecordsPerWorker))
+	per := (len(records) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * per; i < min(len(records), (w+1)*per); i++ {
+				r := &records[i]
+				v := vectors[i*e.dim : (i+1)*e.dim]
+				if err := e.prepare(v, r.Vector); err != nil {
+					vecErrs[i] = err
+					continue
+				}
+				if e.stride > 0 {
+					scales[i] = quantizeVector(codes[i*e.stride:(i+1)*e.stride], v)
+				}
+				metas[i] = cloneMetadata(r.Metadata)
+			}
+		})
+	}
+	wg.Wait()
 	seen := make(map[string]struct{}, len(records))
 	for i, r := range records {
 		if r.ID == "" {
@@ -170,14 +198,9 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		if err := CheckRecord(r); err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
-		v := vectors[i*e.dim : (i+1)*e.dim]
-		if err := e.prepare(v, r.Vector); err != nil {
+		if err := vecErrs[i]; err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
-		if e.stride > 0 {
-			scales = append(scales, quantizeVector(codes[i*e.stride:(i+1)*e.stride], v))
-		}
-		metas[i] = cloneMetadata(r.Metadata)
 	}
 
 	e.mu.Lock()
@@ -186,7 +209,9 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		return ErrClosed
 	}
 	e.matrix = slices.Grow(e.matrix, len(vectors))
-	e.scales = slices.Grow(e.scales, len(scales))
+	if e.stride > 0 {
+		e.scales = slices.Grow(e.scales, len(scales))
+	}
 	for i, r := range records {
 		v := vectors[i*e.dim : (i+1)*e.dim]
 		c := codes[i*e.stride : (i+1)*e.stride]
