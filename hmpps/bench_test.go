@@ -144,3 +144,7 @@ func benchSearch(b *testing.B, e *Engine) {
 	b.ReportMetric(float64(stages.Summarize.Nanoseconds())/n, "summarize-ns")
 	b.ReportMetric(float64(stages.Rerank.Nanoseconds())/n, "rerank-ns")
 }
+
+// benchRNG returns the generator of the benchmark catalog, seeded as
+// benchEngine seeds it.
+func benchRNG() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
