@@ -10,27 +10,32 @@ import "math"
 // that pair, so the scan reads only the pairs where the query is not zero:
 // a query of a few words embedded by HashingEmbedder is zero in most
 // dimensions, and its scan reads a fraction of the codes. A dense query
-// reads them all, as a row-major layout would.
+// reads them all, as a row-major layout would. A pair of a block is two
+// kilobytes read from end to end, which the processor's prefetcher follows;
+// blocks of a few rows, pairs a few cache lines apart, left a sparse scan
+// waiting on memory.
 //
 // Both kernels below, the SIMD one and the portable one, compute the exact
 // integer sums, so they agree bit for bit and a test holds one against the
 // other.
 
 const (
-	// codeBlockRows is the number of rows in a block: eight vectors of
-	// eight int32 sums, which the SIMD kernel keeps in registers.
-	codeBlockRows = 64
-	// pairBytes is one dimension pair of one block.
-	pairBytes = 2 * codeBlockRows
+	// codeBlockRows is the number of rows in a block, whose int32 sums
+	// stay in L1 while the kernels add each pair to them.
+	codeBlockRows = 4096
+	// pairBytes is one dimension pair of one block, and pairStride the
+	// distance from one pair to the next.
+	pairBytes  = 2 * codeBlockRows
+	pairStride = pairBytes
 )
 
 // blockBytes returns the size of a block of rows with dim dimensions,
 // rounded up to whole pairs.
-func blockBytes(dim int) int { return (dim + 1) / 2 * pairBytes }
+func blockBytes(dim int) int { return (dim + 1) / 2 * pairStride }
 
 // codeOffset returns where the code of dimension j of row lane of a block
 // lies in the block.
-func codeOffset(lane, j int) int { return j/2*pairBytes + lane*2 + j%2 }
+func codeOffset(lane, j int) int { return j/2*pairStride + lane*2 + j%2 }
 
 // queryPairs lists the dimension pairs of a quantized query that are not
 // zero: the offset of each in a block and its two codes packed in an
@@ -53,7 +58,7 @@ func (qp *queryPairs) set(q []int16) {
 		if lo == 0 && hi == 0 {
 			continue
 		}
-		qp.offsets = append(qp.offsets, int32(p*pairBytes))
+		qp.offsets = append(qp.offsets, int32(p*pairStride))
 		qp.codes = append(qp.codes, uint32(uint16(lo))|uint32(uint16(hi))<<16)
 	}
 }
@@ -70,12 +75,12 @@ func dotsBlocks(dst []int32, codes []int8, size int, qp *queryPairs) {
 		return
 	}
 	// One check here lets the kernels trust their arguments.
-	if len(dst)%codeBlockRows != 0 || size <= 0 || size%pairBytes != 0 || len(codes) < blocks*size ||
+	if len(dst)%codeBlockRows != 0 || size <= 0 || size%pairStride != 0 || len(codes) < blocks*size ||
 		len(qp.offsets) != len(qp.codes) {
 		panic("retrieval: dotsBlocks: bad shape")
 	}
 	for _, off := range qp.offsets {
-		if off < 0 || int(off)+pairBytes > size || off%pairBytes != 0 {
+		if off < 0 || int(off)+pairBytes > size || off%pairStride != 0 {
 			panic("retrieval: dotsBlocks: pair outside the block")
 		}
 	}
@@ -86,30 +91,29 @@ func dotsBlocks(dst []int32, codes []int8, size int, qp *queryPairs) {
 	dotsBlocksGo(dst, codes, size, qp.offsets, qp.codes)
 }
 
-// dotsBlocksGo is the portable kernel. It takes a block eight rows at a
-// time, their sums in eight local variables the compiler keeps in
-// registers, and walks the pairs for each eight: the same bytes as the SIMD
-// kernel reads, in sixteen-byte pieces.
+// dotsBlocksGo is the portable kernel: for each pair, the block's rows
+// eight at a time.
 func dotsBlocksGo(dst []int32, codes []int8, size int, offsets []int32, pairs []uint32) {
 	pairs = pairs[:len(offsets)]
 	for b := 0; b+codeBlockRows <= len(dst); b += codeBlockRows {
 		block := codes[b/codeBlockRows*size : b/codeBlockRows*size+size]
-		for g := 0; g < codeBlockRows; g += 8 {
-			var s0, s1, s2, s3, s4, s5, s6, s7 int32
-			for i, off := range offsets {
-				q0, q1 := int32(int16(pairs[i])), int32(int16(pairs[i]>>16))
-				p := (*[16]int8)(block[int(off)+2*g : int(off)+2*g+16])
-				s0 += int32(p[0])*q0 + int32(p[1])*q1
-				s1 += int32(p[2])*q0 + int32(p[3])*q1
-				s2 += int32(p[4])*q0 + int32(p[5])*q1
-				s3 += int32(p[6])*q0 + int32(p[7])*q1
-				s4 += int32(p[8])*q0 + int32(p[9])*q1
-				s5 += int32(p[10])*q0 + int32(p[11])*q1
-				s6 += int32(p[12])*q0 + int32(p[13])*q1
-				s7 += int32(p[14])*q0 + int32(p[15])*q1
+		sums := dst[b : b+codeBlockRows]
+		clear(sums)
+		for i, off := range offsets {
+			q0, q1 := int32(int16(pairs[i])), int32(int16(pairs[i]>>16))
+			pair := block[off : int(off)+pairBytes]
+			for l := 0; l < codeBlockRows; l += 8 {
+				p := (*[16]int8)(pair[2*l : 2*l+16])
+				s := (*[8]int32)(sums[l : l+8])
+				s[0] += int32(p[0])*q0 + int32(p[1])*q1
+				s[1] += int32(p[2])*q0 + int32(p[3])*q1
+				s[2] += int32(p[4])*q0 + int32(p[5])*q1
+				s[3] += int32(p[6])*q0 + int32(p[7])*q1
+				s[4] += int32(p[8])*q0 + int32(p[9])*q1
+				s[5] += int32(p[10])*q0 + int32(p[11])*q1
+				s[6] += int32(p[12])*q0 + int32(p[13])*q1
+				s[7] += int32(p[14])*q0 + int32(p[15])*q1
 			}
-			out := (*[8]int32)(dst[b+g : b+g+8])
-			*out = [8]int32{s0, s1, s2, s3, s4, s5, s6, s7}
 		}
 	}
 }

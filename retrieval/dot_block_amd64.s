@@ -2,88 +2,243 @@
 
 #include "textflag.h"
 
+// BLOCK_ROWS is codeBlockRows, 1<<BLOCK_SHIFT.
+#define BLOCK_ROWS 4096
+#define BLOCK_SHIFT 12
+
 // func dotsBlocksSIMD(dst []int32, codes []int8, size int, offsets []int32, pairs []uint32)
 //
-// For each block of 64 rows, eight accumulators hold the rows' sums; for
-// each listed pair, its two query codes are broadcast to every int32 lane
-// and each 16 bytes of the pair (two codes of eight rows) are sign-extended
-// to int16 (VPMOVSXBW), multiplied and summed in pairs into the eight rows'
-// int32 lanes (VPMADDWD), and accumulated (VPADDD). dotsBlocks checks the
-// shapes; len(dst) is a positive multiple of 64.
+// For each block of BLOCK_ROWS rows, its sums in dst start at zero; the
+// listed pairs are then taken four at a time, and one at a time for the
+// last ones: their query codes are broadcast to every int32 lane, and the
+// pairs are read from end to end together, 128 bytes (the two codes of 64
+// rows) of each a step, sign-extended to int16 (VPMOVSXBW), multiplied and
+// summed in pairs into one int32 lane per row (VPMADDWD), and added to the
+// rows' sums (VPADDD), which four pairs read and write once. dotsBlocks
+// checks the shapes; len(dst) is a positive multiple of BLOCK_ROWS.
 TEXT ·dotsBlocksSIMD(SB), NOSPLIT, $0-104
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
-	SHRQ $6, CX
+	SHRQ $BLOCK_SHIFT, CX
 	MOVQ codes_base+24(FP), SI
 	MOVQ size+48(FP), R8
 	MOVQ offsets_base+56(FP), R9
 	MOVQ offsets_len+64(FP), R10
 	MOVQ pairs_base+80(FP), R11
-	// R12 is the distance to the same pair two blocks ahead, which the
-	// loop prefetches: a sparse query reads a few pairs of each block,
-	// gaps that defeat the hardware's prefetcher.
-	LEAQ (R8)(R8*1), R12
 
 block:
+	// The block's sums start at zero.
 	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	XORQ  BX, BX
-	TESTQ R10, R10
-	JZ    store
+	MOVQ  DI, R12
+	MOVQ  $(BLOCK_ROWS/32), R13
 
-pair:
-	MOVLQSX      (R9)(BX*4), AX
-	VPBROADCASTD (R11)(BX*4), Y15
-	LEAQ         (SI)(AX*1), DX
-	PREFETCHT0   (DX)(R12*1)
-	PREFETCHT0   64(DX)(R12*1)
-	VPMOVSXBW    0(DX), Y8
-	VPMOVSXBW    16(DX), Y9
-	VPMOVSXBW    32(DX), Y10
-	VPMOVSXBW    48(DX), Y11
-	VPMADDWD     Y15, Y8, Y8
-	VPMADDWD     Y15, Y9, Y9
-	VPMADDWD     Y15, Y10, Y10
-	VPMADDWD     Y15, Y11, Y11
-	VPADDD       Y8, Y0, Y0
-	VPADDD       Y9, Y1, Y1
-	VPADDD       Y10, Y2, Y2
-	VPADDD       Y11, Y3, Y3
-	VPMOVSXBW    64(DX), Y8
-	VPMOVSXBW    80(DX), Y9
-	VPMOVSXBW    96(DX), Y10
-	VPMOVSXBW    112(DX), Y11
-	VPMADDWD     Y15, Y8, Y8
-	VPMADDWD     Y15, Y9, Y9
-	VPMADDWD     Y15, Y10, Y10
-	VPMADDWD     Y15, Y11, Y11
-	VPADDD       Y8, Y4, Y4
-	VPADDD       Y9, Y5, Y5
-	VPADDD       Y10, Y6, Y6
-	VPADDD       Y11, Y7, Y7
-	INCQ         BX
-	CMPQ         BX, R10
-	JB           pair
+zero:
+	VMOVDQU Y0, 0(R12)
+	VMOVDQU Y0, 32(R12)
+	VMOVDQU Y0, 64(R12)
+	VMOVDQU Y0, 96(R12)
+	ADDQ    $128, R12
+	DECQ    R13
+	JNZ     zero
 
-store:
-	VMOVDQU Y0, 0(DI)
-	VMOVDQU Y1, 32(DI)
-	VMOVDQU Y2, 64(DI)
-	VMOVDQU Y3, 96(DI)
-	VMOVDQU Y4, 128(DI)
-	VMOVDQU Y5, 160(DI)
-	VMOVDQU Y6, 192(DI)
-	VMOVDQU Y7, 224(DI)
-	ADDQ    $256, DI
-	ADDQ    R8, SI
-	DECQ    CX
-	JNZ     block
+	XORQ BX, BX
+
+four:
+	// Four pairs left?
+	LEAQ 4(BX), R13
+	CMPQ R13, R10
+	JA   one
+	MOVLQSX      0(R9)(BX*4), DX
+	MOVLQSX      4(R9)(BX*4), AX
+	MOVLQSX      8(R9)(BX*4), R14
+	MOVLQSX      12(R9)(BX*4), R15
+	ADDQ         SI, DX
+	ADDQ         SI, AX
+	ADDQ         SI, R14
+	ADDQ         SI, R15
+	VPBROADCASTD 0(R11)(BX*4), Y12
+	VPBROADCASTD 4(R11)(BX*4), Y13
+	VPBROADCASTD 8(R11)(BX*4), Y14
+	VPBROADCASTD 12(R11)(BX*4), Y15
+	MOVQ         DI, R12
+	MOVQ         $(BLOCK_ROWS/64), R13
+
+rows4:
+	PREFETCHT0 512(DX)
+	PREFETCHT0 512(AX)
+	PREFETCHT0 512(R14)
+	PREFETCHT0 512(R15)
+	VPMOVSXBW 0(DX), Y0
+	VPMOVSXBW 0(AX), Y1
+	VPMOVSXBW 0(R14), Y2
+	VPMOVSXBW 0(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    0(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 0(R12)
+	VPMOVSXBW 16(DX), Y0
+	VPMOVSXBW 16(AX), Y1
+	VPMOVSXBW 16(R14), Y2
+	VPMOVSXBW 16(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    32(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 32(R12)
+	VPMOVSXBW 32(DX), Y0
+	VPMOVSXBW 32(AX), Y1
+	VPMOVSXBW 32(R14), Y2
+	VPMOVSXBW 32(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    64(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 64(R12)
+	VPMOVSXBW 48(DX), Y0
+	VPMOVSXBW 48(AX), Y1
+	VPMOVSXBW 48(R14), Y2
+	VPMOVSXBW 48(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    96(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 96(R12)
+	VPMOVSXBW 64(DX), Y0
+	VPMOVSXBW 64(AX), Y1
+	VPMOVSXBW 64(R14), Y2
+	VPMOVSXBW 64(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    128(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 128(R12)
+	VPMOVSXBW 80(DX), Y0
+	VPMOVSXBW 80(AX), Y1
+	VPMOVSXBW 80(R14), Y2
+	VPMOVSXBW 80(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    160(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 160(R12)
+	VPMOVSXBW 96(DX), Y0
+	VPMOVSXBW 96(AX), Y1
+	VPMOVSXBW 96(R14), Y2
+	VPMOVSXBW 96(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    192(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 192(R12)
+	VPMOVSXBW 112(DX), Y0
+	VPMOVSXBW 112(AX), Y1
+	VPMOVSXBW 112(R14), Y2
+	VPMOVSXBW 112(R15), Y3
+	VPMADDWD  Y12, Y0, Y0
+	VPMADDWD  Y13, Y1, Y1
+	VPMADDWD  Y14, Y2, Y2
+	VPMADDWD  Y15, Y3, Y3
+	VPADDD    Y1, Y0, Y0
+	VPADDD    Y3, Y2, Y2
+	VPADDD    224(R12), Y0, Y0
+	VPADDD    Y2, Y0, Y0
+	VMOVDQU   Y0, 224(R12)
+	ADDQ $128, DX
+	ADDQ $128, AX
+	ADDQ $128, R14
+	ADDQ $128, R15
+	ADDQ $256, R12
+	DECQ R13
+	JNZ  rows4
+
+	ADDQ $4, BX
+	JMP  four
+
+one:
+	CMPQ BX, R10
+	JAE  next
+	MOVLQSX      (R9)(BX*4), DX
+	ADDQ         SI, DX
+	VPBROADCASTD (R11)(BX*4), Y12
+	MOVQ         DI, R12
+	MOVQ         $(BLOCK_ROWS/64), R13
+
+rows1:
+	PREFETCHT0 512(DX)
+	VPMOVSXBW 0(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    0(R12), Y0, Y0
+	VMOVDQU   Y0, 0(R12)
+	VPMOVSXBW 16(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    32(R12), Y0, Y0
+	VMOVDQU   Y0, 32(R12)
+	VPMOVSXBW 32(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    64(R12), Y0, Y0
+	VMOVDQU   Y0, 64(R12)
+	VPMOVSXBW 48(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    96(R12), Y0, Y0
+	VMOVDQU   Y0, 96(R12)
+	VPMOVSXBW 64(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    128(R12), Y0, Y0
+	VMOVDQU   Y0, 128(R12)
+	VPMOVSXBW 80(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    160(R12), Y0, Y0
+	VMOVDQU   Y0, 160(R12)
+	VPMOVSXBW 96(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    192(R12), Y0, Y0
+	VMOVDQU   Y0, 192(R12)
+	VPMOVSXBW 112(DX), Y0
+	VPMADDWD  Y12, Y0, Y0
+	VPADDD    224(R12), Y0, Y0
+	VMOVDQU   Y0, 224(R12)
+	ADDQ $128, DX
+	ADDQ $256, R12
+	DECQ R13
+	JNZ  rows1
+
+	INCQ BX
+	JMP  one
+
+next:
+	ADDQ $(BLOCK_ROWS*4), DI
+	ADDQ R8, SI
+	DECQ CX
+	JNZ  block
 
 	VZEROUPPER
 	RET

@@ -109,7 +109,7 @@ func TestDotsBlocks(t *testing.T) {
 func TestQueryPairsSkipZeros(t *testing.T) {
 	var qp queryPairs
 	qp.set([]int16{0, 0, 3, 0, 0, -2, 0, 0, 7})
-	assert.Equal(t, []int32{1 * pairBytes, 2 * pairBytes, 4 * pairBytes}, qp.offsets)
+	assert.Equal(t, []int32{1 * pairStride, 2 * pairStride, 4 * pairStride}, qp.offsets)
 	assert.Equal(t, []uint32{3, uint32(uint16(0xfffe)) << 16, 7}, qp.codes)
 	qp.set(make([]int16, 10))
 	assert.Empty(t, qp.offsets)
@@ -145,6 +145,7 @@ func TestDotsBlocksKernelsAgree(t *testing.T) {
 
 func TestDotsBlocksBadShape(t *testing.T) {
 	good := queryPairs{offsets: []int32{0}, codes: []uint32{1}}
+	const rows = codeBlockRows
 	tests := []struct {
 		name  string
 		dst   []int32
@@ -152,12 +153,12 @@ func TestDotsBlocksBadShape(t *testing.T) {
 		size  int
 		qp    queryPairs
 	}{
-		{"rows not a whole block", make([]int32, 65), make([]int8, 256), 128, good},
-		{"size not whole pairs", make([]int32, 64), make([]int8, 256), 100, good},
-		{"short codes", make([]int32, 128), make([]int8, 255), 128, good},
-		{"pair past the block", make([]int32, 64), make([]int8, 256), 256, queryPairs{offsets: []int32{256}, codes: []uint32{1}}},
-		{"pair off its boundary", make([]int32, 64), make([]int8, 256), 256, queryPairs{offsets: []int32{2}, codes: []uint32{1}}},
-		{"codes without offsets", make([]int32, 64), make([]int8, 256), 256, queryPairs{codes: []uint32{1}}},
+		{"rows not a whole block", make([]int32, rows+1), make([]int8, 2*pairStride), pairStride, good},
+		{"size not whole pairs", make([]int32, rows), make([]int8, 2*pairStride), pairStride + 1, good},
+		{"short codes", make([]int32, 2*rows), make([]int8, 2*pairStride-1), pairStride, good},
+		{"pair past the block", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{offsets: []int32{2 * pairStride}, codes: []uint32{1}}},
+		{"pair off its boundary", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{offsets: []int32{2}, codes: []uint32{1}}},
+		{"codes without offsets", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{codes: []uint32{1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,11 +208,11 @@ func TestUpperBoundsKernelsAgree(t *testing.T) {
 	}
 }
 
-// BenchmarkDotsBlocks measures the kernels alone over 100k rows of 384
-// codes, with a dense query and with one as sparse as a few words embedded
-// by HashingEmbedder (48 of 384 dimensions).
+// BenchmarkDotsBlocks measures the kernels alone over about 100k rows of
+// 384 codes, with a dense query and with one as sparse as a few words
+// embedded by HashingEmbedder (48 of 384 dimensions).
 func BenchmarkDotsBlocks(b *testing.B) {
-	const rows, dim = 100_032, 384
+	const rows, dim = 100_000 / codeBlockRows * codeBlockRows, 384
 	rng := rand.New(rand.NewPCG(1, 2))
 	size := blockBytes(dim)
 	codes := make([]int8, rows/codeBlockRows*size)

@@ -151,9 +151,7 @@ func TestQuantizedSearchIsExactOnNearTies(t *testing.T) {
 		records = append(records, Record{ID: fmt.Sprintf("r%04d", i), Vector: v})
 	}
 	queries := [][]float32{base, randomVector(rng, dim)}
-	for _, q := range queriesNear(rng, [][]float32{base}, 4) {
-		queries = append(queries, q)
-	}
+	queries = append(queries, queriesNear(rng, [][]float32{base}, 4)...)
 	for _, metric := range []Metric{Cosine, InnerProduct} {
 		exact, quantized := pairOf(t, dim, metric, records)
 		requireSameSearches(t, exact, quantized, queries, []int{1, 3, 10, 150, 599, 800, 1000}, []Filter{nil})

@@ -23,7 +23,7 @@ const minParallelBytes = 4 << 20
 
 // groupRows is how many rows of codes a quantized scan scores per kernel
 // call: their sums and bound bits stay in L1 while the scan reads them.
-const groupRows = 16 * codeBlockRows
+const groupRows = codeBlockRows
 
 // searchScratch is the per-search working memory, pooled.
 type searchScratch struct {

@@ -82,9 +82,6 @@ func (p *postings) freq(i int) termFreq {
 	return p.big[j].freq
 }
 
-// len returns the number of postings.
-func (p *postings) len() int { return len(p.slots) }
-
 // seekSlot returns the first index i >= from of slots whose slot is at least
 // slot, or len(slots): steps doubling from from, then a binary search of the
 // last step.
