@@ -176,14 +176,17 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 			return fmt.Errorf("hmpps: index: %w", err)
 		}
 	}
+	ids := make([]string, len(batch))
+	analyses := make([]lexical.Analysis, len(batch))
 	for i := range batch {
 		b := &batch[i]
 		e.products[b.id] = b.rec
 		if e.vectors != nil {
 			e.vectors[b.id] = b.vector
 		}
-		e.lex.UpsertAnalyzed(b.id, &b.lexical)
+		ids[i], analyses[i] = b.id, b.lexical
 	}
+	e.lex.UpsertBatch(ids, analyses)
 	return nil
 }
 

@@ -96,9 +96,7 @@ func (e *Engine) rebuildLexical() {
 			analyses[i] = lexical.Analyze(doc)
 		}
 	})
-	for i, id := range ids {
-		e.lex.UpsertAnalyzed(id, &analyses[i])
-	}
+	e.lex.UpsertBatch(ids, analyses)
 }
 
 // loadLexical restores the lexical index from its section and reports

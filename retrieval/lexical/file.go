@@ -293,47 +293,84 @@ func decodePostings(r *lexReader, df int, stats []lexStats) postings {
 }
 
 // transpose builds each document's word list (Index.terms) from the
-// postings, and checks that no field holds more words than its length.
-// The postings are read word by word, in ascending order, so each
+// postings, and checks that no field holds more words than its length. The
+// documents are split into ranges, one per CPU, each of which reads its
+// part of every word's postings, word by word in ascending order, so each
 // document's words come out ascending.
 func transpose(r *lexReader, d *decoded) []byte {
 	n := len(d.docs)
-	counts := make([]int32, n)
-	sums := make([][numFields]int64, n)
-	for t := range d.postings {
-		p := &d.postings[t]
-		for i, slot := range p.slots {
-			counts[slot]++
-			for f, x := range p.freq(i) {
-				sums[slot][f] += int64(x)
-			}
-		}
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/1024))
+	per := (n + workers - 1) / max(1, workers)
+	parts := make([][]byte, workers)
+	errs := make([]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min(n, (w+1)*per)
+		wg.Go(func() { parts[w], errs[w] = transposeRange(d, int32(lo), int32(max(lo, hi))) })
 	}
-	start := make([]int, n+1)
-	for i, c := range counts {
-		for f, s := range sums[i] {
-			if s > int64(d.stats[i].len[f]) {
-				r.fail(fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", d.docs[i].id, f, d.stats[i].len[f], s))
-				return nil
-			}
-		}
-		start[i+1] = start[i] + int(c)
-		d.docs[i].n = c
-	}
-	ids := make([]int32, start[n])
-	next := slices.Clone(start[:n])
-	for t := range d.postings {
-		for _, slot := range d.postings[t].slots {
-			ids[next[slot]] = int32(t)
-			next[slot]++
+	wg.Wait()
+	for _, e := range errs {
+		if e != "" {
+			r.fail(e)
+			return nil
 		}
 	}
 	var terms []byte
-	for i := range d.docs {
-		d.docs[i].at = len(terms)
-		terms = appendGaps(terms, ids[start[i]:start[i+1]])
+	for w := range workers {
+		base := len(terms)
+		for i := w * per; i < min(n, (w+1)*per); i++ {
+			d.docs[i].at += base
+		}
+		terms = append(terms, parts[w]...)
 	}
 	return terms
+}
+
+// transposeRange is transpose for the documents [lo, hi): it sets their
+// word counts and offsets into the part it returns, or says what is wrong.
+func transposeRange(d *decoded, lo, hi int32) ([]byte, string) {
+	counts := make([]int32, hi-lo)
+	sums := make([][numFields]int64, hi-lo)
+	from := make([]int, len(d.postings))
+	for t := range d.postings {
+		p := &d.postings[t]
+		i, _ := slices.BinarySearch(p.slots, lo)
+		from[t] = i
+		for ; i < len(p.slots) && p.slots[i] < hi; i++ {
+			doc := p.slots[i] - lo
+			counts[doc]++
+			for f, x := range p.freq(i) {
+				sums[doc][f] += int64(x)
+			}
+		}
+	}
+	start := make([]int, hi-lo+1)
+	for i, c := range counts {
+		doc := &d.docs[lo+int32(i)]
+		for f, s := range sums[i] {
+			if s > int64(d.stats[lo+int32(i)].len[f]) {
+				return nil, fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", doc.id, f, d.stats[lo+int32(i)].len[f], s)
+			}
+		}
+		start[i+1] = start[i] + int(c)
+		doc.n = c
+	}
+	ids := make([]int32, start[hi-lo])
+	next := slices.Clone(start[:hi-lo])
+	for t := range d.postings {
+		p := &d.postings[t]
+		for i := from[t]; i < len(p.slots) && p.slots[i] < hi; i++ {
+			doc := p.slots[i] - lo
+			ids[next[doc]] = int32(t)
+			next[doc]++
+		}
+	}
+	var terms []byte
+	for i := range counts {
+		d.docs[lo+int32(i)].at = len(terms)
+		terms = appendGaps(terms, ids[start[i]:start[i+1]])
+	}
+	return terms, ""
 }
 
 // decodeFormat1 decodes the encoding of format 1 after its number: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -290,6 +291,99 @@ func (l *Index) UpsertAnalyzed(id string, a *Analysis) {
 	l.slot[id] = slot
 	l.compactIfWorth()
 }
+
+// UpsertBatch is UpsertAnalyzed of each document of a batch, ids[i] being
+// analyses[i]'s ID, under one lock, its work spread over the CPUs: the
+// words are looked up in parallel and each word's postings appended by one
+// goroutine. An ID given twice is written twice, the second replacing the
+// first.
+func (l *Index) UpsertBatch(ids []string, analyses []Analysis) {
+	if len(ids) < minBatch {
+		for i := range ids {
+			l.UpsertAnalyzed(ids[i], &analyses[i])
+		}
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The word IDs of every document; words new to the index are added
+	// afterwards, in the batch's order, so that they are numbered alike
+	// whatever the parallelism.
+	terms := make([][]int32, len(ids))
+	parallel(len(ids), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a := &analyses[i]
+			ts := make([]int32, len(a.words))
+			for j, w := range a.words {
+				t, ok := l.term[w]
+				if !ok {
+					t = -1
+				}
+				ts[j] = t
+			}
+			terms[i] = ts
+		}
+	})
+	for i := range ids {
+		for j, t := range terms[i] {
+			if t >= 0 {
+				continue
+			}
+			w := analyses[i].words[j]
+			t, ok := l.term[w]
+			if !ok {
+				w = strings.Clone(w)
+				t = int32(len(l.words))
+				l.term[w] = t
+				l.words = append(l.words, w)
+				l.df = append(l.df, 0)
+				l.postings = append(l.postings, postings{})
+			}
+			terms[i][j] = t
+		}
+	}
+	// The documents, in order: a replaced one dies before its new slot.
+	first := int32(len(l.docs))
+	var sorted []int32
+	for i, id := range ids {
+		l.remove(id)
+		slot := int32(len(l.docs))
+		a := &analyses[i]
+		sorted = append(sorted[:0], terms[i]...)
+		slices.Sort(sorted)
+		for _, t := range sorted {
+			l.df[t]++
+		}
+		for f, n := range a.lens {
+			l.length[f] += int64(n)
+		}
+		l.docs = append(l.docs, lexDoc{id: id, at: len(l.terms), n: int32(len(sorted))})
+		l.terms = appendGaps(l.terms, sorted)
+		l.stats = append(l.stats, lexStats{len: a.lens, live: true})
+		l.slot[id] = slot
+	}
+	// The postings, each word's by one goroutine, in slot order.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(ids)/minBatch))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range ids {
+				slot := first + int32(i)
+				a := &analyses[i]
+				for j, t := range terms[i] {
+					if int(t)%workers == w {
+						l.postings[t].add(slot, a.freqs[j], &a.lens)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	l.compactIfWorth()
+}
+
+// minBatch is the smallest batch UpsertBatch spreads over the CPUs.
+const minBatch = 64
 
 // appendGaps appends ascending word IDs to b as uvarint gaps, the first
 // from -1.

@@ -117,3 +117,39 @@ func TestSearchMatchesExhaustiveWhileWriting(t *testing.T) {
 		}
 	}
 }
+
+// TestUpsertBatchIsUpsertOneByOne checks that a batch written at once leaves
+// the index as writing its documents one by one does, replacements and an
+// ID given twice included.
+func TestUpsertBatchIsUpsertOneByOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	one := mustNew(t, Params{})
+	batched := mustNew(t, Params{})
+	for round := range 6 {
+		var ids []string
+		var analyses []Analysis
+		for range 50 + r.IntN(300) {
+			id := fmt.Sprintf("p%03d", r.IntN(400))
+			d := randomLexicalDoc(r)
+			a := Analyze(d)
+			one.UpsertAnalyzed(id, &a)
+			ids = append(ids, id)
+			analyses = append(analyses, Analyze(d))
+		}
+		batched.UpsertBatch(ids, analyses)
+		var gone []string
+		for range r.IntN(100) {
+			gone = append(gone, fmt.Sprintf("p%03d", r.IntN(400)))
+		}
+		one.Delete(gone...)
+		batched.Delete(gone...)
+		a, err := one.MarshalBinary()
+		require.NoError(t, err)
+		b, err := batched.MarshalBinary()
+		require.NoError(t, err)
+		require.Equal(t, a, b, "round %d", round)
+		for _, q := range []string{"red shoe", "boot hiking", "silk silk"} {
+			require.Equal(t, one.Search(q, 10, nil), batched.Search(q, 10, nil))
+		}
+	}
+}
