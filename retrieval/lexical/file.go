@@ -39,10 +39,13 @@ var ErrCorrupt = errors.New("lexical: corrupt index")
 // words, then the words in ascending order; the number of documents, then
 // each document in ascending ID order as its ID and its four field lengths;
 // then, for each word in order, the number of documents holding it, the
-// number of bytes that follow for it, and for each of those documents, in
-// the order above, the gap to the previous one's number (the first's from
-// -1) and the word's four frequencies. The byte counts let a reader decode
-// the words in parallel.
+// number of bytes that follow for it, and those bytes: the documents'
+// numbers, in the order above, as little-endian uint32s, then the word's
+// frequencies in them, four nibbles in a little-endian uint16 as the index
+// keeps them (see pack), then the frequencies that do not fit, as a count
+// and, for each, its position among the documents and its four
+// frequencies, in uvarints. The byte counts let a reader decode the words
+// in parallel, and the arrays are copied rather than decoded.
 func (l *Index) MarshalBinary() ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -91,15 +94,23 @@ func (l *Index) MarshalBinary() ([]byte, error) {
 				}
 			}
 			slices.SortFunc(docs, func(a, b numbered) int { return int(a.n - b.n) })
-			var part []byte
-			prev := int32(-1)
-			for _, d := range docs {
-				part = binary.AppendUvarint(part, uint64(d.n-prev))
-				prev = d.n
-				for _, f := range ps.freq(int(d.at)) {
-					part = binary.AppendUvarint(part, uint64(f))
+			part := make([]byte, 6*len(docs), 6*len(docs)+1)
+			var big []byte
+			escapes := 0
+			for j, d := range docs {
+				binary.LittleEndian.PutUint32(part[4*j:], uint32(d.n))
+				packed := ps.freqs[d.at]
+				binary.LittleEndian.PutUint16(part[4*len(docs)+2*j:], packed)
+				if packed == escaped {
+					escapes++
+					big = binary.AppendUvarint(big, uint64(j))
+					for _, f := range ps.freq(int(d.at)) {
+						big = binary.AppendUvarint(big, uint64(f))
+					}
 				}
 			}
+			part = binary.AppendUvarint(part, uint64(escapes))
+			part = append(part, big...)
 			parts[i] = part
 		}
 	})
@@ -258,63 +269,86 @@ func decodeFormat2(r *lexReader) decoded {
 	if r.err != nil {
 		return d
 	}
-	d.terms = transpose(r, &d)
+	d.terms = transpose(&d)
 	d.term = wordMap(d.words)
 	return d
 }
 
-// decodePostings reads df postings of one word, checking that the
-// documents ascend, exist and hold the word.
+// decodePostings reads df postings of one word (see MarshalBinary),
+// checking that the documents ascend, exist and hold the word.
 func decodePostings(r *lexReader, df int, stats []lexStats) postings {
-	p := postings{slots: make([]int32, 0, df), freqs: make([]uint16, 0, df)}
-	doc := int64(-1)
-	for range df {
-		gap := r.bounded(uint64(len(stats)))
-		doc += int64(gap)
-		if r.err == nil && (gap == 0 || doc >= int64(len(stats))) {
+	if 6*df > len(r.data)-r.off {
+		r.fail("postings longer than their bytes")
+		return postings{}
+	}
+	p := postings{slots: make([]int32, df), freqs: make([]uint16, df)}
+	raw := r.data[r.off : r.off+6*df]
+	r.off += 6 * df
+	prev := int64(-1)
+	for i := range p.slots {
+		doc := int64(binary.LittleEndian.Uint32(raw[4*i:]))
+		if doc <= prev || doc >= int64(len(stats)) {
 			r.fail("document number out of order or range")
-		}
-		var freq termFreq
-		var held bool
-		for f := range numFields {
-			n := r.bounded(math.MaxUint16)
-			freq[f] = uint16(n)
-			held = held || n > 0
-		}
-		if r.err == nil && !held {
-			r.fail("a document holds a word zero times")
-		}
-		if r.err != nil {
 			return postings{}
 		}
-		p.add(int32(doc), freq, &stats[doc].len)
+		p.slots[i], prev = int32(doc), doc
+		p.freqs[i] = binary.LittleEndian.Uint16(raw[4*df+2*i:])
+	}
+	escapes := int(r.bounded(uint64(df)))
+	p.big = make([]bigFreq, 0, escapes)
+	for range escapes {
+		at := r.bounded(uint64(df - 1))
+		var freq termFreq
+		for f := range numFields {
+			freq[f] = uint16(r.bounded(math.MaxUint16))
+		}
+		if r.err == nil && (p.freqs[at] != escaped || pack(freq) != escaped || len(p.big) > 0 && int32(at) <= p.big[len(p.big)-1].at) {
+			r.fail("an escaped frequency that is not one, or out of order")
+		}
+		p.big = append(p.big, bigFreq{at: int32(at), freq: freq})
+	}
+	if r.err != nil {
+		return postings{}
+	}
+	// Every frequency held, every escape listed, and the bounds of a
+	// search (see postings.maxFreq).
+	escapesSeen := 0
+	for i, packed := range p.freqs {
+		var freq termFreq
+		if packed == escaped {
+			if escapesSeen >= len(p.big) || p.big[escapesSeen].at != int32(i) {
+				r.fail("an escaped frequency missing")
+				return postings{}
+			}
+			freq = p.big[escapesSeen].freq
+			escapesSeen++
+		} else {
+			freq = termFreq{packed & 15, packed >> 4 & 15, packed >> 8 & 15, packed >> 12}
+		}
+		if freq == (termFreq{}) {
+			r.fail("a document holds a word zero times")
+			return postings{}
+		}
+		p.bound(freq, &stats[p.slots[i]].len)
 	}
 	return p
 }
 
 // transpose builds each document's word list (Index.terms) from the
-// postings, and checks that no field holds more words than its length. The
-// documents are split into ranges, one per CPU, each of which reads its
+// postings. The documents are split into ranges, one per CPU, each of which reads its
 // part of every word's postings, word by word in ascending order, so each
 // document's words come out ascending.
-func transpose(r *lexReader, d *decoded) []byte {
+func transpose(d *decoded) []byte {
 	n := len(d.docs)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/1024))
 	per := (n + workers - 1) / max(1, workers)
 	parts := make([][]byte, workers)
-	errs := make([]string, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*per, min(n, (w+1)*per)
-		wg.Go(func() { parts[w], errs[w] = transposeRange(d, int32(lo), int32(max(lo, hi))) })
+		wg.Go(func() { parts[w] = transposeRange(d, int32(lo), int32(max(lo, hi))) })
 	}
 	wg.Wait()
-	for _, e := range errs {
-		if e != "" {
-			r.fail(e)
-			return nil
-		}
-	}
 	var terms []byte
 	for w := range workers {
 		base := len(terms)
@@ -327,33 +361,22 @@ func transpose(r *lexReader, d *decoded) []byte {
 }
 
 // transposeRange is transpose for the documents [lo, hi): it sets their
-// word counts and offsets into the part it returns, or says what is wrong.
-func transposeRange(d *decoded, lo, hi int32) ([]byte, string) {
+// word counts and offsets into the part it returns.
+func transposeRange(d *decoded, lo, hi int32) []byte {
 	counts := make([]int32, hi-lo)
-	sums := make([][numFields]int64, hi-lo)
 	from := make([]int, len(d.postings))
 	for t := range d.postings {
 		p := &d.postings[t]
 		i, _ := slices.BinarySearch(p.slots, lo)
 		from[t] = i
 		for ; i < len(p.slots) && p.slots[i] < hi; i++ {
-			doc := p.slots[i] - lo
-			counts[doc]++
-			for f, x := range p.freq(i) {
-				sums[doc][f] += int64(x)
-			}
+			counts[p.slots[i]-lo]++
 		}
 	}
 	start := make([]int, hi-lo+1)
 	for i, c := range counts {
-		doc := &d.docs[lo+int32(i)]
-		for f, s := range sums[i] {
-			if s > int64(d.stats[lo+int32(i)].len[f]) {
-				return nil, fmt.Sprintf("document %q: field %d has %d words, its frequencies sum to %d", doc.id, f, d.stats[lo+int32(i)].len[f], s)
-			}
-		}
 		start[i+1] = start[i] + int(c)
-		doc.n = c
+		d.docs[lo+int32(i)].n = c
 	}
 	ids := make([]int32, start[hi-lo])
 	next := slices.Clone(start[:hi-lo])
@@ -365,12 +388,30 @@ func transposeRange(d *decoded, lo, hi int32) ([]byte, string) {
 			next[doc]++
 		}
 	}
-	var terms []byte
+	// The gaps' exact size first, so that they are written in place.
+	size := 0
+	for i := range counts {
+		prev := int32(-1)
+		for _, t := range ids[start[i]:start[i+1]] {
+			size += uvarintLen(uint64(t - prev))
+			prev = t
+		}
+	}
+	terms := make([]byte, 0, size)
 	for i := range counts {
 		d.docs[lo+int32(i)].at = len(terms)
 		terms = appendGaps(terms, ids[start[i]:start[i+1]])
 	}
-	return terms, ""
+	return terms
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // decodeFormat1 decodes the encoding of format 1 after its number: the

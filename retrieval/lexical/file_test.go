@@ -258,26 +258,27 @@ func TestLexicalUnmarshalRejectsFormat2(t *testing.T) {
 		}
 		return b
 	}
-	encode := func(parts ...any) []byte {
-		var b []byte
-		for _, p := range parts {
-			switch p := p.(type) {
-			case int:
-				b = append(b, uv(uint64(p))...)
-			case string:
-				b = append(b, uv(uint64(len(p)))...)
-				b = append(b, p...)
-			case []byte:
-				b = append(b, p...)
-			}
+	str := func(s string) []byte { return append(uv(uint64(len(s))), s...) }
+	// word encodes one word's documents and packed frequencies, with its
+	// escapes (pairs of position and four frequencies) already encoded.
+	word := func(docs []uint32, packed []uint16, escapes ...uint64) []byte {
+		var body []byte
+		for _, d := range docs {
+			body = binary.LittleEndian.AppendUint32(body, d)
 		}
-		return b
+		for _, p := range packed {
+			body = binary.LittleEndian.AppendUint16(body, p)
+		}
+		body = append(body, uv(escapes...)...)
+		return append(uv(uint64(len(docs)), uint64(len(body))), body...)
 	}
-	// Two words; two documents, "x" with a title of two words and "y"
-	// with one; then each word's documents: "a" in both titles, "b" in
-	// x's.
-	head := encode(Format, 2, "a", "b", 2, "x", 2, 0, 0, 0, "y", 1, 0, 0, 0)
-	valid := encode(head, 2, 10, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)
+	cat := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
+	// Two words; two documents, "x" with a title of two words and "y" with
+	// one; "a" in both titles, "b" in x's.
+	head := cat(uv(Format, 2), str("a"), str("b"), uv(2), str("x"), uv(2, 0, 0, 0), str("y"), uv(1, 0, 0, 0))
+	a := word([]uint32{0, 1}, []uint16{1, 1}, 0)
+	b := word([]uint32{0}, []uint16{1}, 0)
+	valid := cat(head, a, b)
 	l := mustNew(t, Params{})
 	require.NoError(t, l.UnmarshalBinary(valid))
 	assert.Equal(t, []string{"y", "x"}, hitIDs(l.Search("a", 5, nil)), "y's title is shorter")
@@ -288,21 +289,28 @@ func TestLexicalUnmarshalRejectsFormat2(t *testing.T) {
 	l.Delete("x")
 	assert.Empty(t, l.Search("b", 5, nil), "the words of a restored document are known to Delete")
 
+	// An escaped frequency: "a" sixteen times in x's body.
+	big := cat(uv(Format, 1), str("a"), uv(1), str("x"), uv(0, 0, 0, 20), word([]uint32{0}, []uint16{escaped}, 1, 0, 0, 0, 0, 16))
+	require.NoError(t, mustNew(t, Params{}).UnmarshalBinary(big))
+
 	tests := []struct {
 		name string
 		data []byte
 	}{
 		{"truncated", valid[:len(valid)-1]},
 		{"trailing bytes", append(slices.Clone(valid), 0)},
-		{"word no document holds", encode(head, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"more documents than the catalog", encode(head, 3, 15, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"document gap zero", encode(head, 2, 10, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"document out of range", encode(head, 2, 10, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"word held zero times", encode(head, 2, 10, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 0, 0, 0, 0)},
-		{"more words than the field's length", encode(head, 2, 10, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"byte count short", encode(head, 2, 9, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"byte count long", encode(head, 2, 11, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
-		{"document twice", encode(Format, 2, "a", "b", 2, "x", 2, 0, 0, 0, "x", 1, 0, 0, 0, 2, 10, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 5, 1, 1, 0, 0, 0)},
+		{"word no document holds", cat(head, word(nil, nil, 0), b)},
+		{"more documents than the catalog", cat(head, word([]uint32{0, 1, 2}, []uint16{1, 1, 1}, 0), b)},
+		{"documents out of order", cat(head, word([]uint32{1, 0}, []uint16{1, 1}, 0), b)},
+		{"document twice", cat(head, word([]uint32{0, 0}, []uint16{1, 1}, 0), b)},
+		{"document out of range", cat(head, word([]uint32{0, 2}, []uint16{1, 1}, 0), b)},
+		{"word held zero times", cat(head, word([]uint32{0, 1}, []uint16{1, 0}, 0), b)},
+		{"escape missing", cat(head, word([]uint32{0, 1}, []uint16{escaped, 1}, 0), b)},
+		{"escape that fits nibbles", cat(head, word([]uint32{0, 1}, []uint16{escaped, 1}, 1, 0, 1, 0, 0, 0), b)},
+		{"escape of an unescaped posting", cat(head, word([]uint32{0, 1}, []uint16{1, 1}, 1, 0, 0, 0, 0, 16), b)},
+		{"byte count short", cat(head, append(uv(2, 12), a[2:]...), b)},
+		{"byte count long", cat(head, append(uv(2, 14), a[2:]...), b)},
+		{"same ID twice", cat(uv(Format, 2), str("a"), str("b"), uv(2), str("x"), uv(2, 0, 0, 0), str("x"), uv(1, 0, 0, 0), a, b)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,18 @@ func pack(f termFreq) uint16 {
 // add appends the document at slot, which must follow every slot in p and
 // whose fields have lens words, with frequencies f.
 func (p *postings) add(slot int32, f termFreq, lens *[numFields]int32) {
+	p.bound(f, lens)
+	packed := pack(f)
+	if packed == escaped {
+		p.big = append(p.big, bigFreq{at: int32(len(p.slots)), freq: f})
+	}
+	p.slots = append(p.slots, slot)
+	p.freqs = append(p.freqs, packed)
+}
+
+// bound widens maxFreq and minLen to cover a document whose fields have
+// lens words holding the word f times.
+func (p *postings) bound(f termFreq, lens *[numFields]int32) {
 	for i, n := range f {
 		if n == 0 {
 			continue
@@ -64,12 +76,6 @@ func (p *postings) add(slot int32, f termFreq, lens *[numFields]int32) {
 		}
 		p.maxFreq[i] = max(p.maxFreq[i], n)
 	}
-	packed := pack(f)
-	if packed == escaped {
-		p.big = append(p.big, bigFreq{at: int32(len(p.slots)), freq: f})
-	}
-	p.slots = append(p.slots, slot)
-	p.freqs = append(p.freqs, packed)
 }
 
 // freq returns the frequencies of the i-th posting.
