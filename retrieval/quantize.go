@@ -29,8 +29,12 @@ func quantizeVector(dst []int8, v []float32) float32 {
 		return 0
 	}
 	inv := maxCode / m
+	dst = dst[:len(v)]
 	for j, x := range v {
-		dst[j] = int8(clampCode(math.Round(float64(x)*inv), maxCode))
+		// |x·inv| is at most 127 and a rounding, so the nearest integer
+		// is within the codes.
+		c := int32(math.RoundToEven(float64(x) * inv))
+		dst[j] = int8(max(-maxCode, min(maxCode, c)))
 	}
 	return float32(m / maxCode)
 }
@@ -62,7 +66,7 @@ func quantizeQuery(dst []int16, q []float32) {
 	top := float64(queryCodeMax(len(dst)))
 	inv := top / m
 	for j, x := range q {
-		dst[j] = int16(clampCode(math.Round(float64(x)*inv), top))
+		dst[j] = int16(clampCode(math.RoundToEven(float64(x)*inv), top))
 	}
 }
 
@@ -120,7 +124,11 @@ func queryBound(q []float32, codes []int16) (t, radius float32, norm float64) {
 func maxAbs(v []float32) float64 {
 	var m float32
 	for _, x := range v {
-		m = max(m, abs32(x))
+		// A comparison rather than max, which orders NaNs and signed
+		// zeros and costs several times as much; vectors are finite.
+		if a := abs32(x); a > m {
+			m = a
+		}
 	}
 	return float64(m)
 }
