@@ -43,6 +43,7 @@ func main() {
 	sizes := flag.String("sizes", "100000", "catalog sizes, comma-separated")
 	searches := flag.Int("searches", 1000, "searches timed at each size")
 	dir := flag.String("dir", "", "where to save the catalog files (default: a temporary directory, removed at the end)")
+	keep := flag.Bool("keep", false, "keep the catalog files in -dir after the run, to open them again with -open")
 	openPath := flag.String("open", "", "open this engine file and report (the child process's mode)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the searches to this file")
 	heapProfile := flag.String("heapprofile", "", "write a heap profile of the built catalog to this file")
@@ -73,7 +74,7 @@ func main() {
 			log.Fatalf("bad size %q", s)
 		}
 		prof := profiles{cpu: *cpuProfile, heap: *heapProfile, upsert: *upsertProfile, open: *openProfile}
-		if err := run(ctx, n, *searches, root, prof); err != nil {
+		if err := run(ctx, n, *searches, root, prof, *keep && *dir != ""); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -91,7 +92,7 @@ func suffixed(path string, n int) string {
 	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), n, ext)
 }
 
-func run(ctx context.Context, n, searches int, root string, prof profiles) error {
+func run(ctx context.Context, n, searches int, root string, prof profiles, keep bool) error {
 	fmt.Printf("== %d products (GOMAXPROCS %d, load average %s)\n", n, runtime.GOMAXPROCS(0), loadAverage())
 	items := benchcatalog.Catalog(n)
 	products := make([]hmpps.Product, n)
@@ -166,6 +167,9 @@ func run(ctx context.Context, n, searches int, root string, prof profiles) error
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("open in a child process: %w", err)
+	}
+	if keep {
+		return nil
 	}
 	return os.Remove(path)
 }
