@@ -283,4 +283,3 @@ func (s *sectionWriter) section(kind string, version int, payload []byte) {
 	s.write(payload)
 	s.end()
 }
-

@@ -3,17 +3,20 @@ package retrieval
 import "math"
 
 // The quantized scan multiplies int8 codes by an int16 query. The codes are
-// kept in blocks of codeBlockRows rows laid out dimension pair by dimension
-// pair: for each pair of dimensions (2p, 2p+1), the block holds the two
-// codes of its first row, then of its second, and so on, pairBytes bytes in
-// all. A query whose two codes of a pair are both zero gains nothing from
-// that pair, so the scan reads only the pairs where the query is not zero:
-// a query of a few words embedded by HashingEmbedder is zero in most
-// dimensions, and its scan reads a fraction of the codes. A dense query
-// reads them all, as a row-major layout would. A pair of a block is two
-// kilobytes read from end to end, which the processor's prefetcher follows;
-// blocks of a few rows, pairs a few cache lines apart, left a sparse scan
-// waiting on memory.
+// kept in blocks of codeBlockRows rows laid out dimension by dimension: for
+// each dimension j, the block holds the code of its first row, then of its
+// second, and so on, a column of codeBlockRows bytes. A query that is zero
+// in a dimension gains nothing from its column, so the scan reads only the
+// columns where the query is not zero: a query of a few words embedded by
+// HashingEmbedder is zero in most dimensions, and its scan reads a fraction
+// of the codes. A dense query reads them all, as a row-major layout would.
+// A column is four kilobytes read from end to end, which the processor's
+// prefetcher follows.
+//
+// The kernels take the query's columns two at a time, interleaving their
+// codes row by row so that one multiply-add (VPMADDWD) takes both; a query
+// with an odd number of columns pairs its last with the first, given a zero
+// code.
 //
 // Both kernels below, the SIMD one and the portable one, compute the exact
 // integer sums, so they agree bit for bit and a test holds one against the
@@ -21,53 +24,57 @@ import "math"
 
 const (
 	// codeBlockRows is the number of rows in a block, whose int32 sums
-	// stay in L1 while the kernels add each pair to them.
+	// stay in L1 while the kernels add each pair of columns to them.
 	codeBlockRows = 4096
-	// pairBytes is one dimension pair of one block, and pairStride the
-	// distance from one pair to the next.
-	pairBytes  = 2 * codeBlockRows
-	pairStride = pairBytes
 )
 
-// blockBytes returns the size of a block of rows with dim dimensions,
-// rounded up to whole pairs.
-func blockBytes(dim int) int { return (dim + 1) / 2 * pairStride }
+// blockBytes returns the size of a block of rows with dim dimensions.
+func blockBytes(dim int) int { return dim * codeBlockRows }
 
 // codeOffset returns where the code of dimension j of row lane of a block
 // lies in the block.
-func codeOffset(lane, j int) int { return j/2*pairStride + lane*2 + j%2 }
+func codeOffset(lane, j int) int { return j*codeBlockRows + lane }
 
-// queryPairs lists the dimension pairs of a quantized query that are not
-// zero: the offset of each in a block and its two codes packed in an
-// uint32, the even dimension's in the low half, as VPMADDWD reads them.
+// queryPairs lists the columns of a quantized query that are not zero, in
+// pairs: for pair i, the offsets in a block of its two columns,
+// offsets[2i] and offsets[2i+1], and its two codes packed in an uint32,
+// the first column's in the low half, as VPMADDWD reads them.
 type queryPairs struct {
 	offsets []int32
 	codes   []uint32
 }
 
-// set lists the pairs of q (int16 codes, one per dimension) that are not
-// zero.
+// set lists the columns of q (int16 codes, one per dimension) that are not
+// zero, in pairs.
 func (qp *queryPairs) set(q []int16) {
 	qp.offsets, qp.codes = qp.offsets[:0], qp.codes[:0]
-	for p := 0; 2*p < len(q); p++ {
-		lo := q[2*p]
-		var hi int16
-		if 2*p+1 < len(q) {
-			hi = q[2*p+1]
-		}
-		if lo == 0 && hi == 0 {
+	first := -1
+	for j, c := range q {
+		if c == 0 {
 			continue
 		}
-		qp.offsets = append(qp.offsets, int32(p*pairStride))
-		qp.codes = append(qp.codes, uint32(uint16(lo))|uint32(uint16(hi))<<16)
+		if first < 0 {
+			first = j
+		}
+		qp.offsets = append(qp.offsets, int32(j*codeBlockRows))
+		if len(qp.offsets)%2 == 0 {
+			qp.codes[len(qp.codes)-1] |= uint32(uint16(c)) << 16
+		} else {
+			qp.codes = append(qp.codes, uint32(uint16(c)))
+		}
+	}
+	if len(qp.offsets)%2 == 1 {
+		// The last column pairs with the first, whose code here is zero:
+		// read twice, counted once.
+		qp.offsets = append(qp.offsets, int32(first*codeBlockRows))
 	}
 }
 
 // dotsBlocks sets dst[b*codeBlockRows+l] to the dot product of row l of
 // block b of codes with the query pairs qp, for every block that dst has
 // room for: len(dst) must be a multiple of codeBlockRows, codes must hold
-// that many blocks of size bytes, and every offset of qp must leave a whole
-// pair inside a block. The caller bounds the query's magnitude (see
+// that many blocks of size bytes, and every offset of qp must be a column
+// inside a block. The caller bounds the query's magnitude (see
 // quantizeQuery) so that no sum can overflow an int32.
 func dotsBlocks(dst []int32, codes []int8, size int, qp *queryPairs) {
 	blocks := len(dst) / codeBlockRows
@@ -75,13 +82,13 @@ func dotsBlocks(dst []int32, codes []int8, size int, qp *queryPairs) {
 		return
 	}
 	// One check here lets the kernels trust their arguments.
-	if len(dst)%codeBlockRows != 0 || size <= 0 || size%pairStride != 0 || len(codes) < blocks*size ||
-		len(qp.offsets) != len(qp.codes) {
+	if len(dst)%codeBlockRows != 0 || size <= 0 || size%codeBlockRows != 0 || len(codes) < blocks*size ||
+		len(qp.offsets) != 2*len(qp.codes) {
 		panic("retrieval: dotsBlocks: bad shape")
 	}
 	for _, off := range qp.offsets {
-		if off < 0 || int(off)+pairBytes > size || off%pairStride != 0 {
-			panic("retrieval: dotsBlocks: pair outside the block")
+		if off < 0 || int(off)+codeBlockRows > size || off%codeBlockRows != 0 {
+			panic("retrieval: dotsBlocks: column outside the block")
 		}
 	}
 	if hasInt8Kernel {
@@ -91,28 +98,30 @@ func dotsBlocks(dst []int32, codes []int8, size int, qp *queryPairs) {
 	dotsBlocksGo(dst, codes, size, qp.offsets, qp.codes)
 }
 
-// dotsBlocksGo is the portable kernel: for each pair, the block's rows
-// eight at a time.
+// dotsBlocksGo is the portable kernel: for each pair of columns, the
+// block's rows eight at a time.
 func dotsBlocksGo(dst []int32, codes []int8, size int, offsets []int32, pairs []uint32) {
-	pairs = pairs[:len(offsets)]
+	pairs = pairs[:len(offsets)/2]
 	for b := 0; b+codeBlockRows <= len(dst); b += codeBlockRows {
 		block := codes[b/codeBlockRows*size : b/codeBlockRows*size+size]
 		sums := dst[b : b+codeBlockRows]
 		clear(sums)
-		for i, off := range offsets {
-			q0, q1 := int32(int16(pairs[i])), int32(int16(pairs[i]>>16))
-			pair := block[off : int(off)+pairBytes]
+		for i, q := range pairs {
+			q0, q1 := int32(int16(q)), int32(int16(q>>16))
+			a := block[offsets[2*i] : int(offsets[2*i])+codeBlockRows]
+			c := block[offsets[2*i+1] : int(offsets[2*i+1])+codeBlockRows]
 			for l := 0; l < codeBlockRows; l += 8 {
-				p := (*[16]int8)(pair[2*l : 2*l+16])
+				x := (*[8]int8)(a[l : l+8])
+				y := (*[8]int8)(c[l : l+8])
 				s := (*[8]int32)(sums[l : l+8])
-				s[0] += int32(p[0])*q0 + int32(p[1])*q1
-				s[1] += int32(p[2])*q0 + int32(p[3])*q1
-				s[2] += int32(p[4])*q0 + int32(p[5])*q1
-				s[3] += int32(p[6])*q0 + int32(p[7])*q1
-				s[4] += int32(p[8])*q0 + int32(p[9])*q1
-				s[5] += int32(p[10])*q0 + int32(p[11])*q1
-				s[6] += int32(p[12])*q0 + int32(p[13])*q1
-				s[7] += int32(p[14])*q0 + int32(p[15])*q1
+				s[0] += int32(x[0])*q0 + int32(y[0])*q1
+				s[1] += int32(x[1])*q0 + int32(y[1])*q1
+				s[2] += int32(x[2])*q0 + int32(y[2])*q1
+				s[3] += int32(x[3])*q0 + int32(y[3])*q1
+				s[4] += int32(x[4])*q0 + int32(y[4])*q1
+				s[5] += int32(x[5])*q0 + int32(y[5])*q1
+				s[6] += int32(x[6])*q0 + int32(y[6])*q1
+				s[7] += int32(x[7])*q0 + int32(y[7])*q1
 			}
 		}
 	}

@@ -9,13 +9,13 @@
 // func dotsBlocksSIMD(dst []int32, codes []int8, size int, offsets []int32, pairs []uint32)
 //
 // For each block of BLOCK_ROWS rows, its sums in dst start at zero; the
-// listed pairs are then taken four at a time, and one at a time for the
-// last ones: their query codes are broadcast to every int32 lane, and the
-// pairs are read from end to end together, 128 bytes (the two codes of 64
-// rows) of each a step, sign-extended to int16 (VPMOVSXBW), multiplied and
-// summed in pairs into one int32 lane per row (VPMADDWD), and added to the
-// rows' sums (VPADDD), which four pairs read and write once. dotsBlocks
-// checks the shapes; len(dst) is a positive multiple of BLOCK_ROWS.
+// pairs of columns are then taken two at a time, and one at a time for the
+// last: each pair's query codes are broadcast to every int32 lane, and its
+// two columns are read from end to end together, 16 bytes of each a step,
+// interleaved row by row (VPUNPCKLBW, VPUNPCKHBW), sign-extended to int16
+// (VPMOVSXBW), multiplied and summed in pairs into one int32 lane per row
+// (VPMADDWD), and added to the rows' sums (VPADDD). dotsBlocks checks the
+// shapes; len(dst) is a positive multiple of BLOCK_ROWS.
 TEXT ·dotsBlocksSIMD(SB), NOSPLIT, $0-104
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
@@ -23,8 +23,8 @@ TEXT ·dotsBlocksSIMD(SB), NOSPLIT, $0-104
 	MOVQ codes_base+24(FP), SI
 	MOVQ size+48(FP), R8
 	MOVQ offsets_base+56(FP), R9
-	MOVQ offsets_len+64(FP), R10
 	MOVQ pairs_base+80(FP), R11
+	MOVQ pairs_len+88(FP), R10
 
 block:
 	// The block's sums start at zero.
@@ -43,191 +43,125 @@ zero:
 
 	XORQ BX, BX
 
-four:
-	// Four pairs left?
-	LEAQ 4(BX), R13
+two:
+	// Two pairs left?
+	LEAQ 2(BX), R13
 	CMPQ R13, R10
 	JA   one
-	MOVLQSX      0(R9)(BX*4), DX
-	MOVLQSX      4(R9)(BX*4), AX
-	MOVLQSX      8(R9)(BX*4), R14
-	MOVLQSX      12(R9)(BX*4), R15
+	MOVLQSX      0(R9)(BX*8), DX
+	MOVLQSX      4(R9)(BX*8), AX
+	MOVLQSX      8(R9)(BX*8), R14
+	MOVLQSX      12(R9)(BX*8), R15
 	ADDQ         SI, DX
 	ADDQ         SI, AX
 	ADDQ         SI, R14
 	ADDQ         SI, R15
-	VPBROADCASTD 0(R11)(BX*4), Y12
-	VPBROADCASTD 4(R11)(BX*4), Y13
-	VPBROADCASTD 8(R11)(BX*4), Y14
-	VPBROADCASTD 12(R11)(BX*4), Y15
+	VPBROADCASTD 0(R11)(BX*4), Y14
+	VPBROADCASTD 4(R11)(BX*4), Y15
 	MOVQ         DI, R12
-	MOVQ         $(BLOCK_ROWS/64), R13
+	MOVQ         $(BLOCK_ROWS/32), R13
 
-rows4:
-	PREFETCHT0 512(DX)
-	PREFETCHT0 512(AX)
-	PREFETCHT0 512(R14)
-	PREFETCHT0 512(R15)
-	VPMOVSXBW 0(DX), Y0
-	VPMOVSXBW 0(AX), Y1
-	VPMOVSXBW 0(R14), Y2
-	VPMOVSXBW 0(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    0(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 0(R12)
-	VPMOVSXBW 16(DX), Y0
-	VPMOVSXBW 16(AX), Y1
-	VPMOVSXBW 16(R14), Y2
-	VPMOVSXBW 16(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    32(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 32(R12)
-	VPMOVSXBW 32(DX), Y0
-	VPMOVSXBW 32(AX), Y1
-	VPMOVSXBW 32(R14), Y2
-	VPMOVSXBW 32(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    64(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 64(R12)
-	VPMOVSXBW 48(DX), Y0
-	VPMOVSXBW 48(AX), Y1
-	VPMOVSXBW 48(R14), Y2
-	VPMOVSXBW 48(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    96(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 96(R12)
-	VPMOVSXBW 64(DX), Y0
-	VPMOVSXBW 64(AX), Y1
-	VPMOVSXBW 64(R14), Y2
-	VPMOVSXBW 64(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    128(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 128(R12)
-	VPMOVSXBW 80(DX), Y0
-	VPMOVSXBW 80(AX), Y1
-	VPMOVSXBW 80(R14), Y2
-	VPMOVSXBW 80(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    160(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 160(R12)
-	VPMOVSXBW 96(DX), Y0
-	VPMOVSXBW 96(AX), Y1
-	VPMOVSXBW 96(R14), Y2
-	VPMOVSXBW 96(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    192(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 192(R12)
-	VPMOVSXBW 112(DX), Y0
-	VPMOVSXBW 112(AX), Y1
-	VPMOVSXBW 112(R14), Y2
-	VPMOVSXBW 112(R15), Y3
-	VPMADDWD  Y12, Y0, Y0
-	VPMADDWD  Y13, Y1, Y1
-	VPMADDWD  Y14, Y2, Y2
-	VPMADDWD  Y15, Y3, Y3
-	VPADDD    Y1, Y0, Y0
-	VPADDD    Y3, Y2, Y2
-	VPADDD    224(R12), Y0, Y0
-	VPADDD    Y2, Y0, Y0
-	VMOVDQU   Y0, 224(R12)
-	ADDQ $128, DX
-	ADDQ $128, AX
-	ADDQ $128, R14
-	ADDQ $128, R15
-	ADDQ $256, R12
+rows2:
+	PREFETCHT0 256(DX)
+	PREFETCHT0 256(AX)
+	PREFETCHT0 256(R14)
+	PREFETCHT0 256(R15)
+	VMOVDQU    0(DX), X8
+	VMOVDQU    0(AX), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y14, Y10, Y0
+	VPMADDWD   Y14, Y11, Y1
+	VMOVDQU    0(R14), X8
+	VMOVDQU    0(R15), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y15, Y10, Y2
+	VPMADDWD   Y15, Y11, Y3
+	VPADDD     Y2, Y0, Y0
+	VPADDD     Y3, Y1, Y1
+	VPADDD     0(R12), Y0, Y0
+	VPADDD     32(R12), Y1, Y1
+	VMOVDQU    Y0, 0(R12)
+	VMOVDQU    Y1, 32(R12)
+	VMOVDQU    16(DX), X8
+	VMOVDQU    16(AX), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y14, Y10, Y0
+	VPMADDWD   Y14, Y11, Y1
+	VMOVDQU    16(R14), X8
+	VMOVDQU    16(R15), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y15, Y10, Y2
+	VPMADDWD   Y15, Y11, Y3
+	VPADDD     Y2, Y0, Y0
+	VPADDD     Y3, Y1, Y1
+	VPADDD     64(R12), Y0, Y0
+	VPADDD     96(R12), Y1, Y1
+	VMOVDQU    Y0, 64(R12)
+	VMOVDQU    Y1, 96(R12)
+	ADDQ $32, DX
+	ADDQ $32, AX
+	ADDQ $32, R14
+	ADDQ $32, R15
+	ADDQ $128, R12
 	DECQ R13
-	JNZ  rows4
+	JNZ  rows2
 
-	ADDQ $4, BX
-	JMP  four
+	ADDQ $2, BX
+	JMP  two
 
 one:
-	CMPQ BX, R10
-	JAE  next
-	MOVLQSX      (R9)(BX*4), DX
+	CMPQ         BX, R10
+	JAE          next
+	MOVLQSX      0(R9)(BX*8), DX
+	MOVLQSX      4(R9)(BX*8), AX
 	ADDQ         SI, DX
-	VPBROADCASTD (R11)(BX*4), Y12
+	ADDQ         SI, AX
+	VPBROADCASTD (R11)(BX*4), Y14
 	MOVQ         DI, R12
-	MOVQ         $(BLOCK_ROWS/64), R13
+	MOVQ         $(BLOCK_ROWS/32), R13
 
 rows1:
-	PREFETCHT0 512(DX)
-	VPMOVSXBW 0(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    0(R12), Y0, Y0
-	VMOVDQU   Y0, 0(R12)
-	VPMOVSXBW 16(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    32(R12), Y0, Y0
-	VMOVDQU   Y0, 32(R12)
-	VPMOVSXBW 32(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    64(R12), Y0, Y0
-	VMOVDQU   Y0, 64(R12)
-	VPMOVSXBW 48(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    96(R12), Y0, Y0
-	VMOVDQU   Y0, 96(R12)
-	VPMOVSXBW 64(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    128(R12), Y0, Y0
-	VMOVDQU   Y0, 128(R12)
-	VPMOVSXBW 80(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    160(R12), Y0, Y0
-	VMOVDQU   Y0, 160(R12)
-	VPMOVSXBW 96(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    192(R12), Y0, Y0
-	VMOVDQU   Y0, 192(R12)
-	VPMOVSXBW 112(DX), Y0
-	VPMADDWD  Y12, Y0, Y0
-	VPADDD    224(R12), Y0, Y0
-	VMOVDQU   Y0, 224(R12)
-	ADDQ $128, DX
-	ADDQ $256, R12
+	PREFETCHT0 256(DX)
+	PREFETCHT0 256(AX)
+	VMOVDQU    0(DX), X8
+	VMOVDQU    0(AX), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y14, Y10, Y0
+	VPMADDWD   Y14, Y11, Y1
+	VPADDD     0(R12), Y0, Y0
+	VPADDD     32(R12), Y1, Y1
+	VMOVDQU    Y0, 0(R12)
+	VMOVDQU    Y1, 32(R12)
+	VMOVDQU    16(DX), X8
+	VMOVDQU    16(AX), X9
+	VPUNPCKLBW X9, X8, X10
+	VPUNPCKHBW X9, X8, X11
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBW  X11, Y11
+	VPMADDWD   Y14, Y10, Y0
+	VPMADDWD   Y14, Y11, Y1
+	VPADDD     64(R12), Y0, Y0
+	VPADDD     96(R12), Y1, Y1
+	VMOVDQU    Y0, 64(R12)
+	VMOVDQU    Y1, 96(R12)
+	ADDQ $32, DX
+	ADDQ $32, AX
+	ADDQ $128, R12
 	DECQ R13
 	JNZ  rows1
 

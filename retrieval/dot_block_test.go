@@ -104,15 +104,18 @@ func TestDotsBlocks(t *testing.T) {
 	}
 }
 
-// TestQueryPairsSkipZeros checks that only the pairs with a non-zero code
-// are listed, with both codes packed as VPMADDWD reads them.
+// TestQueryPairsSkipZeros checks that only the columns with a code that is
+// not zero are listed, two by two, with both codes packed as VPMADDWD reads
+// them, and an odd last one paired with the first and a zero code.
 func TestQueryPairsSkipZeros(t *testing.T) {
 	var qp queryPairs
 	qp.set([]int16{0, 0, 3, 0, 0, -2, 0, 0, 7})
-	assert.Equal(t, []int32{1 * pairStride, 2 * pairStride, 4 * pairStride}, qp.offsets)
-	assert.Equal(t, []uint32{3, uint32(uint16(0xfffe)) << 16, 7}, qp.codes)
+	const c = codeBlockRows
+	assert.Equal(t, []int32{2 * c, 5 * c, 8 * c, 2 * c}, qp.offsets)
+	assert.Equal(t, []uint32{3 | uint32(uint16(0xfffe))<<16, 7}, qp.codes)
 	qp.set(make([]int16, 10))
 	assert.Empty(t, qp.offsets)
+	assert.Empty(t, qp.codes)
 }
 
 func TestDotsBlocksKernelsAgree(t *testing.T) {
@@ -144,8 +147,8 @@ func TestDotsBlocksKernelsAgree(t *testing.T) {
 }
 
 func TestDotsBlocksBadShape(t *testing.T) {
-	good := queryPairs{offsets: []int32{0}, codes: []uint32{1}}
 	const rows = codeBlockRows
+	good := queryPairs{offsets: []int32{0, rows}, codes: []uint32{1}}
 	tests := []struct {
 		name  string
 		dst   []int32
@@ -153,12 +156,13 @@ func TestDotsBlocksBadShape(t *testing.T) {
 		size  int
 		qp    queryPairs
 	}{
-		{"rows not a whole block", make([]int32, rows+1), make([]int8, 2*pairStride), pairStride, good},
-		{"size not whole pairs", make([]int32, rows), make([]int8, 2*pairStride), pairStride + 1, good},
-		{"short codes", make([]int32, 2*rows), make([]int8, 2*pairStride-1), pairStride, good},
-		{"pair past the block", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{offsets: []int32{2 * pairStride}, codes: []uint32{1}}},
-		{"pair off its boundary", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{offsets: []int32{2}, codes: []uint32{1}}},
-		{"codes without offsets", make([]int32, rows), make([]int8, 2*pairStride), 2 * pairStride, queryPairs{codes: []uint32{1}}},
+		{"rows not a whole block", make([]int32, rows+1), make([]int8, 4*rows), 2 * rows, good},
+		{"size not whole columns", make([]int32, rows), make([]int8, 4*rows), 2*rows + 1, good},
+		{"short codes", make([]int32, 2*rows), make([]int8, 4*rows-1), 2 * rows, good},
+		{"column past the block", make([]int32, rows), make([]int8, 4*rows), 2 * rows, queryPairs{offsets: []int32{0, 2 * rows}, codes: []uint32{1}}},
+		{"column off its boundary", make([]int32, rows), make([]int8, 4*rows), 2 * rows, queryPairs{offsets: []int32{0, 2}, codes: []uint32{1}}},
+		{"codes without offsets", make([]int32, rows), make([]int8, 4*rows), 2 * rows, queryPairs{codes: []uint32{1}}},
+		{"half a pair", make([]int32, rows), make([]int8, 4*rows), 2 * rows, queryPairs{offsets: []int32{0}, codes: []uint32{1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,8 +61,8 @@ type Embedded struct {
 	opts EmbeddedOptions
 	// blockRows is the number of rows scored per kernel call; see scan.
 	blockRows int
-	// stride is the number of codes of a quantized row, dim rounded up to
-	// whole dimension pairs; zero when the index is not quantized.
+	// stride is the number of codes of a quantized row, dim; zero when
+	// the index is not quantized.
 	stride int
 	// scratch holds *searchScratch values, so that concurrent searches each
 	// get their own buffers without allocating per query.
@@ -127,7 +127,7 @@ func NewEmbeddedWith(dim int, metric Metric, opts EmbeddedOptions) (*Embedded, e
 		slots:     make(map[string]int),
 	}
 	if opts.Quantize {
-		e.stride = (dim + 1) / 2 * 2
+		e.stride = dim
 	}
 	e.scratch.New = func() any { return e.newScratch() }
 	return e, nil
