@@ -253,6 +253,9 @@ func decodeFormat2(r *lexReader) decoded {
 		for t := lo; t < hi; t++ {
 			sub := lexReader{data: r.data[:spans[t][1]], off: spans[t][0]}
 			d.postings[t] = decodePostings(&sub, int(d.df[t]), d.stats)
+			if p := &d.postings[t]; sub.err == nil && len(p.slots) >= strongFrom(len(d.docs)) {
+				p.buildStrong()
+			}
 			if sub.err == nil && sub.off != spans[t][1] {
 				sub.fail("postings longer than their word's bytes")
 			}
@@ -478,6 +481,11 @@ func decodeFormat1(r *lexReader) decoded {
 	}
 	if r.err == nil && slices.Contains(d.df, 0) {
 		r.fail("a word no document holds")
+	}
+	for t := range d.postings {
+		if p := &d.postings[t]; len(p.slots) >= strongFrom(len(d.docs)) {
+			p.buildStrong()
+		}
 	}
 	d.term = wordMap(d.words)
 	return d

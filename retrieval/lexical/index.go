@@ -277,7 +277,11 @@ func (l *Index) UpsertAnalyzed(id string, a *Analysis) {
 			l.postings = append(l.postings, postings{})
 		}
 		l.df[t]++
-		l.postings[t].add(slot, a.freqs[i], &a.lens)
+		p := &l.postings[t]
+		p.add(slot, a.freqs[i], &a.lens)
+		if p.strong == nil && len(p.slots) >= strongFrom(len(l.docs)+1) {
+			p.buildStrong()
+		}
 		ids = append(ids, t)
 	}
 	slices.Sort(ids)
@@ -374,6 +378,11 @@ func (l *Index) UpsertBatch(ids []string, analyses []Analysis) {
 					if int(t)%workers == w {
 						l.postings[t].add(slot, a.freqs[j], &a.lens)
 					}
+				}
+			}
+			for t := w; t < len(l.postings); t += workers {
+				if p := &l.postings[t]; p.strong == nil && len(p.slots) >= strongFrom(len(l.docs)) {
+					p.buildStrong()
 				}
 			}
 		})
@@ -485,6 +494,9 @@ func (l *Index) compactIfWorth() {
 			if l.stats[slot].live {
 				p.add(newSlot[slot], old.freq(i), &l.stats[slot].len)
 			}
+		}
+		if len(p.slots) >= strongFrom(len(docs)) {
+			p.buildStrong()
 		}
 		lists[nt] = p
 	}

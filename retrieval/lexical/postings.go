@@ -27,6 +27,59 @@ type postings struct {
 	// in every document (see Index.tfBound).
 	maxFreq termFreq
 	minLen  [numFields]int32
+	// weakFreq and weakLen are maxFreq and minLen of the body over the
+	// documents holding the word in their body alone: what the word adds
+	// to a document outside strong is bounded by them (see walker).
+	weakFreq uint16
+	weakLen  int32
+	// strong is a bitset over the slots of the documents that hold the word
+	// in a field other than the body (a document written since the bitset
+	// grew last is past its end, and holds the word in the body alone if at
+	// all), kept for the words of long postings (see strongFrom), nil for
+	// the others. A search bounds a document outside it from weakFreq and
+	// weakLen without looking for the document in the postings.
+	strong []uint64
+}
+
+// strongFrom is the fewest postings of a word that keeps a strong bitset in
+// an index of docs slots: a bitset costs docs/8 bytes, a sixth of the
+// postings' own memory at this length, and spares a search a look-up in
+// postings that long.
+func strongFrom(docs int) int { return max(1024, docs/48) }
+
+// isStrong reports whether f holds the word in a field other than the body.
+func isStrong(f termFreq) bool { return f[fieldTitle]|f[fieldBrand]|f[fieldCategory] != 0 }
+
+// markStrong sets slot's bit in the strong bitset.
+func (p *postings) markStrong(slot int32) {
+	w := int(slot >> 6)
+	if w >= len(p.strong) {
+		p.strong = append(p.strong, make([]uint64, w+1-len(p.strong))...)
+	}
+	p.strong[w] |= 1 << (slot & 63)
+}
+
+// holdsStrong reports whether the document at slot may hold the word in a
+// field other than the body: its bit in strong, or true without a bitset.
+func (p *postings) holdsStrong(slot int32) bool {
+	if p.strong == nil {
+		return true
+	}
+	w := int(slot >> 6)
+	return w < len(p.strong) && p.strong[w]&(1<<(slot&63)) != 0
+}
+
+// buildStrong makes the strong bitset of p from its postings.
+func (p *postings) buildStrong() {
+	p.strong = make([]uint64, 0, (p.slots[len(p.slots)-1]>>6)+1)
+	for i, slot := range p.slots {
+		if isStrong(p.freq(i)) {
+			p.markStrong(slot)
+		}
+	}
+	if p.strong == nil {
+		p.strong = []uint64{}
+	}
 }
 
 // bigFreq is an escaped frequency of a postings list.
@@ -56,6 +109,9 @@ func pack(f termFreq) uint16 {
 // whose fields have lens words, with frequencies f.
 func (p *postings) add(slot int32, f termFreq, lens *[numFields]int32) {
 	p.bound(f, lens)
+	if p.strong != nil && isStrong(f) {
+		p.markStrong(slot)
+	}
 	packed := pack(f)
 	if packed == escaped {
 		p.big = append(p.big, bigFreq{at: int32(len(p.slots)), freq: f})
@@ -64,9 +120,16 @@ func (p *postings) add(slot int32, f termFreq, lens *[numFields]int32) {
 	p.freqs = append(p.freqs, packed)
 }
 
-// bound widens maxFreq and minLen to cover a document whose fields have
-// lens words holding the word f times.
+// bound widens maxFreq and minLen, and weakFreq and weakLen for a document
+// holding the word in the body alone, to cover a document whose fields have
+// lens words holding the word f times; it marks a strong one in the bitset.
 func (p *postings) bound(f termFreq, lens *[numFields]int32) {
+	if !isStrong(f) {
+		if p.weakFreq == 0 || lens[fieldBody] < p.weakLen {
+			p.weakLen = lens[fieldBody]
+		}
+		p.weakFreq = max(p.weakFreq, f[fieldBody])
+	}
 	for i, n := range f {
 		if n == 0 {
 			continue

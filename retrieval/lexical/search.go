@@ -118,6 +118,11 @@ func (s *searcher) consider(doc int32, bound float64) {
 	for i := s.first - 1; i >= 0; i-- {
 		wk := &w[i]
 		wk.found = false
+		if !wk.ps.holdsStrong(doc) && widen(bound+wk.weak+below[i]) < s.theta {
+			// The document holds the word in its body alone, if at all,
+			// and cannot make the cut even so: no need to find it.
+			return
+		}
 		wk.pos = seekSlot(wk.ps.slots, wk.pos, doc)
 		if p := wk.pos; p < len(wk.ps.slots) && wk.ps.slots[p] == doc {
 			wk.found, wk.freq = true, wk.ps.freq(p)
@@ -171,8 +176,9 @@ type walker struct {
 	// shortest field holding the word: a tf bound per occurrence.
 	norm [numFields]float64
 	// bound is the most the word adds to any score: count occurrences of
-	// its largest tf bound.
-	bound float64
+	// its largest tf bound; weak the most it adds to a document that holds
+	// it in the body alone (see postings.weakFreq).
+	bound, weak float64
 	// found says whether the current document holds the word, freq how
 	// often, and score what one occurrence adds to its score.
 	found bool
@@ -218,6 +224,15 @@ func (l *Index) walkers(q *lexQuery, sc *lexScratch) []walker {
 		}
 		wk.freq = wk.ps.maxFreq
 		wk.bound = wk.freqBound(l)
+		if wk.ps.weakFreq > 0 {
+			wk.freq = termFreq{fieldBody: wk.ps.weakFreq}
+			wk.norm[fieldBody] = l.fieldNorm(fieldBody, wk.ps.weakLen, q.avg[fieldBody])
+			wk.weak = wk.freqBound(l)
+			wk.norm[fieldBody] = 0
+			if wk.ps.maxFreq[fieldBody] > 0 {
+				wk.norm[fieldBody] = l.fieldNorm(fieldBody, wk.ps.minLen[fieldBody], q.avg[fieldBody])
+			}
+		}
 	}
 	slices.SortStableFunc(w, func(a, b walker) int { return cmp.Compare(a.bound, b.bound) })
 	sc.below = append(sc.below[:0], 0)
