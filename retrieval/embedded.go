@@ -258,16 +258,6 @@ func (e *Embedded) codeRow(slot int) []int8 {
 	return e.codes[slot*e.stride : (slot+1)*e.stride : (slot+1)*e.stride]
 }
 
-// quantizeAll rebuilds codes and scales from the matrix.
-func (e *Embedded) quantizeAll() {
-	n := len(e.ids)
-	e.codes = make([]int8, n*e.stride)
-	e.scales = make([]float32, n)
-	for slot := range n {
-		e.scales[slot] = quantizeVector(e.codeRow(slot), e.row(slot))
-	}
-}
-
 // Delete removes the records with these IDs; unknown IDs are ignored. The
 // last row moves into each hole, so the matrix stays dense, and its memory
 // is released once it is mostly empty.
