@@ -165,8 +165,9 @@ func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, c
 
 // Classify wraps an error of the official client for model: the caller's
 // own cancellation stays a context error; a timeout, an unreachable server or
-// a 5xx status wraps ErrUnavailable; a 404 wraps ErrModelNotFound; another
-// 4xx wraps the api.StatusError; anything else (a body that is not JSON, an
+// a 5xx status wraps ErrUnavailable; a 404 wraps ErrModelNotFound; a 400
+// about the context length wraps ErrTooLong; another 4xx wraps the
+// api.StatusError; anything else (a body that is not JSON, an
 // error line in the stream) wraps ErrBadAnswer. ctx is the caller's context,
 // without the per-call timeout, so that the two can be told apart.
 func Classify(ctx context.Context, err error, model string, timeout time.Duration) error {
@@ -190,6 +191,11 @@ func Classify(ctx context.Context, err error, model string, timeout time.Duratio
 			// asked of a generative model: "this model does not support
 			// embeddings").
 			return fmt.Errorf("%w: model %q: %s", ErrUnsupported, model, msg)
+		case serr.StatusCode == http.StatusBadRequest && strings.Contains(msg, "context length"):
+			// "the input length exceeds the context length", and the
+			// server's own truncation failing ("input exceeds maximum
+			// context length and cannot be truncated further").
+			return fmt.Errorf("%w: model %q: %s", ErrTooLong, model, msg)
 		case serr.StatusCode >= 500:
 			return fmt.Errorf("%w: model %q: HTTP %d: %s", ErrUnavailable, model, serr.StatusCode, msg)
 		default:
