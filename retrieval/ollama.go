@@ -2,11 +2,13 @@ package retrieval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ollamacall"
 )
@@ -34,6 +36,12 @@ var (
 const (
 	// DefaultOllamaBatchSize is how many texts go into one /api/embed call.
 	DefaultOllamaBatchSize = 32
+	// DefaultOllamaEmbedConcurrency is how many batches one Embed call has
+	// in flight at once. Ollama runs an embedding model one text at a time
+	// (it loads embedding models with one parallel slot), so a second batch
+	// in flight keeps the server busy while the client sends and decodes
+	// the other; more only queue on the server.
+	DefaultOllamaEmbedConcurrency = 2
 	// DefaultOllamaTimeout bounds one call, including loading the model on
 	// first use.
 	DefaultOllamaTimeout = 2 * time.Minute
@@ -49,9 +57,18 @@ type OllamaEmbedderConfig struct {
 	// Dimension is the length of the model's vectors. If zero, the
 	// constructor asks the server once, by embedding a short probe text.
 	Dimension int
+	// ContextLength is the most tokens the model reads of one text. If
+	// zero, the constructor asks the server (/api/show): the num_ctx
+	// parameter of the model's Modelfile when it sets a smaller one, else
+	// the context length the model was trained with. Negative: not asked,
+	// and texts are sent whole. See Embed for how texts are kept within it.
+	ContextLength int
 	// BatchSize is how many texts go into one call. If zero,
 	// DefaultOllamaBatchSize.
 	BatchSize int
+	// Concurrency is how many batches one Embed call sends at once. If
+	// zero, DefaultOllamaEmbedConcurrency.
+	Concurrency int
 	// Timeout bounds each call. If zero, DefaultOllamaTimeout; negative
 	// means no limit beyond the caller's context.
 	Timeout time.Duration
@@ -61,15 +78,19 @@ type OllamaEmbedderConfig struct {
 }
 
 // OllamaEmbedder is an Embedder backed by an Ollama embedding model through
-// /api/embed. It sends texts in batches, checks that every vector has the
-// model's dimension and only finite components, and counts its calls. It is
-// safe for concurrent use.
+// /api/embed. It sends texts in batches, several at once, keeps each text
+// within the model's context, checks that every vector has the model's
+// dimension and only finite components, and counts its calls. It is safe
+// for concurrent use.
 type OllamaEmbedder struct {
 	cfg OllamaEmbedderConfig
 
 	// Counters behind Usage; atomics because embedders are shared by
 	// concurrent searches.
 	calls, promptTokens atomic.Int64
+	// shortened counts the texts sent again shorter after the server
+	// refused them for their length.
+	shortened atomic.Int64
 }
 
 var _ UsageEmbedder = (*OllamaEmbedder)(nil)
@@ -77,9 +98,11 @@ var _ UsageEmbedder = (*OllamaEmbedder)(nil)
 // probeText is what NewOllamaEmbedder embeds to learn the dimension.
 const probeText = "dimension probe"
 
-// NewOllamaEmbedder returns an embedder for cfg. When cfg.Dimension is zero
-// it makes one call to learn it, so an unreachable server or a missing model
-// fails here, with an error wrapping ErrModelUnavailable or ErrModelNotFound.
+// NewOllamaEmbedder returns an embedder for cfg. When cfg.ContextLength is
+// zero it asks the server about the model, and when cfg.Dimension is zero it
+// embeds a probe text to learn it, so an unreachable server or a missing
+// model fails here, with an error wrapping ErrModelUnavailable or
+// ErrModelNotFound.
 func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEmbedder, error) {
 	switch {
 	case cfg.Client == nil:
@@ -90,14 +113,26 @@ func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEm
 		return nil, fmt.Errorf("%w: ollama embedder dimension %d is negative", ErrInvalidConfig, cfg.Dimension)
 	case cfg.BatchSize < 0:
 		return nil, fmt.Errorf("%w: ollama embedder batch size %d is negative", ErrInvalidConfig, cfg.BatchSize)
+	case cfg.Concurrency < 0:
+		return nil, fmt.Errorf("%w: ollama embedder concurrency %d is negative", ErrInvalidConfig, cfg.Concurrency)
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultOllamaBatchSize
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultOllamaEmbedConcurrency
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultOllamaTimeout
 	}
 	e := &OllamaEmbedder{cfg: cfg}
+	if cfg.ContextLength == 0 {
+		info, err := ollamacall.Show(ctx, cfg.Client, cfg.Model, max(cfg.Timeout, 0))
+		if err != nil {
+			return nil, fmt.Errorf("retrieval: ollama embedder: %w", err)
+		}
+		e.cfg.ContextLength = info.ContextLength
+	}
 	if cfg.Dimension == 0 {
 		vecs, _, err := e.call(ctx, []string{probeText})
 		if err != nil {
@@ -114,6 +149,10 @@ func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEm
 // Dimension returns the length of the model's vectors.
 func (e *OllamaEmbedder) Dimension() int { return e.cfg.Dimension }
 
+// ContextLength returns the most tokens the model reads of one text, as
+// configured or learned from the server; zero or negative when unknown.
+func (e *OllamaEmbedder) ContextLength() int { return e.cfg.ContextLength }
+
 // Model returns the embedding model's name.
 func (e *OllamaEmbedder) Model() string { return e.cfg.Model }
 
@@ -123,10 +162,27 @@ func (e *OllamaEmbedder) Usage() Usage {
 	return Usage{ModelCalls: int(e.calls.Load()), PromptTokens: int(e.promptTokens.Load())}
 }
 
-// Embed returns one vector per text, in order, calling the server once per
-// batch. A vector of the wrong dimension or with a NaN or infinite component
+// Embed returns one vector per text, in order. It calls the server once per
+// batch of BatchSize texts, up to Concurrency batches at once.
+//
+// No text fails for its length. A text longer than the model's context is
+// cut, never split and pooled: the model reads its head, where a product
+// text puts its title, brand and category. The embedder counts no tokens
+// (it has no tokenizer of the model), so it cuts each text after
+// ContextLength words, since every word is at least one token: what it
+// drops the model could not have read. The server cuts the rest, in tokens
+// (the request's truncate is on). Ollama's cut can still overshoot: it
+// turns the first tokens back into text and embeds that, and the text can
+// tokenize longer than the tokens it came from (BERT's [UNK] becomes three
+// tokens, "do not" becomes "don't"), so the server refuses it with HTTP 400
+// and fails the whole batch with it. A refused batch is therefore split in
+// halves until the refused text is alone; the others embed, and that one is
+// sent again with its last quarter cut off, until the server takes it.
+//
+// A vector of the wrong dimension or with a NaN or infinite component
 // fails the call with an error wrapping ErrBadModelAnswer and
-// ErrDimensionMismatch or ErrInvalidVector.
+// ErrDimensionMismatch or ErrInvalidVector. When a batch fails, the call
+// returns no vectors.
 func (e *OllamaEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	vecs, _, err := e.EmbedUsage(ctx, texts)
 	return vecs, err
@@ -135,26 +191,91 @@ func (e *OllamaEmbedder) Embed(ctx context.Context, texts []string) ([][]float32
 // EmbedUsage is Embed, with the calls this call made (failed ones included)
 // and the prompt tokens the server counted for them.
 func (e *OllamaEmbedder) EmbedUsage(ctx context.Context, texts []string) ([][]float32, Usage, error) {
-	var usage Usage
-	out := make([][]float32, 0, len(texts))
-	for start := 0; start < len(texts); start += e.cfg.BatchSize {
-		batch := texts[start:min(start+e.cfg.BatchSize, len(texts))]
-		vecs, u, err := e.call(ctx, batch)
-		usage = usage.Add(u)
+	out := make([][]float32, len(texts))
+	size := e.cfg.BatchSize
+	switch {
+	case len(texts) == 0:
+		return out, Usage{}, nil
+	case len(texts) <= size:
+		// One batch, a query among them: no goroutine.
+		usage, err := e.embedBatch(ctx, 0, texts, out)
 		if err != nil {
 			return nil, usage, err
 		}
-		if len(vecs) != len(batch) {
-			return nil, usage, fmt.Errorf("retrieval: ollama embedder %q: %w: %d vectors for %d texts", e.cfg.Model, ErrBadModelAnswer, len(vecs), len(batch))
+		return out, usage, nil
+	}
+	usages := make([]Usage, (len(texts)+size-1)/size)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.Concurrency)
+	for b := range usages {
+		start := b * size
+		end := min(start+size, len(texts))
+		g.Go(func() error {
+			var err error
+			usages[b], err = e.embedBatch(gctx, start, texts[start:end], out[start:end])
+			return err
+		})
+	}
+	err := g.Wait()
+	var usage Usage
+	for _, u := range usages {
+		usage = usage.Add(u)
+	}
+	if err != nil {
+		return nil, usage, err
+	}
+	return out, usage, nil
+}
+
+// embedBatch embeds texts, the batch at offset in the caller's list, into
+// out, with each text cut to the model's context in words (see Embed).
+func (e *OllamaEmbedder) embedBatch(ctx context.Context, offset int, texts []string, out [][]float32) (Usage, error) {
+	fitted := texts
+	if n := e.cfg.ContextLength; n > 0 {
+		fitted = make([]string, len(texts))
+		for i, t := range texts {
+			fitted[i], _ = cutWords(t, n)
+		}
+	}
+	return e.embedFitted(ctx, offset, fitted, out)
+}
+
+// embedFitted makes one call for texts; when the server refuses the batch
+// for a text's length, it halves the batch, and sends a lone refused text
+// again shorter (see Embed).
+func (e *OllamaEmbedder) embedFitted(ctx context.Context, offset int, texts []string, out [][]float32) (Usage, error) {
+	vecs, usage, err := e.call(ctx, texts)
+	switch {
+	case err == nil:
+		if len(vecs) != len(texts) {
+			return usage, fmt.Errorf("retrieval: ollama embedder %q: %w: %d vectors for %d texts", e.cfg.Model, ErrBadModelAnswer, len(vecs), len(texts))
 		}
 		for i, v := range vecs {
 			if err := CheckVector(v, e.cfg.Dimension); err != nil {
-				return nil, usage, fmt.Errorf("retrieval: ollama embedder %q: text %d: %w: %w", e.cfg.Model, start+i, ErrBadModelAnswer, err)
+				return usage, fmt.Errorf("retrieval: ollama embedder %q: text %d: %w: %w", e.cfg.Model, offset+i, ErrBadModelAnswer, err)
 			}
 		}
-		out = append(out, vecs...)
+		copy(out, vecs)
+		return usage, nil
+	case !errors.Is(err, ollamacall.ErrTooLong):
+		return usage, err
+	case len(texts) > 1:
+		mid := len(texts) / 2
+		u, err := e.embedFitted(ctx, offset, texts[:mid], out[:mid])
+		usage = usage.Add(u)
+		if err != nil {
+			return usage, err
+		}
+		u, err = e.embedFitted(ctx, offset+mid, texts[mid:], out[mid:])
+		return usage.Add(u), err
 	}
-	return out, usage, nil
+	shorter, ok := shorten(texts[0])
+	if !ok {
+		return usage, fmt.Errorf("retrieval: ollama embedder: text %d: %w", offset, err)
+	}
+	e.shortened.Add(1)
+	u, err := e.embedFitted(ctx, offset, []string{shorter}, out)
+	return usage.Add(u), err
 }
 
 // call makes one /api/embed request and counts it, whether it succeeds or
@@ -163,10 +284,12 @@ func (e *OllamaEmbedder) call(ctx context.Context, texts []string) ([][]float32,
 	timeout := max(e.cfg.Timeout, 0)
 	e.calls.Add(1)
 	usage := Usage{ModelCalls: 1}
+	truncate := true // the server's default, relied upon (see Embed)
 	resp, err := ollamacall.Embed(ctx, e.cfg.Client, &api.EmbedRequest{
 		Model:     e.cfg.Model,
 		Input:     texts,
 		KeepAlive: ollamacall.KeepAlive(e.cfg.KeepAlive),
+		Truncate:  &truncate,
 	}, timeout)
 	if err != nil {
 		return nil, usage, fmt.Errorf("retrieval: ollama embedder: %w", err)
