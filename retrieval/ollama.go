@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,10 +59,10 @@ type OllamaEmbedderConfig struct {
 	// constructor asks the server once, by embedding a short probe text.
 	Dimension int
 	// ContextLength is the most tokens the model reads of one text. If
-	// zero, the constructor asks the server (/api/show): the num_ctx
-	// parameter of the model's Modelfile when it sets a smaller one, else
-	// the context length the model was trained with. Negative: not asked,
-	// and texts are sent whole. See Embed for how texts are kept within it.
+	// zero, the server's answer (/api/show): the num_ctx parameter of the
+	// model's Modelfile when it sets a smaller one, else the context length
+	// the model was trained with. Negative: texts are sent whole. See Embed
+	// for how texts are kept within it.
 	ContextLength int
 	// BatchSize is how many texts go into one call. If zero,
 	// DefaultOllamaBatchSize.
@@ -91,6 +92,23 @@ type OllamaEmbedder struct {
 	// shortened counts the texts sent again shorter after the server
 	// refused them for their length.
 	shortened atomic.Int64
+
+	// mu guards the model's facts, learned from /api/show once: at
+	// construction when that contacts the server anyway, else on the first
+	// Embed, so that a configured Dimension keeps the constructor offline.
+	mu      sync.Mutex
+	learned bool
+	facts   modelFacts
+}
+
+// modelFacts is what the embedder learns of the model from the server.
+type modelFacts struct {
+	// contextLength is ContextLength as configured or learned; zero or
+	// negative when texts are sent whole.
+	contextLength int
+	// wordPiece is set when the server tokenizes with its BERT WordPiece,
+	// whose input texts are folded first (see wordPieceText).
+	wordPiece bool
 }
 
 var _ UsageEmbedder = (*OllamaEmbedder)(nil)
@@ -98,11 +116,11 @@ var _ UsageEmbedder = (*OllamaEmbedder)(nil)
 // probeText is what NewOllamaEmbedder embeds to learn the dimension.
 const probeText = "dimension probe"
 
-// NewOllamaEmbedder returns an embedder for cfg. When cfg.ContextLength is
-// zero it asks the server about the model, and when cfg.Dimension is zero it
-// embeds a probe text to learn it, so an unreachable server or a missing
-// model fails here, with an error wrapping ErrModelUnavailable or
-// ErrModelNotFound.
+// NewOllamaEmbedder returns an embedder for cfg. When cfg.Dimension is zero
+// it asks the server about the model (/api/show) and embeds a probe text to
+// learn the dimension, so an unreachable server or a missing model fails
+// here, with an error wrapping ErrModelUnavailable or ErrModelNotFound.
+// Otherwise it makes no call: the first Embed asks /api/show.
 func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEmbedder, error) {
 	switch {
 	case cfg.Client == nil:
@@ -126,14 +144,10 @@ func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEm
 		cfg.Timeout = DefaultOllamaTimeout
 	}
 	e := &OllamaEmbedder{cfg: cfg}
-	if cfg.ContextLength == 0 {
-		info, err := ollamacall.Show(ctx, cfg.Client, cfg.Model, max(cfg.Timeout, 0))
-		if err != nil {
-			return nil, fmt.Errorf("retrieval: ollama embedder: %w", err)
-		}
-		e.cfg.ContextLength = info.ContextLength
-	}
 	if cfg.Dimension == 0 {
+		if _, err := e.modelFacts(ctx); err != nil {
+			return nil, err
+		}
 		vecs, _, err := e.call(ctx, []string{probeText})
 		if err != nil {
 			return nil, err
@@ -150,8 +164,37 @@ func NewOllamaEmbedder(ctx context.Context, cfg OllamaEmbedderConfig) (*OllamaEm
 func (e *OllamaEmbedder) Dimension() int { return e.cfg.Dimension }
 
 // ContextLength returns the most tokens the model reads of one text, as
-// configured or learned from the server; zero or negative when unknown.
-func (e *OllamaEmbedder) ContextLength() int { return e.cfg.ContextLength }
+// configured or learned from the server; zero before the embedder asked
+// the server, or when the server did not say, and negative when configured
+// so.
+func (e *OllamaEmbedder) ContextLength() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.learned {
+		return max(e.cfg.ContextLength, 0)
+	}
+	return e.facts.contextLength
+}
+
+// modelFacts returns what the embedder knows of the model, asking the
+// server the first time.
+func (e *OllamaEmbedder) modelFacts(ctx context.Context) (modelFacts, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.learned {
+		return e.facts, nil
+	}
+	info, err := ollamacall.Show(ctx, e.cfg.Client, e.cfg.Model, max(e.cfg.Timeout, 0))
+	if err != nil {
+		return modelFacts{}, fmt.Errorf("retrieval: ollama embedder: %w", err)
+	}
+	e.facts = modelFacts{contextLength: info.ContextLength, wordPiece: info.Tokenizer == "bert"}
+	if e.cfg.ContextLength != 0 {
+		e.facts.contextLength = e.cfg.ContextLength
+	}
+	e.learned = true
+	return e.facts, nil
+}
 
 // Model returns the embedding model's name.
 func (e *OllamaEmbedder) Model() string { return e.cfg.Model }
@@ -164,6 +207,11 @@ func (e *OllamaEmbedder) Usage() Usage {
 
 // Embed returns one vector per text, in order. It calls the server once per
 // batch of BatchSize texts, up to Concurrency batches at once.
+//
+// A model on Ollama's WordPiece tokenizer (BERT-family embedding models)
+// gets each text folded first, so that the server reads the tokens BERT's
+// reference tokenizer would (see wordPieceText): accents stripped,
+// typographic punctuation made ASCII.
 //
 // No text fails for its length. A text longer than the model's context is
 // cut, never split and pooled: the model reads its head, where a product
@@ -228,13 +276,24 @@ func (e *OllamaEmbedder) EmbedUsage(ctx context.Context, texts []string) ([][]fl
 }
 
 // embedBatch embeds texts, the batch at offset in the caller's list, into
-// out, with each text cut to the model's context in words (see Embed).
+// out, with each text folded for the server's tokenizer and cut to the
+// model's context in words (see Embed).
 func (e *OllamaEmbedder) embedBatch(ctx context.Context, offset int, texts []string, out [][]float32) (Usage, error) {
+	facts, err := e.modelFacts(ctx)
+	if err != nil {
+		return Usage{}, err
+	}
 	fitted := texts
-	if n := e.cfg.ContextLength; n > 0 {
+	if n := facts.contextLength; n > 0 || facts.wordPiece {
 		fitted = make([]string, len(texts))
 		for i, t := range texts {
-			fitted[i], _ = cutWords(t, n)
+			if facts.wordPiece {
+				t = wordPieceText(t)
+			}
+			if n > 0 {
+				t, _ = cutWords(t, n)
+			}
+			fitted[i] = t
 		}
 	}
 	return e.embedFitted(ctx, offset, fitted, out)

@@ -136,34 +136,60 @@ func TestNewOllamaEmbedderErrors(t *testing.T) {
 // scripts/ollama.sh registers it.
 var bertInfo = ollamatest.Config{
 	Capabilities: []string{"embedding"},
-	ModelInfo:    map[string]any{"general.architecture": "bert", "bert.context_length": 512},
-	Parameters:   "num_ctx                        256",
+	ModelInfo: map[string]any{"general.architecture": "bert", "bert.context_length": 512,
+		"tokenizer.ggml.model": "bert"},
+	Parameters: "num_ctx                        256",
 }
 
-func TestOllamaEmbedderLearnsContextLength(t *testing.T) {
+func TestOllamaEmbedderLearnsTheModel(t *testing.T) {
 	ctx := context.Background()
 	cfg := bertInfo
 	cfg.Embed = ollamatest.HashEmbed(8)
 	srv := ollamatest.New(t, cfg)
 	tests := []struct {
 		name      string
+		dimension int
 		configure int
+		before    int // ContextLength before the first Embed
 		want      int
-		shows     int
 	}{
-		{"asked", 0, 256, 1},
-		{"configured", 100, 100, 0},
-		{"not asked, texts sent whole", -1, -1, 0},
+		{"asked at construction", 0, 0, 256, 256},
+		{"asked at the first Embed", 8, 0, 0, 256},
+		{"configured", 8, 100, 100, 100},
+		{"texts sent whole", 8, -1, 0, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := srv.Shows()
-			e, err := retrieval.NewOllamaEmbedder(ctx, retrieval.OllamaEmbedderConfig{Client: srv.APIClient(), Model: "m", Dimension: 8, ContextLength: tt.configure})
+			shows, embeds := srv.Shows(), len(srv.Embeds())
+			e, err := retrieval.NewOllamaEmbedder(ctx, retrieval.OllamaEmbedderConfig{Client: srv.APIClient(), Model: "m",
+				Dimension: tt.dimension, ContextLength: tt.configure})
+			require.NoError(t, err)
+			if tt.dimension != 0 {
+				assert.Equal(t, shows, srv.Shows(), "a configured dimension: no call at construction")
+				assert.Len(t, srv.Embeds(), embeds)
+			}
+			assert.Equal(t, tt.before, e.ContextLength())
+			_, err = e.Embed(ctx, []string{"Condé Nast’s “Traveler”", "x"})
+			require.NoError(t, err)
+			_, err = e.Embed(ctx, []string{"y"})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, e.ContextLength())
-			assert.Equal(t, tt.shows, srv.Shows()-before)
+			assert.Equal(t, shows+1, srv.Shows(), "asked once")
+			in, err := ollamatest.EmbedInputs(&srv.Embeds()[len(srv.Embeds())-2].Request)
+			require.NoError(t, err)
+			assert.Equal(t, []string{`Conde Nast's "Traveler"`, "x"}, in, "folded for the server's WordPiece")
 		})
 	}
+}
+
+func TestOllamaEmbedderFirstEmbedNeedsTheServer(t *testing.T) {
+	ctx := context.Background()
+	srv := ollamatest.New(t, ollamatest.Config{Models: []string{"present"}, Embed: ollamatest.HashEmbed(4)})
+	e, err := retrieval.NewOllamaEmbedder(ctx, retrieval.OllamaEmbedderConfig{Client: srv.APIClient(), Model: "absent", Dimension: 4})
+	require.NoError(t, err, "a configured dimension: no call")
+	_, err = e.Embed(ctx, []string{"x"})
+	require.ErrorIs(t, err, retrieval.ErrModelNotFound)
+	assert.Contains(t, err.Error(), "ollama pull absent")
 }
 
 // words returns n distinct words.

@@ -25,6 +25,10 @@ type Info struct {
 	// smaller, else the context length the model was trained with (the
 	// server clamps num_ctx to it). Zero when the server reports neither.
 	ContextLength int
+	// Tokenizer is the tokenizer the server runs for the model
+	// ("tokenizer.ggml.model"): "bert" (WordPiece), "gpt2" (byte-pair
+	// encoding), "llama" (SentencePiece), ...; empty when not reported.
+	Tokenizer string
 }
 
 // Show asks the server about model (/api/show). A model the server does
@@ -41,6 +45,7 @@ func Show(ctx context.Context, c *api.Client, model string, timeout time.Duratio
 		info.Capabilities[i] = string(cp)
 	}
 	info.ContextLength = contextLength(resp.ModelInfo, resp.Parameters)
+	info.Tokenizer, _ = resp.ModelInfo["tokenizer.ggml.model"].(string)
 	return info, nil
 }
 
