@@ -259,6 +259,9 @@ func (e *OllamaEmbedder) EmbedUsage(ctx context.Context, texts []string) ([][]fl
 		start := b * size
 		end := min(start+size, len(texts))
 		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // another batch failed: not sent
+			}
 			var err error
 			usages[b], err = e.embedBatch(gctx, start, texts[start:end], out[start:end])
 			return err

@@ -47,7 +47,8 @@
 # Environment: PYTHON (default python3), GO (default go), HMPPS_OLLAMA_HOME
 # (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
 # HMPPS_OLLAMA_NUM_PARALLEL (the server's parallel slots, default 1, see
-# README: one slot keeps the shared prompt prefix in one KV cache).
+# README: one slot keeps the shared prompt prefix in one KV cache),
+# HMPPS_OLLAMA_EMBED_THREADS (the embedding model's threads, default 1).
 set -euo pipefail
 
 # The model's packages are pinned: the tests and the README's figures are for them.
@@ -291,12 +292,21 @@ start() {
 			{ cat "$dir/create.log" >&2; stop "$dir"; die "ollama create failed"; }
 		log "created model $MODEL_NAME in $((SECONDS - mbegin))s"
 	fi
+	# One thread: ggml's threads meet at a barrier after every operation of
+	# the graph, and an embedding model's forward pass is hundreds of small
+	# ones; on cores shared with other work a descheduled thread stalls
+	# every barrier, and two threads embedded 20 times slower than one here
+	# (see the README). HMPPS_OLLAMA_EMBED_THREADS=2 suits idle cores.
+	local threads="${HMPPS_OLLAMA_EMBED_THREADS:-1}"
+	{ cat "$embed"; printf 'PARAMETER num_thread %s\n' "$threads"; } >"$dir/Modelfile.embed"
 	# The registered model's weights are a blob named after the GGUF's
-	# sha256: a model made from another conversion is made again.
-	if ! OLLAMA_HOST="$host" "$bin" show --modelfile "$EMBED_MODEL_NAME" 2>/dev/null |
-		grep -q "sha256-$EMBED_GGUF_SHA256"; then
+	# sha256: a model made from another conversion, or with other
+	# parameters, is made again.
+	local shown
+	shown="$(OLLAMA_HOST="$host" "$bin" show --modelfile "$EMBED_MODEL_NAME" 2>/dev/null || true)"
+	if ! grep -q "sha256-$EMBED_GGUF_SHA256" <<<"$shown" || ! grep -Eq "^PARAMETER num_thread $threads\$" <<<"$shown"; then
 		local ebegin=$SECONDS
-		OLLAMA_HOST="$host" "$bin" create "$EMBED_MODEL_NAME" -f "$embed" >"$dir/create-embed.log" 2>&1 ||
+		OLLAMA_HOST="$host" "$bin" create "$EMBED_MODEL_NAME" -f "$dir/Modelfile.embed" >"$dir/create-embed.log" 2>&1 ||
 			{ cat "$dir/create-embed.log" >&2; stop "$dir"; die "ollama create $EMBED_MODEL_NAME failed"; }
 		log "created model $EMBED_MODEL_NAME in $((SECONDS - ebegin))s"
 	fi
