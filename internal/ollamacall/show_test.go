@@ -2,6 +2,9 @@ package ollamacall
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -81,4 +84,25 @@ func TestEmbedTooLong(t *testing.T) {
 	_, err := Embed(context.Background(), srv.APIClient(), &api.EmbedRequest{Model: "m", Input: []string{"x"}}, time.Minute)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrTooLong)
+}
+
+// A server that dies while it sends an answer: the client has the status
+// and part of the body. That is an unavailable server, not a bad answer.
+func TestEmbedConnectionBrokenMidAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"model":"m","embeddings":[[0.1,`)
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	_, err := Embed(context.Background(), NewClient(srv.URL, nil), &api.EmbedRequest{Model: "m", Input: []string{"x"}}, time.Minute)
+	require.ErrorIs(t, err, ErrUnavailable)
+	assert.NotErrorIs(t, err, ErrBadAnswer)
+	assert.Contains(t, err.Error(), "mid-answer")
 }
