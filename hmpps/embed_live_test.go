@@ -106,26 +106,25 @@ func TestRealEmbedderCatalogLive(t *testing.T) {
 		embeds[n/2], totals[n/2], 100*shares[n/2], 100*shares[n*9/10])
 }
 
-// upsertKiller kills the server once after answers embed answers, counted
-// from when it is armed.
+// upsertKiller kills the server when the embed request number before
+// arrives, before sending it: the requests before it were answered whole.
 type upsertKiller struct {
-	after    atomic.Int64
-	answered atomic.Int64
-	kill     func()
+	before atomic.Int64
+	sent   atomic.Int64
+	kill   func()
 }
 
 func (k *upsertKiller) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err == nil && r.URL.Path == "/api/embed" && k.answered.Add(1) == k.after.Load() {
+	if r.URL.Path == "/api/embed" && k.sent.Add(1) == k.before.Load() {
 		k.kill()
 	}
-	return resp, err
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestRealEmbedderServerKilledMidUpsertLive kills the server after the
-// first batch of an Upsert has embedded: the Upsert fails and writes
-// nothing, the catalog stays as it was, and the next Upsert after a restart
-// writes it all.
+// first batch of an Upsert has embedded, as the second goes out: the Upsert
+// fails and writes nothing, the catalog stays as it was, and the next
+// Upsert after a restart writes it all.
 func TestRealEmbedderServerKilledMidUpsertLive(t *testing.T) {
 	env := ollamalive.RequireEmbed(t)
 	products := magazineCatalog(t)[:200]
@@ -139,7 +138,7 @@ func TestRealEmbedderServerKilledMidUpsertLive(t *testing.T) {
 	defer e.Close()
 
 	require.NoError(t, e.Upsert(ctx, products[:8]...))
-	kill.after.Store(kill.answered.Load() + 1)
+	kill.before.Store(kill.sent.Load() + 2) // the Upsert's second batch
 	err = e.Upsert(ctx, products[8:]...)
 	require.ErrorIs(t, err, retrieval.ErrModelUnavailable)
 	t.Logf("the Upsert after the kill: %v", err)

@@ -123,19 +123,20 @@ func TestOllamaEmbedderRealModelLive(t *testing.T) {
 	})
 }
 
-// embedKiller kills the server once after answers embed answers.
+// embedKiller kills the server when the embed request number before
+// arrives, before sending it: the requests before it were answered whole,
+// that one and the later ones meet a dead server.
 type embedKiller struct {
-	after    int64
-	answered atomic.Int64
-	kill     func()
+	before atomic.Int64
+	sent   atomic.Int64
+	kill   func()
 }
 
 func (k *embedKiller) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err == nil && r.URL.Path == "/api/embed" && k.answered.Add(1) == k.after {
+	if r.URL.Path == "/api/embed" && k.sent.Add(1) == k.before.Load() {
 		k.kill()
 	}
-	return resp, err
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // The server dies after the first of several batches: Embed fails with an
@@ -155,7 +156,7 @@ func TestOllamaEmbedderServerKilledMidBatchLive(t *testing.T) {
 	for i := range texts {
 		texts[i] = "product number " + strings.Repeat("x", i+1)
 	}
-	kill.after = kill.answered.Load() + 1
+	kill.before.Store(kill.sent.Load() + 2) // the Embed's second batch
 	vecs, usage, err := e.EmbedUsage(ctx, texts)
 	require.ErrorIs(t, err, ErrModelUnavailable)
 	t.Logf("after the kill: %v (usage %+v)", err, usage)
