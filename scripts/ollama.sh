@@ -42,7 +42,9 @@
 # one), HMPPS_OLLAMA_SUMMARIZER_MODEL, HMPPS_OLLAMA_EMBED_MODEL (the
 # embedding model), and, for a server this script started, HMPPS_OLLAMA_BIN
 # and HMPPS_OLLAMA_MODELS, so that fault tests can start, kill and restart a
-# server of their own.
+# server of their own. With a server of your own, set the model variables
+# to models it has: the embedding model defaults to the name this script
+# registers.
 #
 # Environment: PYTHON (default python3), GO (default go), HMPPS_OLLAMA_HOME
 # (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
