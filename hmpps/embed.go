@@ -12,6 +12,7 @@ import (
 
 	"hmpps/internal/htmltext"
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 )
 
 // text returns the product's plain text as the embedder and summarizer see
@@ -26,7 +27,7 @@ func (p *Product) text() string {
 // the title, the brand, the category path and the rest (attributes,
 // description, caption) as the body. The fields are slices of the text, so
 // they cost no memory of their own, and the HTML is parsed once for both.
-func (p *Product) textFields() (string, retrieval.LexicalDoc) {
+func (p *Product) textFields() (string, lexical.Doc) {
 	var b strings.Builder
 	// spans holds each field's start and end in the text, in the order of
 	// the fields of a LexicalDoc.
@@ -60,7 +61,7 @@ func (p *Product) textFields() (string, retrieval.LexicalDoc) {
 	}
 	text := b.String()
 	field := func(i int) string { return text[spans[i][0]:spans[i][1]] }
-	return text, retrieval.LexicalDoc{Title: field(0), Brand: field(1), Category: field(2), Body: field(body)}
+	return text, lexical.Doc{Title: field(0), Brand: field(1), Category: field(2), Body: field(body)}
 }
 
 // header names the product in one line, "Title (Brand; Top > Sub)."; it

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -22,9 +23,16 @@ type Engine struct {
 	ix retrieval.Index
 	// lex scores the catalog's text against a query (BM25F). It is kept in
 	// step with products: both are written under mu.
-	lex *retrieval.Lexical
+	lex *lexical.Index
 
-	mu sync.RWMutex
+	// writing serializes the writers (Upsert, Add, Delete, Close), so that
+	// the slow part of a write, the index call (a network round trip with
+	// Milvus), runs outside mu: searches wait only for the short swap of
+	// products and lex that follows it. A search that runs during the index
+	// call may find the index already written and the catalog not yet;
+	// either way it sees each product before or after the write.
+	writing sync.Mutex
+	mu      sync.RWMutex
 	// products maps ID to an immutable entry; writes replace entries, so a
 	// search may keep using the one it looked up after the lock is released.
 	products map[string]*entry
@@ -45,7 +53,7 @@ type entry struct {
 	vector []float32
 	// lexical is the product's text by field, as the lexical index reads
 	// it; its strings are slices of text.
-	lexical retrieval.LexicalDoc
+	lexical lexical.Doc
 	// header names the product in one line (see Product.header).
 	header string
 	// prepared is the text the summarizer reads, prepared once for the
@@ -66,11 +74,15 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	lex, err := lexical.New(cfg.lexical)
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: %w", err)
+	}
 	ix, err := cfg.openIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, ix: ix, lex: retrieval.NewLexical(cfg.lexical), products: make(map[string]*entry)}
+	e := &Engine{cfg: cfg, ix: ix, lex: lex, products: make(map[string]*entry)}
 	e.usage.addIndex(cfg.probeUsage)
 	return e, nil
 }
@@ -125,8 +137,30 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		records[i] = retrieval.Record{ID: en.product.ID, Vector: en.vector, Metadata: en.product.metadata()}
 	}
 
+	// No other writer runs until this one is done, so the catalog checked
+	// here is the one the swap below replaces, and Close waits too.
+	e.writing.Lock()
+	defer e.writing.Unlock()
+	if err := e.checkNew(entries, addOnly); err != nil {
+		return err
+	}
+	if err := e.ix.Upsert(ctx, records...); err != nil {
+		return fmt.Errorf("hmpps: index: %w", err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, en := range entries {
+		e.products[en.product.ID] = en
+		e.lex.Upsert(en.product.ID, en.lexical)
+	}
+	return nil
+}
+
+// checkNew returns ErrClosed after Close and, for Add, an error wrapping
+// ErrDuplicateID for an entry whose ID is in the catalog.
+func (e *Engine) checkNew(entries []*entry, addOnly bool) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if e.closed {
 		return ErrClosed
 	}
@@ -137,27 +171,22 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 			}
 		}
 	}
-	if err := e.ix.Upsert(ctx, records...); err != nil {
-		return fmt.Errorf("hmpps: index: %w", err)
-	}
-	for _, en := range entries {
-		e.products[en.product.ID] = en
-		e.lex.Upsert(en.product.ID, en.lexical)
-	}
 	return nil
 }
 
 // Delete removes the products with these IDs. Unknown IDs are ignored, so
 // Delete is idempotent.
 func (e *Engine) Delete(ctx context.Context, ids ...string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
+	e.writing.Lock()
+	defer e.writing.Unlock()
+	if err := e.checkOpen(); err != nil {
+		return err
 	}
 	if err := e.ix.Delete(ctx, ids...); err != nil {
 		return fmt.Errorf("hmpps: index: %w", err)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, id := range ids {
 		delete(e.products, id)
 	}
@@ -189,9 +218,11 @@ func (e *Engine) Len() int {
 	return len(e.products)
 }
 
-// Close releases the engine and its index. Later calls return ErrClosed;
-// closing twice is harmless.
+// Close releases the engine and its index, after the writes in flight.
+// Later calls return ErrClosed; closing twice is harmless.
 func (e *Engine) Close() error {
+	e.writing.Lock()
+	defer e.writing.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

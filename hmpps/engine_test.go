@@ -15,6 +15,7 @@ import (
 
 	"hmpps/rerank"
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -42,7 +43,6 @@ func TestSearchPersonalizes(t *testing.T) {
 		assert.False(t, resp.Degraded)
 		assert.Positive(t, resp.Timings.Total)
 		for i, r := range resp.Results {
-			assert.Equal(t, r.Score, r.RerankScore)
 			assert.NotEmpty(t, r.Summary)
 			assert.Equal(t, r.ID, r.Product.ID)
 			if i > 0 {
@@ -285,8 +285,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"cosine index", []Option{WithIndex(cos), WithImageEmbedder(nil)}},
 		{"negative top", []Option{WithTopN(-1)}},
 		{"negative summary words", []Option{WithSummaryWords(-1)}},
-		{"bad fusion", []Option{WithFusion(retrieval.Fusion{TextWeight: -1, ImageWeight: 1})}},
+		{"bad fusion", []Option{WithVectorFusion(retrieval.VectorFusion{TextWeight: -1, ImageWeight: 1})}},
 		{"zero-dimension embedder", []Option{WithTextEmbedder(retrieval.EmbedderFunc{})}},
+		{"nan lexical weight", []Option{WithLexical(lexical.Params{TitleWeight: math.NaN()})}},
+		{"lexical b above 1", []Option{WithLexical(lexical.Params{B: 2})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -347,6 +349,8 @@ func TestSummarizerFallback(t *testing.T) {
 		// The offline reranker reads vectors only: only the results are
 		// summarized, after ranking.
 		{"offline reranker", rerank.Preference{}, func(r *Response) int { return len(r.Results) - 1 }},
+		// The same reranker behind a pointer is the same reranker.
+		{"offline reranker, pointer", &rerank.Preference{}, func(r *Response) int { return len(r.Results) - 1 }},
 		// Any other reads the kept history and every candidate.
 		{"reading reranker", reading, func(r *Response) int { return r.Candidates + len(r.History) - 1 }},
 	}

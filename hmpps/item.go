@@ -26,6 +26,9 @@ type item struct {
 	// lexical is the candidate's BM25F score for the query, from the
 	// engine's lexical index (0 for a history item).
 	lexical float64
+	// fused is the candidate's score in the fused retrieval lists (0 for
+	// a candidate the request named).
+	fused float64
 	// score is the reranker's verdict on a candidate.
 	score rerank.Score
 	// learned is a trained model's score of a candidate (0 without one).

@@ -5,10 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"hmpps/retrieval/lexical"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"hmpps/retrieval"
 )
 
 func TestProductTextFields(t *testing.T) {
@@ -16,28 +16,28 @@ func TestProductTextFields(t *testing.T) {
 		name     string
 		p        Product
 		wantText string
-		want     retrieval.LexicalDoc
+		want     lexical.Doc
 	}{
 		{
 			"every field",
 			Product{Title: "<i>Rain</i> Boots", Brand: "Acme", Category: []string{"Shoes", "Boots"},
 				Attributes: map[string]string{"size": "9", "color": "red"}, Description: "<p>Tall &amp; dry.</p>", Caption: "a red boot"},
 			"Rain Boots. Acme. Shoes Boots. color: red. size: 9. Tall & dry.. Picture: a red boot",
-			retrieval.LexicalDoc{Title: "Rain Boots", Brand: "Acme", Category: "Shoes Boots", Body: "color: red. size: 9. Tall & dry.. Picture: a red boot"},
+			lexical.Doc{Title: "Rain Boots", Brand: "Acme", Category: "Shoes Boots", Body: "color: red. size: 9. Tall & dry.. Picture: a red boot"},
 		},
 		{
 			"description only",
 			Product{Description: "Just text."},
 			"Just text.",
-			retrieval.LexicalDoc{Body: "Just text."},
+			lexical.Doc{Body: "Just text."},
 		},
 		{
 			"no body",
 			Product{Title: "Hat", Category: []string{"Clothing"}},
 			"Hat. Clothing",
-			retrieval.LexicalDoc{Title: "Hat", Category: "Clothing"},
+			lexical.Doc{Title: "Hat", Category: "Clothing"},
 		},
-		{"nothing", Product{Brand: "  "}, "", retrieval.LexicalDoc{}},
+		{"nothing", Product{Brand: "  "}, "", lexical.Doc{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,8 +51,10 @@ func TestProductTextFields(t *testing.T) {
 
 // catalogLexical is the lexical index the engine should hold for products,
 // built independently of it.
-func catalogLexical(products []Product) *retrieval.Lexical {
-	lex := retrieval.NewLexical(retrieval.LexicalParams{})
+func catalogLexical(t testing.TB, products []Product) *lexical.Index {
+	t.Helper()
+	lex, err := lexical.New(lexical.Params{})
+	require.NoError(t, err)
 	for _, p := range products {
 		_, doc := p.textFields()
 		lex.Upsert(p.ID, doc)
@@ -64,7 +66,7 @@ func TestSearchLexicalScore(t *testing.T) {
 	ctx := context.Background()
 	catalog := testCatalog()
 	e := newTestEngine(t)
-	check := func(t *testing.T, e *Engine, want *retrieval.Lexical, req Request) []Result {
+	check := func(t *testing.T, e *Engine, want *lexical.Index, req Request) []Result {
 		t.Helper()
 		resp, err := e.Search(ctx, req)
 		require.NoError(t, err)
@@ -76,7 +78,7 @@ func TestSearchLexicalScore(t *testing.T) {
 	}
 
 	req := Request{Query: "waterproof leather boots", TopN: 100}
-	results := check(t, e, catalogLexical(catalog), req)
+	results := check(t, e, catalogLexical(t, catalog), req)
 	var matched, unmatched bool
 	for _, r := range results {
 		matched = matched || r.LexicalScore > 0
@@ -85,7 +87,7 @@ func TestSearchLexicalScore(t *testing.T) {
 	assert.True(t, matched && unmatched, "some candidates match the query's words, some do not")
 
 	// Candidates named by the request are scored too.
-	check(t, e, catalogLexical(catalog), Request{Query: "waterproof boots", CandidateIDs: []string{"boot-leather-1", catalog[len(catalog)-1].ID}})
+	check(t, e, catalogLexical(t, catalog), Request{Query: "waterproof boots", CandidateIDs: []string{"boot-leather-1", catalog[len(catalog)-1].ID}})
 
 	// Upsert and Delete keep the index in step with the catalog.
 	changed := catalog[0]
@@ -93,9 +95,9 @@ func TestSearchLexicalScore(t *testing.T) {
 	require.NoError(t, e.Upsert(ctx, changed))
 	require.NoError(t, e.Delete(ctx, catalog[1].ID, "unknown"))
 	now := append([]Product{changed}, catalog[2:]...)
-	check(t, e, catalogLexical(now), req)
+	check(t, e, catalogLexical(t, now), req)
 	require.NoError(t, e.Add(ctx, catalog[1]))
-	check(t, e, catalogLexical(append(now, catalog[1])), req)
+	check(t, e, catalogLexical(t, append(now, catalog[1])), req)
 
 	// A saved and reopened engine scores alike.
 	path := filepath.Join(t.TempDir(), "engine.hmpps")
@@ -103,15 +105,16 @@ func TestSearchLexicalScore(t *testing.T) {
 	opened, err := Open(ctx, path)
 	require.NoError(t, err)
 	defer opened.Close()
-	check(t, opened, catalogLexical(append(now, catalog[1])), req)
+	check(t, opened, catalogLexical(t, append(now, catalog[1])), req)
 }
 
 func TestWithLexical(t *testing.T) {
-	params := retrieval.LexicalParams{K1: 2, B: 0.5, TitleWeight: 1, BodyWeight: 4}
+	params := lexical.Params{K1: 2, B: 0.5, TitleWeight: 1, BodyWeight: 4}
 	e := newTestEngine(t, WithLexical(params))
 	resp, err := e.Search(context.Background(), Request{Query: "leather boots", TopN: 3})
 	require.NoError(t, err)
-	want := retrieval.NewLexical(params)
+	want, err := lexical.New(params)
+	require.NoError(t, err)
 	for _, p := range testCatalog() {
 		_, doc := p.textFields()
 		want.Upsert(p.ID, doc)
@@ -119,6 +122,6 @@ func TestWithLexical(t *testing.T) {
 	for _, r := range resp.Results {
 		assert.Equal(t, want.Score("leather boots", []string{r.ID}, nil)[0], r.LexicalScore)
 	}
-	assert.NotEqual(t, catalogLexical(testCatalog()).Score("leather boots", []string{resp.Results[0].ID}, nil)[0], resp.Results[0].LexicalScore,
+	assert.NotEqual(t, catalogLexical(t, testCatalog()).Score("leather boots", []string{resp.Results[0].ID}, nil)[0], resp.Results[0].LexicalScore,
 		"the parameters change the score")
 }

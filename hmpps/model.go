@@ -103,6 +103,17 @@ type FeatureWeight struct {
 	Weight float64 `json:"weight"`
 }
 
+// clone returns a copy of m whose switches can change without changing m;
+// the learned tables are shared, since nothing writes them after Train.
+// It returns nil for nil.
+func (m *Model) clone() *Model {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	return &c
+}
+
 // Curve returns the training curve, one entry per epoch run.
 func (m *Model) Curve() []TrainingEpoch { return append([]TrainingEpoch(nil), m.curve...) }
 

@@ -86,17 +86,6 @@ func (l *learned) rankLearned(candidates []item) {
 	}
 }
 
-// usesLearnedRanker reports whether stage two is the model's score: a model
-// is loaded with stage two on, and the reranker is the offline one it
-// replaces.
-func (e *Engine) usesLearnedRanker() bool {
-	m := e.cfg.model
-	if m == nil || m.DisableStageTwo {
-		return false
-	}
-	return e.offlineReranker()
-}
-
 // ranker returns the learned score as an offline reranker for candidates
 // (the search's, in the order learn saw them): it scores any subset of
 // them by ID.
@@ -116,26 +105,4 @@ func (l *learned) ranker(candidates []item) rerank.Reranker {
 		}
 		return res, nil
 	})
-}
-
-// withFallback gives a model reranker the learned ranker as its offline
-// twin, so that with a trained model the candidates a model judges (the
-// best OllamaConfig.RerankCandidates) and the scores of those it could not
-// judge come from the learned score rather than the untrained preference
-// reranker. A reranker with a fallback of its own keeps it.
-func withFallback(rr, fallback rerank.Reranker) rerank.Reranker {
-	switch m := rr.(type) {
-	case rerank.MLLM:
-		if m.Fallback == nil {
-			m.Fallback = fallback
-		}
-		return m
-	case *rerank.MLLM:
-		if m.Fallback == nil {
-			c := *m
-			c.Fallback = fallback
-			return &c
-		}
-	}
-	return rr
 }

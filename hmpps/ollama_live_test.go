@@ -49,7 +49,7 @@ func TestOllamaLive(t *testing.T) {
 		cfg.RerankCandidates = 4
 		// Short summaries keep each prompt inside Gemma 3's 512-token
 		// sliding window, the longest prompt whose prefix Ollama's cache
-		// can reuse for this model (see the README).
+		// can reuse for this model (see docs/ollama.md).
 		resp := search(t, cfg, hmpps.WithSummarizer(summarize.Extractive{}), hmpps.WithSummaryWords(20))
 		t.Logf("%.0f prompt tokens per judged candidate", float64(resp.Usage.PromptTokens)/float64(resp.Usage.ModelCalls))
 		graded := 0

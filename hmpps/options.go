@@ -7,6 +7,7 @@ import (
 
 	"hmpps/rerank"
 	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 	"hmpps/summarize"
 )
 
@@ -38,7 +39,7 @@ type config struct {
 	// imageEmbedderSet distinguishes WithImageEmbedder(nil), which turns
 	// images off, from not configuring images at all.
 	imageEmbedderSet bool
-	fusion           retrieval.Fusion
+	fusion           retrieval.VectorFusion
 	fusionSet        bool
 	index            retrieval.Index
 	indexFactory     retrieval.IndexFactory
@@ -49,7 +50,7 @@ type config struct {
 	summaryWords     int
 	reranker         rerank.Reranker
 	retrieveK        int
-	lexical          retrieval.LexicalParams
+	lexical          lexical.Params
 	retrieval        Retrieval
 	topN             int
 	concurrency      int
@@ -65,6 +66,8 @@ type config struct {
 	// probeUsage is the call applyOllama made to learn the embedding
 	// model's dimension, counted as indexing work.
 	probeUsage retrieval.Usage
+	// plan is what the engine does with the stages above (see newPlan).
+	plan plan
 }
 
 // WithTextEmbedder sets the text embedder. If not given, the engine uses a
@@ -81,9 +84,9 @@ func WithImageEmbedder(e retrieval.ImageEmbedder) Option {
 	return func(c *config) { c.imageEmbedder, c.imageEmbedderSet = e, true }
 }
 
-// WithFusion sets the weights that combine a product's text and image
-// vectors (see retrieval.Fusion). If not given, retrieval.DefaultFusion.
-func WithFusion(f retrieval.Fusion) Option {
+// WithVectorFusion sets the weights that combine a product's text and image
+// vectors (see retrieval.VectorFusion). If not given, retrieval.DefaultVectorFusion.
+func WithVectorFusion(f retrieval.VectorFusion) Option {
 	return func(c *config) { c.fusion, c.fusionSet = f, true }
 }
 
@@ -125,11 +128,17 @@ func WithSummaryWords(n int) Option {
 // rerank.Preference. When the reranker fails, the engine falls back to
 // rerank.Preference for that search and marks the results degraded.
 //
-// A reranker other than rerank.Preference gets the summary and picture of
-// every kept history item and candidate. rerank.Preference reads vectors
-// only, so with it (or a trained model's score in its place, see
-// WithModel) a search summarizes just the results it returns, after
-// ranking.
+// What the engine does with a reranker is decided here, once, from the
+// optional interfaces it implements. A reranker gets the summary and
+// picture of every kept history item and candidate, unless it is a
+// rerank.ContentReader that reads vectors only (rerank.Preference is): then
+// a search summarizes just the results it returns, after ranking, and a
+// failure of the reranker is an error, not a fallback; with a trained
+// model, the learned score takes its place (see WithModel). A
+// rerank.Selective reranker gets summaries of the candidates it selects
+// only; a rerank.Fallbacker gets a trained model's score as its offline
+// twin; a rerank.Prompter's template renders Engine.ExportTraining's
+// prompts.
 func WithReranker(r rerank.Reranker) Option {
 	return func(c *config) { c.reranker = r }
 }
@@ -152,7 +161,7 @@ func WithRetrieval(r Retrieval) Option {
 // which scores every candidate's text against the query (Result.LexicalScore).
 // Zero fields take the retrieval.DefaultLexical values; if not given, all
 // of them do.
-func WithLexical(p retrieval.LexicalParams) Option {
+func WithLexical(p lexical.Params) Option {
 	return func(c *config) { c.lexical = p }
 }
 
@@ -175,9 +184,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithModel loads a Model trained by Train: its learned history filter
-// replaces the configured one (unless m.DisableStageOne), and with the
-// offline reranker (the default rerank.Preference) its learned score ranks
-// the candidates (unless m.DisableStageTwo). With a model reranker (for
+// replaces the configured one (unless m.DisableStageOne), and with an
+// offline reranker (one that reads vectors only, such as the default
+// rerank.Preference) its learned score ranks the candidates (unless
+// m.DisableStageTwo). With a model reranker (for
 // example WithOllama's), the model still judges the candidates, reading the
 // kept history of the learned stage one; the learned score is its offline
 // twin: it picks the candidates the model judges when
@@ -185,8 +195,11 @@ func WithLogger(l *slog.Logger) Option {
 // all when the model fails, is reported in Result.LearnedScore, and breaks
 // the model's ties. The model must have been trained with embedders of the
 // engine's dimensions. Passing nil runs the untrained pipeline.
+//
+// The engine keeps a copy of m as it is when New or Open applies the
+// option: changing m's switches afterwards does not change the engine.
 func WithModel(m *Model) Option {
-	return func(c *config) { c.model = m }
+	return func(c *config) { c.model = m.clone() }
 }
 
 // newConfig applies opts over the defaults and validates the result.
@@ -211,7 +224,7 @@ func newConfig(opts []Option) (config, error) {
 		c.imageEmbedder = retrieval.ColorLayoutEmbedder{}
 	}
 	if !c.fusionSet {
-		c.fusion = retrieval.DefaultFusion
+		c.fusion = retrieval.DefaultVectorFusion
 	}
 	if !c.historySet {
 		min := DefaultHistoryMinScore
@@ -272,6 +285,7 @@ func newConfig(opts []Option) (config, error) {
 	if c.history.CandidateWeight != 0 {
 		return c, fmt.Errorf("hmpps: the engine runs stage one once per search, against the query; a history filter with CandidateWeight %v is for per-candidate use outside the engine", c.history.CandidateWeight)
 	}
+	c.plan = newPlan(&c)
 	return c, nil
 }
 

@@ -32,7 +32,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Open can refuse a file whose vectors mean something else.
 type fileHeader struct {
 	TextDim, ImageDim int
-	Fusion            retrieval.Fusion
+	Fusion            retrieval.VectorFusion
 	Count             int
 	// Sections is how many fileSections follow the records; a version 1
 	// file has none (gob leaves the field zero).
@@ -53,7 +53,7 @@ type fileSection struct {
 // The kinds of section.
 const (
 	// sectionLexical holds the lexical index's statistics
-	// (retrieval.Lexical.MarshalBinary), so that Open need not tokenize the
+	// (lexical.Index.MarshalBinary), so that Open need not tokenize the
 	// catalog. Its version is that of the engine's lexical fields
 	// (Product.textFields): what the statistics count.
 	sectionLexical        = "lexical"

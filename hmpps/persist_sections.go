@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 )
 
 // fileSections returns the sections Save writes after the catalog. The
@@ -78,7 +78,7 @@ func (e *Engine) loadLexical(sec fileSection) (bool, error) {
 	}
 	err := e.lex.UnmarshalBinary(sec.Data)
 	switch {
-	case errors.Is(err, retrieval.ErrLexicalFormat):
+	case errors.Is(err, lexical.ErrFormat):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("%w: %v", ErrCorruptFile, err)

@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"hmpps/retrieval/lexical"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"hmpps/retrieval"
 )
 
 // rewriteSections saves e, lets edit change the file's sections, and
@@ -57,14 +57,16 @@ func TestOpenLexicalSection(t *testing.T) {
 
 	// A lexical index of other text for the same products, to tell a
 	// restored section from a rebuilt one.
-	other := retrieval.NewLexical(retrieval.LexicalParams{})
+	other, err := lexical.New(lexical.Params{})
+	require.NoError(t, err)
 	for _, p := range testCatalog() {
-		other.Upsert(p.ID, retrieval.LexicalDoc{Title: "leather " + p.ID})
+		other.Upsert(p.ID, lexical.Doc{Title: "leather " + p.ID})
 	}
 	otherData, err := other.MarshalBinary()
 	require.NoError(t, err)
-	fewer := retrieval.NewLexical(retrieval.LexicalParams{})
-	fewer.Upsert(testCatalog()[0].ID, retrieval.LexicalDoc{Title: "boots"})
+	fewer, err := lexical.New(lexical.Params{})
+	require.NoError(t, err)
+	fewer.Upsert(testCatalog()[0].ID, lexical.Doc{Title: "boots"})
 	fewerData, err := fewer.MarshalBinary()
 	require.NoError(t, err)
 
@@ -83,7 +85,7 @@ func TestOpenLexicalSection(t *testing.T) {
 		{"no section: rebuilt", func([]fileSection) []fileSection { return nil }, false, false},
 		{"the section is read", withLexical(sectionLexicalVersion, otherData), true, false},
 		{"other section version: rebuilt", withLexical(sectionLexicalVersion+1, otherData), false, false},
-		{"other encoding: rebuilt", withLexical(sectionLexicalVersion, append([]byte{retrieval.LexicalFormat + 1}, otherData[1:]...)), false, false},
+		{"other encoding: rebuilt", withLexical(sectionLexicalVersion, append([]byte{lexical.Format + 1}, otherData[1:]...)), false, false},
 		{"unknown kind ignored", func(s []fileSection) []fileSection {
 			return append(s, fileSection{Kind: "from a later library", Version: 1, Data: []byte("?")})
 		}, false, false},
@@ -121,7 +123,7 @@ func TestSaveWritesTheLexicalSection(t *testing.T) {
 		require.Len(t, s, 1)
 		assert.Equal(t, sectionLexical, s[0].Kind)
 		assert.Equal(t, sectionLexicalVersion, s[0].Version)
-		want, err := catalogLexical(testCatalog()).MarshalBinary()
+		want, err := catalogLexical(t, testCatalog()).MarshalBinary()
 		require.NoError(t, err)
 		assert.Equal(t, want, s[0].Data)
 		return s

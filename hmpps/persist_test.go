@@ -110,7 +110,7 @@ func TestOpenRefusesOtherConfiguration(t *testing.T) {
 
 	_, err := Open(ctx, path, WithImageEmbedder(nil))
 	assert.ErrorIs(t, err, retrieval.ErrDimensionMismatch)
-	_, err = Open(ctx, path, WithFusion(retrieval.Fusion{TextWeight: 0.5, ImageWeight: 0.5}))
+	_, err = Open(ctx, path, WithVectorFusion(retrieval.VectorFusion{TextWeight: 0.5, ImageWeight: 0.5}))
 	assert.ErrorContains(t, err, "fusion")
 }
 

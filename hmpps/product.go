@@ -78,6 +78,22 @@ func (p *Product) validate() error {
 	return nil
 }
 
+// field returns the filterable field key of p, as metadata holds it, and
+// whether p has it; filters read it instead of a whole metadata map.
+func (p *Product) field(key string) (string, bool) {
+	switch key {
+	case "brand":
+		return p.Brand, p.Brand != ""
+	case "category":
+		if len(p.Category) == 0 {
+			return "", false
+		}
+		return strings.Join(p.Category, retrieval.CategorySeparator), true
+	}
+	v, ok := p.Attributes[key]
+	return v, ok
+}
+
 // metadata returns the filterable fields of p.
 func (p *Product) metadata() map[string]string {
 	md := make(map[string]string, len(p.Attributes)+2)

@@ -96,15 +96,18 @@ type Result struct {
 	RetrievalScore float64
 	// LexicalScore is the BM25F relevance of the product's text (title,
 	// brand, category path, then attributes, description and caption) to
-	// the query, over the engine's catalog (see retrieval.Lexical and
+	// the query, over the engine's catalog (see lexical.Index and
 	// WithLexical): 0 when no query word is in the text, unbounded above,
 	// comparable between the results of one search.
 	LexicalScore float64
 	// PreferenceScore is the relevance-weighted mean similarity between the
 	// product and the kept history items (0 with no history).
 	PreferenceScore float64
-	// RerankScore is the reranker's score (equal to Score).
-	RerankScore float64
+	// FusedScore is the candidate's reciprocal-rank fusion score in
+	// retrieval (see WithRetrieval and retrieval.RankFusion): how high the
+	// lists that found it placed it. 0 when the request named the
+	// candidates.
+	FusedScore float64
 	// LearnedScore is the trained model's score (see WithModel), on no
 	// fixed scale; 0 without a model. With the offline reranker it is the
 	// Score.

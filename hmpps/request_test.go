@@ -174,3 +174,18 @@ func TestUpsertWebP(t *testing.T) {
 	bmp.Images = []Image{{Data: append([]byte("BM"), make([]byte, 64)...)}}
 	assert.ErrorIs(t, e.Upsert(context.Background(), bmp), retrieval.ErrInvalidImage)
 }
+
+// TestProductFieldMatchesMetadata checks that filters read a product's
+// fields as its index metadata holds them.
+func TestProductFieldMatchesMetadata(t *testing.T) {
+	for _, p := range append(testCatalog(), Product{ID: "bare", Title: "no brand, no category"},
+		Product{ID: "attr", Title: "t", Attributes: map[string]string{"color": "", "size": "9"}}) {
+		md := p.metadata()
+		for _, key := range []string{"brand", "category", "color", "size", "material", ""} {
+			v, ok := p.field(key)
+			want, wantOK := md[key]
+			assert.Equal(t, wantOK, ok, "%s %q", p.ID, key)
+			assert.Equal(t, want, v, "%s %q", p.ID, key)
+		}
+	}
+}

@@ -1,10 +1,8 @@
 package hmpps
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 
 	"hmpps/retrieval"
 )
@@ -16,7 +14,7 @@ type Retrieval int
 const (
 	// RetrieveHybrid takes the best matches of both the vector index and
 	// the lexical index and fuses the two lists by reciprocal rank (see
-	// RRFK). It is the default.
+	// retrieval.RankFusion, with its default K). It is the default.
 	RetrieveHybrid Retrieval = iota
 	// RetrieveVector takes the vector index's best matches for the query
 	// vector.
@@ -40,36 +38,26 @@ func (r Retrieval) String() string {
 	}
 }
 
-// RRFK is the constant of reciprocal-rank fusion (Cormack, Clarke and
-// Büttcher, SIGIR 2009): hybrid retrieval scores a product
-//
-//	Σ_lists 1 / (RRFK + rank)
-//
-// over the lists it is in, rank counting from 1, and keeps the best. 60 is
-// the paper's value: a product near the top of one list and absent from the
-// other ties with one in the middle of both, and ranks, not scores, are
-// compared, so a cosine and a BM25F score need no common scale.
-const RRFK = 60
-
 // candidates returns the request's candidates that pass its filter, or the
-// best matches of the configured retrieval.
-func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, error) {
+// best matches of the configured retrieval with their fused scores (nil for
+// the request's own).
+func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, []float64, error) {
 	if len(req.CandidateIDs) > 0 {
 		all, err := e.lookup("candidates", req.CandidateIDs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out := all[:0]
 		for _, en := range all {
-			if len(req.Filter) == 0 || req.Filter.Match(en.product.metadata()) {
+			if req.Filter.MatchField(en.product.field) {
 				out = append(out, en)
 			}
 		}
-		return out, nil
+		return out, nil, nil
 	}
 	k := e.cfg.retrieveK
 	if k == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var vector, lexical []retrieval.Hit
 	var err error
@@ -94,19 +82,24 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 		<-done
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hmpps: retrieve: %w", err)
+		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
+	}
+	hits, err := retrieval.RankFusion{}.Fuse(k, retrieval.RankedList{Hits: vector}, retrieval.RankedList{Hits: lexical})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	ids := fuseRanks(vector, lexical, k)
-	out := make([]*entry, 0, len(ids))
-	for _, id := range ids {
+	out := make([]*entry, 0, len(hits))
+	fused := make([]float64, 0, len(hits))
+	for _, h := range hits {
 		// A product deleted since the index answered is skipped.
-		if en, ok := e.products[id]; ok {
+		if en, ok := e.products[h.ID]; ok {
 			out = append(out, en)
+			fused = append(fused, float64(h.Score))
 		}
 	}
-	return out, nil
+	return out, fused, nil
 }
 
 // lexicalCandidates returns the lexical index's k best matches for the
@@ -122,55 +115,8 @@ func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
 	if len(req.Filter) > 0 {
 		keep = func(id string) bool {
 			en, ok := e.products[id]
-			return ok && req.Filter.Match(en.product.metadata())
+			return ok && req.Filter.MatchField(en.product.field)
 		}
 	}
 	return e.lex.Search(req.Query, k, keep)
-}
-
-// fuseRanks returns the IDs of the k best hits of the two lists by
-// reciprocal-rank fusion (see RRFK), best first; equal fused scores come in
-// ascending ID order. With one list empty, it is the other's order.
-func fuseRanks(a, b []retrieval.Hit, k int) []string {
-	if len(b) == 0 || len(a) == 0 {
-		hits := a
-		if len(a) == 0 {
-			hits = b
-		}
-		ids := make([]string, min(k, len(hits)))
-		for i := range ids {
-			ids[i] = hits[i].ID
-		}
-		return ids
-	}
-	// Each ID's fused score, summed in list order; the map only finds an
-	// ID's place, so that the sort compares values, not map lookups.
-	type fused struct {
-		id    string
-		score float64
-	}
-	at := make(map[string]int, len(a)+len(b))
-	all := make([]fused, 0, len(a)+len(b))
-	for _, hits := range [][]retrieval.Hit{a, b} {
-		for rank, h := range hits {
-			s := 1 / float64(RRFK+rank+1)
-			if i, ok := at[h.ID]; ok {
-				all[i].score += s
-			} else {
-				at[h.ID] = len(all)
-				all = append(all, fused{id: h.ID, score: s})
-			}
-		}
-	}
-	slices.SortFunc(all, func(x, y fused) int {
-		if c := cmp.Compare(y.score, x.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.id, y.id)
-	})
-	ids := make([]string, min(k, len(all)))
-	for i := range ids {
-		ids[i] = all[i].id
-	}
-	return ids
 }

@@ -10,34 +10,23 @@ import (
 	"hmpps/retrieval"
 )
 
-func TestFuseRanks(t *testing.T) {
-	hits := func(ids ...string) []retrieval.Hit {
-		out := make([]retrieval.Hit, len(ids))
-		for i, id := range ids {
-			out[i] = retrieval.Hit{ID: id, Score: float32(len(ids) - i)}
-		}
-		return out
+// TestFusedScores checks that a retrieved candidate carries its fused
+// score, in the order of the fused lists, and that named candidates carry
+// none.
+func TestFusedScores(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t)
+	resp, err := e.Search(ctx, Request{Query: "waterproof leather boots", TopN: 100})
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.Results)
+	for _, r := range resp.Results {
+		assert.Positive(t, r.FusedScore, r.ID)
+		assert.LessOrEqual(t, r.FusedScore, 2.0/float64(retrieval.DefaultRRFK+1), r.ID)
 	}
-	tests := []struct {
-		name string
-		a, b []retrieval.Hit
-		k    int
-		want []string
-	}{
-		{"both empty", nil, nil, 5, []string{}},
-		{"one list keeps its order", hits("c", "a", "b"), nil, 5, []string{"c", "a", "b"}},
-		{"the other list too", nil, hits("c", "a", "b"), 2, []string{"c", "a"}},
-		// a = 1/61 + 1/63, b = 1/62 + 1/61, c = 1/63 + 1/62: b > a > c.
-		{"in both lists", hits("a", "b", "c"), hits("b", "c", "a"), 5, []string{"b", "a", "c"}},
-		// x is first in one list only: 1/61; y is second in both: 2/62.
-		{"agreement beats one first place", hits("x", "y"), hits("z", "y"), 5, []string{"y", "x", "z"}},
-		{"exact ties by ID", hits("b"), hits("a"), 5, []string{"a", "b"}},
-		{"cut at k", hits("a", "b", "c"), hits("d", "e", "f"), 2, []string{"a", "d"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, fuseRanks(tt.a, tt.b, tt.k))
-		})
+	named, err := e.Search(ctx, Request{Query: "waterproof leather boots", CandidateIDs: ids(resp.Results)[:2]})
+	require.NoError(t, err)
+	for _, r := range named.Results {
+		assert.Zero(t, r.FusedScore, r.ID)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"hmpps/internal/tokenize"
 	"hmpps/rerank"
 	"hmpps/retrieval"
 )
@@ -74,8 +73,8 @@ func (e *Engine) validate(req *Request) (int, error) {
 	if err := e.cfg.limits.check(req); err != nil {
 		return 0, err
 	}
-	if len(tokenize.Words(req.Query)) == 0 {
-		return 0, ErrEmptyQuery
+	if err := checkQuery(req.Query); err != nil {
+		return 0, err
 	}
 	if req.TopN < 0 {
 		return 0, fmt.Errorf("%w: TopN must not be negative, got %d", ErrInvalidRequest, req.TopN)
@@ -104,7 +103,7 @@ func (e *Engine) validate(req *Request) (int, error) {
 	return req.TopN, nil
 }
 
-// queryVector embeds the query into the fused space (see retrieval.Fusion),
+// queryVector embeds the query into the fused space (see retrieval.VectorFusion),
 // adding the embedder's model work to usage when it is not nil.
 func (e *Engine) queryVector(ctx context.Context, query string, usage *retrieval.Usage) ([]float32, error) {
 	vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, []string{query})
@@ -148,7 +147,7 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 	if errors.Is(err, rerank.ErrModelNotFound) {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
-	if e.offlineReranker() {
+	if !e.cfg.plan.readsContent {
 		return nil, fmt.Errorf("hmpps: rerank: %w", err)
 	}
 	e.cfg.logger.WarnContext(ctx, "reranker failed; using the offline ranker", "err", err)
@@ -164,43 +163,6 @@ func (e *Engine) rerank(ctx context.Context, rr, fallback rerank.Reranker, req r
 		res.Scores[i].Reason = "rerank: " + err.Error()
 	}
 	return res.Scores, nil
-}
-
-// offlineReranker reports whether the configured reranker is the offline
-// rerank.Preference (or, with a model, the learned score in its place).
-// Such a reranker reads vectors only, never summaries or pictures, and a
-// failure of it is an error rather than a reason to fall back.
-func (e *Engine) offlineReranker() bool {
-	_, offline := e.cfg.reranker.(rerank.Preference)
-	return offline
-}
-
-// withoutHistory returns the candidates that are not in history.
-func withoutHistory(candidates, history []*entry) []*entry {
-	bought := make(map[string]bool, len(history))
-	for _, h := range history {
-		bought[h.product.ID] = true
-	}
-	out := candidates[:0]
-	for _, c := range candidates {
-		if !bought[c.product.ID] {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// dedupe drops repeated purchases of the same product, keeping the first.
-func dedupe(entries []*entry) []*entry {
-	seen := make(map[string]bool, len(entries))
-	out := entries[:0]
-	for _, en := range entries {
-		if !seen[en.product.ID] {
-			seen[en.product.ID] = true
-			out = append(out, en)
-		}
-	}
-	return out
 }
 
 func joinReasons(a, b string) string {

@@ -3,7 +3,6 @@ package hmpps
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -48,35 +47,31 @@ func (s *search) stage(ctx context.Context, took *time.Duration, run func(contex
 	*took += time.Since(t)
 }
 
-// embed embeds the query and any history given as full products.
+// embed embeds the query and any history given as full products, and
+// looks up the rest of the history.
 func (s *search) embed(ctx context.Context) error {
 	qvec, err := s.e.queryVector(ctx, s.req.Query, &s.resp.Usage)
 	if err != nil {
 		return err
 	}
 	s.qvec = qvec
-	adhoc, usage, err := s.e.prepare(ctx, s.req.History)
+	history, usage, err := s.e.history(ctx, s.req.History, s.req.HistoryIDs)
 	s.resp.Usage = s.resp.Usage.Add(usage)
-	if err != nil {
-		return fmt.Errorf("hmpps: history: %w", err)
-	}
-	s.history = adhoc
-	return nil
-}
-
-// retrieve looks up the history and finds the candidates.
-func (s *search) retrieve(ctx context.Context) error {
-	history, err := s.e.lookup("history", s.req.HistoryIDs)
 	if err != nil {
 		return err
 	}
-	s.history = dedupe(append(s.history, history...))
-	candidates, err := s.e.candidates(ctx, s.qvec, s.req)
+	s.history = history
+	return nil
+}
+
+// retrieve finds the candidates.
+func (s *search) retrieve(ctx context.Context) error {
+	candidates, fused, err := s.e.candidates(ctx, s.qvec, s.req)
 	if err != nil {
 		return err
 	}
 	if s.req.ExcludeHistory {
-		candidates = withoutHistory(candidates, s.history)
+		candidates, fused = withoutHistory(candidates, fused, s.history)
 	}
 	s.candidates = make([]item, len(candidates))
 	ids := make([]string, len(candidates))
@@ -87,6 +82,9 @@ func (s *search) retrieve(ctx context.Context) error {
 	lexical := s.e.lex.Score(s.req.Query, ids, make([]float64, 0, len(ids)))
 	for i, en := range candidates {
 		s.candidates[i] = item{en: en, retrieval: retrieval.Dot64(s.qvec, en.vector), lexical: lexical[i]}
+		if fused != nil {
+			s.candidates[i].fused = fused[i]
+		}
 	}
 	s.resp.Candidates = len(candidates)
 	return nil
@@ -111,10 +109,13 @@ func (s *search) keepHistory(context.Context) error {
 	// The reranker of this search, and its offline twin: the learned
 	// score's when a model is loaded and a model reranker judges (with the
 	// offline one, the learned score ranks by itself).
+	plan := &s.e.cfg.plan
 	s.rr, s.fallback = s.e.cfg.reranker, rerank.Reranker(rerank.Preference{})
-	if s.learned != nil && !s.e.usesLearnedRanker() {
+	if s.learned != nil && !plan.learnedRanks {
 		s.fallback = s.learned.ranker(s.candidates)
-		s.rr = withFallback(s.rr, s.fallback)
+		if plan.fallbacker != nil {
+			s.rr = plan.fallbacker.WithFallback(s.fallback)
+		}
 	}
 	s.resp.Personalized = len(s.kept) > 0
 	s.resp.History = make([]KeptItem, len(s.kept))
@@ -125,12 +126,11 @@ func (s *search) keepHistory(context.Context) error {
 }
 
 // read prepares the pictures and summaries of what the reranker reads:
-// nothing for an offline reranker, which reads vectors (see
-// Engine.offlineReranker); for a rerank.Selective one, the kept history and
-// the candidates it selects; for any other, the kept history and every
-// candidate.
+// nothing for one that reads vectors only (see rerank.ReadsContent); for a
+// rerank.Selective one, the kept history and the candidates it selects; for
+// any other, the kept history and every candidate.
 func (s *search) read(ctx context.Context) error {
-	if s.e.offlineReranker() {
+	if !s.e.cfg.plan.readsContent {
 		return nil
 	}
 	items := pointers(s.items)
@@ -186,7 +186,7 @@ func (s *search) request() rerank.Request {
 // rerank scores the candidates for this user.
 func (s *search) rerank(ctx context.Context) error {
 	s.ranked = s.request()
-	if s.e.usesLearnedRanker() {
+	if s.e.cfg.plan.learnedRanks {
 		s.learned.rankLearned(s.candidates)
 		s.rank()
 		return nil
@@ -251,7 +251,7 @@ func (s *search) respond() {
 			RetrievalScore:  it.retrieval,
 			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
-			RerankScore:     it.score.Score,
+			FusedScore:      it.fused,
 			LearnedScore:    it.learned,
 			Summary:         it.summary.text,
 			Degraded:        it.degraded(),

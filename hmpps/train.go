@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ltr"
+	"hmpps/internal/rankmetric"
 )
 
 // ErrInvalidTraining reports training input that cannot be learned from: no
@@ -225,7 +226,7 @@ func meanNDCG10(w ltr.Weights, lists []ltr.List) float64 {
 	for i := range lists {
 		a = w.Attention(&lists[i], a)
 		s = w.Score(&lists[i], a, s)
-		sum += ltr.NDCG10(ltr.Rank(s, lists[i].Positive))
+		sum += rankmetric.NDCG(rankmetric.Rank(s, lists[i].Positive), 10)
 	}
 	return sum / float64(len(lists))
 }
@@ -279,7 +280,10 @@ func (e *Engine) exampleList(ctx context.Context, ex *TrainingExample, pop map[s
 	if ex.Positive == "" {
 		return ltr.List{}, fmt.Errorf("%w: no positive", ErrInvalidTraining)
 	}
-	history, err := e.exampleHistory(ctx, ex)
+	if err := checkQuery(ex.Query); err != nil {
+		return ltr.List{}, err
+	}
+	history, _, err := e.history(ctx, ex.History, ex.HistoryIDs)
 	if err != nil {
 		return ltr.List{}, err
 	}
@@ -298,9 +302,7 @@ func (e *Engine) exampleList(ctx context.Context, ex *TrainingExample, pop map[s
 		for _, h := range history {
 			exclude[h.product.ID] = true
 		}
-		pool := slices.DeleteFunc(slices.Clone(catalog), func(id string) bool { return exclude[id] })
-		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-		ids = append(ids, pool[:min(n, len(pool))]...)
+		ids = append(ids, randomNegatives(catalog, exclude, n, rng)...)
 	}
 	candidates, err := e.lookup("candidates", ids)
 	if err != nil {
@@ -319,21 +321,4 @@ func (e *Engine) exampleList(ctx context.Context, ex *TrainingExample, pop map[s
 	l := features(&in, e.cfg.textEmbedder.Dimension())
 	l.Positive = 0
 	return l, nil
-}
-
-// exampleHistory returns an example's history entries, ad-hoc products first
-// as in a search, without repeats.
-func (e *Engine) exampleHistory(ctx context.Context, ex *TrainingExample) ([]*entry, error) {
-	if len(ex.Query) == 0 || len(uniqueWords(ex.Query)) == 0 {
-		return nil, ErrEmptyQuery
-	}
-	adhoc, _, err := e.prepare(ctx, ex.History)
-	if err != nil {
-		return nil, err
-	}
-	known, err := e.lookup("history", ex.HistoryIDs)
-	if err != nil {
-		return nil, err
-	}
-	return dedupe(append(adhoc, known...)), nil
 }

@@ -261,7 +261,6 @@ func TestModelRerankerReadsLearnedHistory(t *testing.T) {
 	assert.Equal(t, "boot-trail-1", resp.Results[0].ID, "the reranker's order, not the model's")
 	for _, r := range resp.Results {
 		assert.NotZero(t, r.LearnedScore)
-		assert.Equal(t, r.RerankScore, r.Score)
 	}
 
 	// Without the learned stage one, the configured filter keeps history.
@@ -451,7 +450,7 @@ func TestExportTrainingWithModel(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.History, 1)
 	var buf bytes.Buffer
-	_, err = e.ExportTraining(ctx, &buf, []TrainingExample{ex}, TrainingOptions{HardNegatives: -1, RandomNegatives: 1, Seed: 1})
+	_, err = e.ExportTraining(ctx, &buf, []TrainingExample{ex}, ExportOptions{HardNegatives: -1, RandomNegatives: 1, Seed: 1})
 	require.NoError(t, err)
 	recs := readRecords(t, buf.Bytes())
 	require.NotEmpty(t, recs)

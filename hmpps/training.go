@@ -12,20 +12,20 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"hmpps/rerank"
 )
 
-// Defaults of TrainingOptions.
+// Defaults of ExportOptions.
 const (
-	// DefaultRandomNegatives is how many products drawn at random from the
-	// catalog each example gets as "no" records.
-	DefaultRandomNegatives = 3
-	// DefaultHardNegatives is how many of the retriever's best matches for
-	// the query (other than the positive) each example gets as "no"
-	// records: products that fit the query but that this user did not buy.
-	DefaultHardNegatives = 3
+	// DefaultExportRandomNegatives is how many products drawn at random
+	// from the catalog each example gets as "no" records.
+	DefaultExportRandomNegatives = 3
+	// DefaultExportHardNegatives is how many of the retriever's best
+	// matches for the query (other than the positive) each example gets as
+	// "no" records: products that fit the query but that this user did not
+	// buy.
+	DefaultExportHardNegatives = 3
 )
 
 // TrainingExample is a purchase to learn from: this user, with this history,
@@ -47,19 +47,20 @@ type TrainingExample struct {
 	Negatives []string
 }
 
-// TrainingOptions configures ExportTraining.
-type TrainingOptions struct {
-	// RandomNegatives per example. If zero, DefaultRandomNegatives;
-	// negative means none.
+// ExportOptions configures ExportTraining.
+type ExportOptions struct {
+	// RandomNegatives per example. If zero,
+	// DefaultExportRandomNegatives; negative means none.
 	RandomNegatives int
-	// HardNegatives per example. If zero, DefaultHardNegatives; negative
-	// means none.
+	// HardNegatives per example. If zero, DefaultExportHardNegatives;
+	// negative means none.
 	HardNegatives int
 	// Seed makes the random negatives reproducible: the same catalog,
 	// examples and seed give the same file.
 	Seed uint64
 	// Template renders the prompts. If nil, the engine's reranker's
-	// template when it is a rerank.MLLM, else rerank.DefaultPromptTemplate.
+	// template when it is a rerank.Prompter (a rerank.MLLM is), else
+	// rerank.DefaultPromptTemplate.
 	Template *rerank.PromptTemplate
 	// ImageDir is where the pictures the model would see (prepared as for
 	// a search) are written, named by their content hash, and referenced
@@ -102,8 +103,8 @@ type TrainingMessage struct {
 	Images []string `json:"images,omitempty"`
 }
 
-// TrainingStats counts what ExportTraining wrote.
-type TrainingStats struct {
+// ExportStats counts what ExportTraining wrote.
+type ExportStats struct {
 	// Examples is the number of examples exported.
 	Examples int
 	// Records is the number of lines written, one per candidate.
@@ -128,17 +129,20 @@ type TrainingStats struct {
 // An example whose query is empty or whose positive or history is not in the
 // catalog fails the export with an error naming it; records already written
 // stay written.
-func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []TrainingExample, opts TrainingOptions) (TrainingStats, error) {
-	var st TrainingStats
+func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []TrainingExample, opts ExportOptions) (ExportStats, error) {
+	var st ExportStats
 	if err := e.checkOpen(); err != nil {
 		return st, err
 	}
-	tmpl := e.trainingTemplate(opts.Template)
+	tmpl := e.cfg.plan.template
+	if opts.Template != nil {
+		tmpl = *opts.Template
+	}
 	if err := tmpl.Validate(); err != nil {
 		return st, fmt.Errorf("hmpps: training: %w", err)
 	}
-	randomN := defaultCount(opts.RandomNegatives, DefaultRandomNegatives)
-	hardN := defaultCount(opts.HardNegatives, DefaultHardNegatives)
+	randomN := defaultCount(opts.RandomNegatives, DefaultExportRandomNegatives)
+	hardN := defaultCount(opts.HardNegatives, DefaultExportHardNegatives)
 	if opts.ImageDir != "" {
 		if err := os.MkdirAll(opts.ImageDir, 0o755); err != nil {
 			return st, fmt.Errorf("hmpps: training: %w", err)
@@ -198,22 +202,17 @@ type trainingImage struct {
 // up to the reranker's prompt. Pictures are referenced as files in imageDir,
 // or left out when it is empty.
 func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate, ex TrainingExample, catalog []string, hardN, randomN int, rng *rand.Rand, imageDir string) ([]*TrainingRecord, []trainingImage, error) {
-	if len(strings.Fields(ex.Query)) == 0 {
-		return nil, nil, ErrEmptyQuery
+	if err := checkQuery(ex.Query); err != nil {
+		return nil, nil, err
 	}
 	qvec, err := e.queryVector(ctx, ex.Query, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	adhoc, _, err := e.prepare(ctx, ex.History)
+	history, _, err := e.history(ctx, ex.History, ex.HistoryIDs)
 	if err != nil {
 		return nil, nil, err
 	}
-	history, err := e.lookup("history", ex.HistoryIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	history = dedupe(append(adhoc, history...))
 	exclude := map[string]bool{ex.Positive: true}
 	for _, h := range history {
 		exclude[h.product.ID] = true
@@ -234,9 +233,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 			ids, kinds = append(ids, h.ID), append(kinds, "hard")
 		}
 	}
-	pool := slices.DeleteFunc(slices.Clone(catalog), func(id string) bool { return exclude[id] })
-	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	for _, id := range pool[:min(randomN, len(pool))] {
+	for _, id := range randomNegatives(catalog, exclude, randomN, rng) {
 		ids, kinds = append(ids, id), append(kinds, "random")
 	}
 	candidates, err := e.lookup("candidates", ids)
@@ -320,24 +317,6 @@ func imageIf(ref string, data []byte) []byte {
 		return nil
 	}
 	return data
-}
-
-// trainingTemplate picks the prompt template of an export.
-func (e *Engine) trainingTemplate(t *rerank.PromptTemplate) rerank.PromptTemplate {
-	if t != nil {
-		return *t
-	}
-	switch m := e.cfg.reranker.(type) {
-	case rerank.MLLM:
-		if m.Template != nil {
-			return *m.Template
-		}
-	case *rerank.MLLM:
-		if m.Template != nil {
-			return *m.Template
-		}
-	}
-	return rerank.DefaultPromptTemplate
 }
 
 func defaultCount(n, def int) int {

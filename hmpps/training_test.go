@@ -42,11 +42,11 @@ func TestExportTraining(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "pictures")
 	var buf bytes.Buffer
-	st, err := e.ExportTraining(ctx, &buf, trainingExamples, TrainingOptions{ImageDir: dir, Seed: 7})
+	st, err := e.ExportTraining(ctx, &buf, trainingExamples, ExportOptions{ImageDir: dir, Seed: 7})
 	require.NoError(t, err)
 	// Alex's history and positive and three hard negatives leave two of the
 	// eleven products for random negatives; Sam's leave more.
-	assert.Equal(t, TrainingStats{Examples: 2, Records: 13, Positives: 2, HardNegatives: 6, RandomNegatives: 5, Images: 2}, st,
+	assert.Equal(t, ExportStats{Examples: 2, Records: 13, Positives: 2, HardNegatives: 6, RandomNegatives: 5, Images: 2}, st,
 		"the test catalog has two distinct pictures, each written once")
 
 	recs := readRecords(t, buf.Bytes())
@@ -88,7 +88,7 @@ func TestExportTraining(t *testing.T) {
 
 	// The same seed gives the same file.
 	var again bytes.Buffer
-	_, err = e.ExportTraining(ctx, &again, trainingExamples, TrainingOptions{ImageDir: dir, Seed: 7})
+	_, err = e.ExportTraining(ctx, &again, trainingExamples, ExportOptions{ImageDir: dir, Seed: 7})
 	require.NoError(t, err)
 	assert.Equal(t, buf.String(), again.String())
 }
@@ -116,7 +116,7 @@ func TestExportTrainingMatchesWhatTheModelSees(t *testing.T) {
 	dir := t.TempDir()
 	var buf bytes.Buffer
 	ex := trainingExamples[0]
-	_, err := e.ExportTraining(ctx, &buf, []TrainingExample{ex}, TrainingOptions{ImageDir: dir, HardNegatives: 1, RandomNegatives: -1})
+	_, err := e.ExportTraining(ctx, &buf, []TrainingExample{ex}, ExportOptions{ImageDir: dir, HardNegatives: 1, RandomNegatives: -1})
 	require.NoError(t, err)
 	recs := readRecords(t, buf.Bytes())
 	require.Len(t, recs, 2)
@@ -149,7 +149,7 @@ func TestExportTrainingMatchesWhatTheModelSees(t *testing.T) {
 func TestExportTrainingTextOnly(t *testing.T) {
 	e := newTestEngine(t)
 	var buf bytes.Buffer
-	_, err := e.ExportTraining(context.Background(), &buf, trainingExamples[:1], TrainingOptions{HardNegatives: -1, RandomNegatives: 2})
+	_, err := e.ExportTraining(context.Background(), &buf, trainingExamples[:1], ExportOptions{HardNegatives: -1, RandomNegatives: 2})
 	require.NoError(t, err)
 	recs := readRecords(t, buf.Bytes())
 	require.Len(t, recs, 3)
@@ -174,7 +174,7 @@ func TestExportTrainingErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			st, err := e.ExportTraining(context.Background(), &buf, []TrainingExample{trainingExamples[0], tt.ex}, TrainingOptions{})
+			st, err := e.ExportTraining(context.Background(), &buf, []TrainingExample{trainingExamples[0], tt.ex}, ExportOptions{})
 			require.ErrorIs(t, err, tt.wantErr)
 			assert.Contains(t, err.Error(), "example 1")
 			assert.Equal(t, 1, st.Examples, "the first example was written")
@@ -182,6 +182,6 @@ func TestExportTrainingErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := e.ExportTraining(ctx, &bytes.Buffer{}, trainingExamples, TrainingOptions{})
+	_, err := e.ExportTraining(ctx, &bytes.Buffer{}, trainingExamples, ExportOptions{})
 	require.ErrorIs(t, err, context.Canceled)
 }

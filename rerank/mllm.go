@@ -22,12 +22,12 @@ var (
 	// negative setting, or a prompt template that does not render.
 	ErrInvalidConfig = errors.New("rerank: invalid configuration")
 	// ErrModelNotFound reports a model the Ollama server does not have.
-	ErrModelNotFound = retrieval.ErrModelNotFound
+	ErrModelNotFound = ollamacall.ErrModelNotFound
 	// ErrModelUnavailable reports a server that cannot be reached, failed,
 	// or did not answer within the timeout.
-	ErrModelUnavailable = retrieval.ErrModelUnavailable
+	ErrModelUnavailable = ollamacall.ErrUnavailable
 	// ErrBadModelAnswer reports an answer that is neither yes nor no.
-	ErrBadModelAnswer = retrieval.ErrBadModelAnswer
+	ErrBadModelAnswer = ollamacall.ErrBadAnswer
 )
 
 // Defaults of the MLLM fields.
@@ -109,7 +109,28 @@ type MLLM struct {
 	MaxCandidates int
 }
 
-var _ Selective = MLLM{}
+var (
+	_ Selective     = MLLM{}
+	_ ContentReader = MLLM{}
+	_ Fallbacker    = MLLM{}
+	_ Prompter      = MLLM{}
+)
+
+// ReadsContent returns true: the model reads the items' texts and pictures.
+func (MLLM) ReadsContent() bool { return true }
+
+// WithFallback returns a copy of m whose Fallback is f, or m as it is when
+// its Fallback is set already.
+func (m MLLM) WithFallback(f Reranker) Reranker {
+	if m.Fallback == nil {
+		m.Fallback = f
+	}
+	return m
+}
+
+// PromptTemplate returns the template m renders its prompts with: Template,
+// or the default of m's Mode.
+func (m MLLM) PromptTemplate() PromptTemplate { return m.template() }
 
 // template returns the prompt template in use.
 func (m MLLM) template() PromptTemplate {

@@ -88,7 +88,10 @@ type Preference struct {
 	HistoryWeight float64
 }
 
-var _ Reranker = Preference{}
+var _ ContentReader = Preference{}
+
+// ReadsContent returns false: Preference reads vectors only.
+func (Preference) ReadsContent() bool { return false }
 
 // Rerank scores every candidate as
 //

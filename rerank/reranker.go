@@ -18,7 +18,7 @@ type Item struct {
 	// Text is the product's text as it should be shown to a model: usually a
 	// query-aware summary, otherwise title and description.
 	Text string
-	// Vector is the product's fused multimodal vector (see retrieval.Fusion);
+	// Vector is the product's fused multimodal vector (see retrieval.VectorFusion);
 	// it may be nil for a reranker that does not use vectors.
 	Vector []float32
 	// Image holds the product's prepared image bytes, if any.
@@ -34,7 +34,7 @@ type Request struct {
 	// Query is the user's query text.
 	Query string
 	// QueryVector is the query's vector in the same space as the items'
-	// vectors (see retrieval.Fusion.Query).
+	// vectors (see retrieval.VectorFusion.Query).
 	QueryVector []float32
 	// History holds the history items stage one kept, most relevant first.
 	// It may be empty: then there is nothing to personalize with.
@@ -86,6 +86,43 @@ type Reranker interface {
 type Selective interface {
 	Reranker
 	Selected(ctx context.Context, req Request) ([]int, error)
+}
+
+// ContentReader is implemented by a Reranker that says whether it reads the
+// Text and Image of the items it is given. One that reads only vectors, such
+// as Preference, needs no summaries or pictures, so a caller that makes them
+// at a cost (the hmpps engine) makes none for it; and, being an offline
+// ranker itself, it has nothing simpler to fall back to, so its failure is an
+// error rather than a reason to degrade. A Reranker without the method is
+// taken to read both (see ReadsContent).
+type ContentReader interface {
+	Reranker
+	ReadsContent() bool
+}
+
+// ReadsContent reports whether r reads its items' Text and Image: true
+// unless r is a ContentReader that says otherwise.
+func ReadsContent(r Reranker) bool {
+	cr, ok := r.(ContentReader)
+	return !ok || cr.ReadsContent()
+}
+
+// Fallbacker is implemented by a Reranker that scores with an offline twin
+// what it cannot score itself, such as MLLM. WithFallback returns the
+// reranker with f as that twin, or the reranker as it is when it was given a
+// twin of its own; it never modifies the receiver.
+type Fallbacker interface {
+	Reranker
+	WithFallback(f Reranker) Reranker
+}
+
+// Prompter is implemented by a Reranker that asks a model with a prompt
+// rendered from a PromptTemplate, such as MLLM. A training export renders its
+// records with the same template, so that a model fine-tuned on them is asked
+// at search time what it learned from.
+type Prompter interface {
+	Reranker
+	PromptTemplate() PromptTemplate
 }
 
 // Func adapts a function to the Reranker interface.

@@ -324,3 +324,17 @@ func TestEmbeddedTiesAcrossScans(t *testing.T) {
 		})
 	}
 }
+
+// randomIndexWith returns an index of n random records of dim dimensions.
+func randomIndexWith(t testing.TB, dim, n int, metric Metric, opts EmbeddedOptions, seed uint64) *Embedded {
+	t.Helper()
+	e, err := NewEmbeddedWith(dim, metric, opts)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	var recs []Record
+	for i := range n {
+		recs = append(recs, randomRecord(rng, testID(i), dim))
+	}
+	require.NoError(t, e.Upsert(context.Background(), recs...))
+	return e
+}

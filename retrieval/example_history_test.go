@@ -12,7 +12,7 @@ import (
 // one keeps the few items that are relevant to the query, here the outdoor
 // gear for a search for hiking boots. History items are fused product
 // vectors (text only in this example, so their image block is zero) and the
-// query goes through Fusion.Query, so each score is the cosine between the
+// query goes through VectorFusion.Query, so each score is the cosine between the
 // query and an item's text.
 func ExampleHistoryFilter() {
 	ctx := context.Background()
@@ -20,7 +20,7 @@ func ExampleHistoryFilter() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fusion := retrieval.DefaultFusion
+	fusion := retrieval.DefaultVectorFusion
 	imageDim := retrieval.ColorLayoutDimension
 
 	bought := []struct{ id, title string }{

@@ -61,6 +61,20 @@ func (f Filter) Match(metadata map[string]string) bool {
 	return true
 }
 
+// MatchField is Match for a record whose metadata is not a map: field
+// returns the value of a key and whether the record has it. It asks only
+// for the fields f names, so a caller need not build the whole metadata to
+// test one condition.
+func (f Filter) MatchField(field func(key string) (string, bool)) bool {
+	for _, c := range f {
+		v, ok := field(c.Field)
+		if !ok || !c.match(v) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c Condition) match(v string) bool {
 	switch c.Op {
 	case OpIn:

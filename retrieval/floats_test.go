@@ -34,12 +34,12 @@ func assertHits(t *testing.T, want, got []Hit, msgAndArgs ...any) bool {
 
 // assertKept is assertHits for a HistoryFilter's result: indexes and IDs
 // exactly, scores within handScoreTolerance.
-func assertKept(t *testing.T, want, got []KeptItem, msgAndArgs ...any) bool {
+func assertKept(t *testing.T, want, got []HistoryHit, msgAndArgs ...any) bool {
 	t.Helper()
-	key := func(items []KeptItem) []KeptItem {
-		out := make([]KeptItem, len(items))
+	key := func(items []HistoryHit) []HistoryHit {
+		out := make([]HistoryHit, len(items))
 		for i, it := range items {
-			out[i] = KeptItem{Index: it.Index, ID: it.ID}
+			out[i] = HistoryHit{Index: it.Index, ID: it.ID}
 		}
 		return out
 	}

@@ -26,8 +26,8 @@ const DefaultHistoryK = 5
 // with w the CandidateWeight, and the K best items with score >= MinScore are
 // kept. The inner product is the intended similarity: pass unit vectors (e.g.
 // from HashingEmbedder) or, in a multimodal engine, fused product vectors for
-// the items and a Fusion.Query vector for the query, whose inner product is
-// the query-to-text cosine (see Fusion). A candidate, when given, is the
+// the items and a VectorFusion.Query vector for the query, whose inner product is
+// the query-to-text cosine (see VectorFusion). A candidate, when given, is the
 // product being reranked, and w > 0 favours history items that resemble it.
 // Because the score is linear, the query and candidate are blended once and
 // each item costs a single SIMD dot product.
@@ -59,8 +59,8 @@ type HistoryItem struct {
 	Vector []float32
 }
 
-// KeptItem is a history item the filter kept.
-type KeptItem struct {
+// HistoryHit is a history item the filter kept.
+type HistoryHit struct {
 	// Index is the item's position in the history slice passed in, so the
 	// caller can find its own record without a lookup by ID.
 	Index int
@@ -100,11 +100,11 @@ func (f HistoryFilter) Validate() error {
 // fail the call with an error wrapping ErrInvalidVector or
 // ErrDimensionMismatch that names the item: a broken item is never skipped
 // silently.
-func (f HistoryFilter) Filter(query, candidate []float32, history []HistoryItem) ([]KeptItem, error) {
+func (f HistoryFilter) Filter(query, candidate []float32, history []HistoryItem) ([]HistoryHit, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err // before sizing dst by a possibly negative K
 	}
-	kept, err := f.AppendFilter(make([]KeptItem, 0, min(f.k(), len(history))), query, candidate, history, nil)
+	kept, err := f.AppendFilter(make([]HistoryHit, 0, min(f.k(), len(history))), query, candidate, history, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (f HistoryFilter) Filter(query, candidate []float32, history []HistoryItem)
 // (which may be nil, at the cost of an allocation when blending). With a
 // reused dst and scratch it does not allocate. On error it returns dst
 // unchanged.
-func (f HistoryFilter) AppendFilter(dst []KeptItem, query, candidate []float32, history []HistoryItem, scratch *HistoryScratch) ([]KeptItem, error) {
+func (f HistoryFilter) AppendFilter(dst []HistoryHit, query, candidate []float32, history []HistoryItem, scratch *HistoryScratch) ([]HistoryHit, error) {
 	return f.appendFilter(dst, query, candidate, history, scratch, vek32.Dot)
 }
 
@@ -129,8 +129,8 @@ func (f HistoryFilter) k() int {
 
 // appendFilter takes the dot product as a parameter so that a benchmark can
 // measure the same work without SIMD.
-func (f HistoryFilter) appendFilter(dst []KeptItem, query, candidate []float32, history []HistoryItem,
-	scratch *HistoryScratch, dot func(a, b []float32) float32) ([]KeptItem, error) {
+func (f HistoryFilter) appendFilter(dst []HistoryHit, query, candidate []float32, history []HistoryItem,
+	scratch *HistoryScratch, dot func(a, b []float32) float32) ([]HistoryHit, error) {
 	if err := f.Validate(); err != nil {
 		return dst, err
 	}
@@ -159,9 +159,9 @@ func (f HistoryFilter) appendFilter(dst []KeptItem, query, candidate []float32, 
 		if f.MinScore != nil && s < *f.MinScore {
 			continue
 		}
-		dst = pushKept(dst, base, k, KeptItem{Index: i, ID: item.ID, Score: s})
+		dst = pushKept(dst, base, k, HistoryHit{Index: i, ID: item.ID, Score: s})
 	}
-	slices.SortFunc(dst[base:], func(a, b KeptItem) int {
+	slices.SortFunc(dst[base:], func(a, b HistoryHit) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
@@ -212,13 +212,13 @@ func (f HistoryFilter) probe(query, candidate []float32, scratch *HistoryScratch
 
 // keptWorse orders kept items for the heap: lower score first, and among equal
 // scores the later item, so ties keep the earlier one.
-func keptWorse(a, b KeptItem) bool {
+func keptWorse(a, b HistoryHit) bool {
 	return a.Score < b.Score || (a.Score == b.Score && a.Index > b.Index)
 }
 
 // pushKept offers it to the min-heap (worst item at the root) held in
 // dst[base:], which never grows beyond k items.
-func pushKept(dst []KeptItem, base, k int, it KeptItem) []KeptItem {
+func pushKept(dst []HistoryHit, base, k int, it HistoryHit) []HistoryHit {
 	h := dst[base:]
 	if len(h) < k {
 		dst = append(dst, it)

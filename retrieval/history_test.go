@@ -23,7 +23,7 @@ func items(vs ...[]float32) []HistoryItem {
 	return out
 }
 
-func keptIDs(kept []KeptItem) []string {
+func keptIDs(kept []HistoryHit) []string {
 	ids := make([]string, len(kept))
 	for i, k := range kept {
 		ids[i] = k.ID
@@ -123,7 +123,7 @@ func TestHistoryFilterScores(t *testing.T) {
 	kept, err := HistoryFilter{CandidateWeight: 0.25}.Filter(q, c, h)
 	require.NoError(t, err)
 	require.Len(t, kept, 2)
-	assertKept(t, []KeptItem{{Index: 0, ID: "h0", Score: 0.75*0.5 + 0.25*0.5}, {Index: 1, ID: "h1", Score: 0}}, kept)
+	assertKept(t, []HistoryHit{{Index: 0, ID: "h0", Score: 0.75*0.5 + 0.25*0.5}, {Index: 1, ID: "h1", Score: 0}}, kept)
 }
 
 func TestHistoryFilterInvalidInputs(t *testing.T) {
@@ -164,7 +164,7 @@ func TestHistoryFilterInvalidInputs(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.mention)
 			assert.Empty(t, kept)
 
-			dst := []KeptItem{{ID: "before"}}
+			dst := []HistoryHit{{ID: "before"}}
 			out, err := tt.f.AppendFilter(dst, tt.query, tt.candidate, tt.history, &HistoryScratch{})
 			require.ErrorIs(t, err, tt.want)
 			assert.Equal(t, dst, out, "dst comes back unchanged")
@@ -174,7 +174,7 @@ func TestHistoryFilterInvalidInputs(t *testing.T) {
 
 // referenceFilter is the obvious implementation: score every item in
 // float64 with two dot products, sort everything, cut.
-func referenceFilter(f HistoryFilter, query, candidate []float32, history []HistoryItem) []KeptItem {
+func referenceFilter(f HistoryFilter, query, candidate []float32, history []HistoryItem) []HistoryHit {
 	dot := func(a, b []float32) float64 {
 		var s float64
 		for i := range a {
@@ -186,15 +186,15 @@ func referenceFilter(f HistoryFilter, query, candidate []float32, history []Hist
 	if candidate == nil {
 		w = 0
 	}
-	var all []KeptItem
+	var all []HistoryHit
 	for i, h := range history {
 		s := (1-w)*dot(query, h.Vector) + w*dot(nonNil(candidate, query), h.Vector)
 		if f.MinScore != nil && float32(s) < *f.MinScore {
 			continue
 		}
-		all = append(all, KeptItem{Index: i, ID: h.ID, Score: float32(s)})
+		all = append(all, HistoryHit{Index: i, ID: h.ID, Score: float32(s)})
 	}
-	slices.SortStableFunc(all, func(a, b KeptItem) int { return cmp.Compare(b.Score, a.Score) })
+	slices.SortStableFunc(all, func(a, b HistoryHit) int { return cmp.Compare(b.Score, a.Score) })
 	k := f.K
 	if k == 0 {
 		k = DefaultHistoryK
@@ -273,7 +273,7 @@ func TestHistoryFilterAppendFilterAllocs(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("K=%d,w=%v", f.K, f.CandidateWeight), func(t *testing.T) {
 			var scratch HistoryScratch
-			dst := make([]KeptItem, 0, 16)
+			dst := make([]HistoryHit, 0, 16)
 			var err error
 			allocs := testing.AllocsPerRun(100, func() {
 				dst, err = f.AppendFilter(dst[:0], query, candidate, history, &scratch)
@@ -286,11 +286,11 @@ func TestHistoryFilterAppendFilterAllocs(t *testing.T) {
 }
 
 func TestHistoryFilterAppendKeepsPrefix(t *testing.T) {
-	dst := []KeptItem{{ID: "x", Score: -100}}
+	dst := []HistoryHit{{ID: "x", Score: -100}}
 	out, err := HistoryFilter{K: 1}.AppendFilter(dst, []float32{1}, nil, items([]float32{2}, []float32{3}), nil)
 	require.NoError(t, err)
-	assert.Equal(t, KeptItem{ID: "x", Score: -100}, out[0], "the prefix is left as it was, bit for bit")
-	assertKept(t, []KeptItem{{Index: 1, ID: "h1", Score: 3}}, out[1:])
+	assert.Equal(t, HistoryHit{ID: "x", Score: -100}, out[0], "the prefix is left as it was, bit for bit")
+	assertKept(t, []HistoryHit{{Index: 1, ID: "h1", Score: 3}}, out[1:])
 }
 
 func plainDot(a, b []float32) float32 {
@@ -316,7 +316,7 @@ func benchmarkHistoryFilter(b *testing.B, dot func(a, b []float32) float32) {
 				_, _ = Normalize(query), Normalize(candidate)
 				f := HistoryFilter{CandidateWeight: 0.3}
 				var scratch HistoryScratch
-				dst := make([]KeptItem, 0, DefaultHistoryK)
+				dst := make([]HistoryHit, 0, DefaultHistoryK)
 				if _, err := f.AppendFilter(dst, query, candidate, history, &scratch); err != nil {
 					b.Fatal(err) // also warms up scratch
 				}

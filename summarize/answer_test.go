@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"hmpps/retrieval"
 )
 
 func TestParsePerspectives(t *testing.T) {
@@ -34,7 +32,7 @@ func TestParsePerspectives(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parsePerspectives(tt.in, tt.max)
 			if tt.wantErr {
-				require.ErrorIs(t, err, retrieval.ErrBadModelAnswer)
+				require.ErrorIs(t, err, ErrBadModelAnswer)
 				return
 			}
 			require.NoError(t, err)
@@ -59,7 +57,7 @@ func TestCleanSummary(t *testing.T) {
 	for _, tt := range tests {
 		got, err := cleanSummary(tt.in, tt.max)
 		if tt.wantErr {
-			assert.ErrorIs(t, err, retrieval.ErrBadModelAnswer, tt.in)
+			assert.ErrorIs(t, err, ErrBadModelAnswer, tt.in)
 			continue
 		}
 		require.NoError(t, err, tt.in)

@@ -63,7 +63,7 @@ type Extractive struct {
 	Ellipsis string
 }
 
-var _ Summarizer = Extractive{}
+var _ Preparer = Extractive{}
 
 // Summarize returns the sentences of doc.Text that best match query, within
 // maxWords words (whitespace-separated runs; DefaultMaxWords when

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hmpps/internal/htmltext"
-	"hmpps/retrieval"
 )
 
 const bootText = "The Ridge is our lightest trail boot. " +
@@ -126,7 +125,7 @@ func TestExtractive(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Text)
 			assert.LessOrEqual(t, len(strings.Fields(got.Text)), tt.maxWords)
-			assert.Equal(t, retrieval.Usage{}, got.Usage)
+			assert.Equal(t, Usage{}, got.Usage)
 		})
 	}
 }

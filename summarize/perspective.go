@@ -17,23 +17,23 @@ import (
 	"hmpps/internal/htmltext"
 	"hmpps/internal/lru"
 	"hmpps/internal/ollamacall"
-	"hmpps/retrieval"
 )
 
 // Errors of the Perspective summarizer. The model errors are the same values
-// as retrieval's.
+// as the retrieval and rerank packages', so that one errors.Is test works
+// whichever stage failed.
 var (
 	// ErrInvalidConfig reports a PerspectiveConfig without a client or a
 	// model, or with a negative setting.
 	ErrInvalidConfig = errors.New("summarize: invalid configuration")
 	// ErrModelNotFound reports a model the Ollama server does not have.
-	ErrModelNotFound = retrieval.ErrModelNotFound
+	ErrModelNotFound = ollamacall.ErrModelNotFound
 	// ErrModelUnavailable reports a server that cannot be reached, failed,
 	// or did not answer within the timeout.
-	ErrModelUnavailable = retrieval.ErrModelUnavailable
+	ErrModelUnavailable = ollamacall.ErrUnavailable
 	// ErrBadModelAnswer reports an answer that is not what was asked for:
 	// perspectives that are not a JSON list, an empty summary.
-	ErrBadModelAnswer = retrieval.ErrBadModelAnswer
+	ErrBadModelAnswer = ollamacall.ErrBadAnswer
 )
 
 // Defaults of PerspectiveConfig.
@@ -162,15 +162,15 @@ func PerspectivesSchema(max int) json.RawMessage {
 
 // Perspectives returns the query's core perspectives, most important first,
 // with the model work it took (a cache hit when another call already asked).
-func (p *Perspective) Perspectives(ctx context.Context, query string) ([]string, retrieval.Usage, error) {
+func (p *Perspective) Perspectives(ctx context.Context, query string) ([]string, Usage, error) {
 	query = cleanLine(query)
 	if query == "" {
-		return nil, retrieval.Usage{}, fmt.Errorf("summarize: perspectives: empty query")
+		return nil, Usage{}, fmt.Errorf("summarize: perspectives: empty query")
 	}
 	if v, ok := p.views.Get(query); ok {
-		return v, retrieval.Usage{CacheHits: 1}, nil
+		return v, Usage{CacheHits: 1}, nil
 	}
-	v, usage, err := p.share(ctx, "perspectives\x00"+query, func() (any, retrieval.Usage, error) {
+	v, usage, err := p.share(ctx, "perspectives\x00"+query, func() (any, Usage, error) {
 		prompt := "A shopper searched an online store for: " + strconv.Quote(query) + "\n\n" +
 			"List the core perspectives of this search: the aspects of a product this shopper " +
 			"will judge the results on, such as the product type, a feature, a material, a use, " +
@@ -228,11 +228,11 @@ func (p *Perspective) Summarize(ctx context.Context, query string, doc Document,
 
 // generate returns the cleaned answer to a summary-like prompt, from the
 // cache or from one model call shared by identical concurrent requests.
-func (p *Perspective) generate(ctx context.Context, key, prompt string, image []byte, maxWords int) (string, retrieval.Usage, error) {
+func (p *Perspective) generate(ctx context.Context, key, prompt string, image []byte, maxWords int) (string, Usage, error) {
 	if s, ok := p.summaries.Get(key); ok {
-		return s, retrieval.Usage{CacheHits: 1}, nil
+		return s, Usage{CacheHits: 1}, nil
 	}
-	v, usage, err := p.share(ctx, key, func() (any, retrieval.Usage, error) {
+	v, usage, err := p.share(ctx, key, func() (any, Usage, error) {
 		msg := api.Message{Role: "user", Content: prompt}
 		if len(image) > 0 {
 			msg.Images = []api.ImageData{image}
@@ -260,9 +260,9 @@ func (p *Perspective) generate(ctx context.Context, key, prompt string, image []
 // that shared another's result reports it as a cache hit. When the call it
 // shared was cancelled by its own caller, this one tries again with its own
 // context rather than fail for someone else's reason.
-func (p *Perspective) share(ctx context.Context, key string, fn func() (any, retrieval.Usage, error)) (any, retrieval.Usage, error) {
+func (p *Perspective) share(ctx context.Context, key string, fn func() (any, Usage, error)) (any, Usage, error) {
 	for attempt := 0; ; attempt++ {
-		var usage retrieval.Usage
+		var usage Usage
 		ran := false
 		v, err, _ := p.flights.Do(key, func() (any, error) {
 			ran = true
@@ -276,7 +276,7 @@ func (p *Perspective) share(ctx context.Context, key string, fn func() (any, ret
 		switch {
 		case ran:
 		case err == nil:
-			usage = retrieval.Usage{CacheHits: 1}
+			usage = Usage{CacheHits: 1}
 		case attempt == 0 && ctx.Err() == nil && errors.Is(err, context.Canceled):
 			continue
 		}
@@ -285,7 +285,7 @@ func (p *Perspective) share(ctx context.Context, key string, fn func() (any, ret
 }
 
 // chat makes one call with the summarizer's settings.
-func (p *Perspective) chat(ctx context.Context, msgs []api.Message, format json.RawMessage, numPredict int) (api.ChatResponse, retrieval.Usage, error) {
+func (p *Perspective) chat(ctx context.Context, msgs []api.Message, format json.RawMessage, numPredict int) (api.ChatResponse, Usage, error) {
 	options := make(map[string]any, len(p.cfg.Options)+2)
 	for k, v := range p.cfg.Options {
 		options[k] = v
@@ -302,7 +302,7 @@ func (p *Perspective) chat(ctx context.Context, msgs []api.Message, format json.
 		KeepAlive: ollamacall.KeepAlive(p.cfg.KeepAlive),
 		Truncate:  &truncate,
 	}, p.cfg.Timeout)
-	usage := retrieval.Usage{ModelCalls: 1, PromptTokens: resp.PromptEvalCount, GeneratedTokens: resp.EvalCount}
+	usage := Usage{ModelCalls: 1, PromptTokens: resp.PromptEvalCount, GeneratedTokens: resp.EvalCount}
 	return resp, usage, err
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"hmpps/internal/ollamacall"
 	"hmpps/internal/ollamalive"
-	"hmpps/retrieval"
 )
 
 // TestPerspectiveLive asks the real model (see internal/ollamalive) for a
@@ -30,7 +29,7 @@ func TestPerspectiveLive(t *testing.T) {
 	views, usage, err := p.Perspectives(ctx, "knitting magazine for beginners")
 	t.Logf("perspectives in %v: %q, %+v, err %v", time.Since(start), views, usage, err)
 	if err != nil {
-		require.ErrorIs(t, err, retrieval.ErrBadModelAnswer, "a clean, classified failure")
+		require.ErrorIs(t, err, ErrBadModelAnswer, "a clean, classified failure")
 	} else {
 		require.NotEmpty(t, views)
 		assert.LessOrEqual(t, len(views), DefaultMaxPerspectives)
@@ -46,7 +45,7 @@ func TestPerspectiveLive(t *testing.T) {
 	sum, err := p.Summarize(ctx, "knitting magazine for beginners", doc, 30)
 	t.Logf("summary in %v: %q, err %v", time.Since(start), sum.Text, err)
 	if err != nil {
-		assert.True(t, errors.Is(err, retrieval.ErrBadModelAnswer), "a clean, classified failure: %v", err)
+		assert.True(t, errors.Is(err, ErrBadModelAnswer), "a clean, classified failure: %v", err)
 		return
 	}
 	assert.NotEmpty(t, sum.Text)

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hmpps/internal/ollamatest"
-	"hmpps/retrieval"
 )
 
 // fakeModel answers perspectives requests (those with a Format) with views
@@ -86,7 +85,7 @@ func TestPerspectiveSummarizes(t *testing.T) {
 	got, usage, err := p.Perspectives(ctx, "waterproof hiking boots")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"waterproofing", "sole grip"}, got)
-	assert.Equal(t, retrieval.Usage{CacheHits: 1}, usage)
+	assert.Equal(t, Usage{CacheHits: 1}, usage)
 }
 
 func TestPerspectiveCache(t *testing.T) {
@@ -101,7 +100,7 @@ func TestPerspectiveCache(t *testing.T) {
 	})})
 	p := newPerspective(t, srv, PerspectiveConfig{CacheSize: 2})
 	ctx := context.Background()
-	summarize := func(query string, doc Document) retrieval.Usage {
+	summarize := func(query string, doc Document) Usage {
 		s, err := p.Summarize(ctx, query, doc, 20)
 		require.NoError(t, err)
 		return s.Usage
@@ -110,7 +109,7 @@ func TestPerspectiveCache(t *testing.T) {
 	assert.Equal(t, 2, u.ModelCalls)
 
 	u = summarize("boots", bootDoc)
-	assert.Equal(t, retrieval.Usage{CacheHits: 2}, u, "perspectives and summary both cached")
+	assert.Equal(t, Usage{CacheHits: 2}, u, "perspectives and summary both cached")
 
 	changed := bootDoc
 	changed.Text += " Now in black."
@@ -227,7 +226,7 @@ func TestPerspectiveCaption(t *testing.T) {
 
 	again, err := p.Caption(context.Background(), doc, 0)
 	require.NoError(t, err)
-	assert.Equal(t, retrieval.Usage{CacheHits: 1}, again.Usage)
+	assert.Equal(t, Usage{CacheHits: 1}, again.Usage)
 
 	_, err = p.Caption(context.Background(), bootDoc, 0)
 	require.ErrorIs(t, err, ErrNoImage)

@@ -7,7 +7,7 @@ package summarize
 import (
 	"context"
 
-	"hmpps/retrieval"
+	"hmpps/internal/ollamacall"
 )
 
 // Document is the text of one product to summarize.
@@ -32,7 +32,7 @@ type Summary struct {
 	// Text is the summary, plain text.
 	Text string
 	// Usage is the model work the summary took.
-	Usage retrieval.Usage
+	Usage Usage
 }
 
 // Summarizer summarizes one document for one query in at most maxWords
@@ -40,6 +40,19 @@ type Summary struct {
 type Summarizer interface {
 	Summarize(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)
 }
+
+// Preparer is implemented by a Summarizer that reads a text faster when it
+// was prepared once beforehand, such as Extractive: a caller that summarizes
+// the same catalog again and again keeps what Prepare returns and passes it
+// as Document.Prepared.
+type Preparer interface {
+	Summarizer
+	Prepare(text string) *Prepared
+}
+
+// Usage is the model work of one summary: the same type as
+// Usage, so that the engine adds every stage's work up.
+type Usage = ollamacall.Usage
 
 // Func adapts a function to the Summarizer interface.
 type Func func(ctx context.Context, query string, doc Document, maxWords int) (Summary, error)

@@ -14,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// readmeSection is the README section whose curl session this test runs.
-const readmeSection = "## Running it as a service"
+// readmeSection is the section of docs/service.md whose curl session this
+// test runs.
+const readmeSection = "## Running it"
 
 // curlLine is a README command with the status it is documented to answer:
 // "curl ... # 200".
@@ -25,7 +26,7 @@ var curlLine = regexp.MustCompile(`^(curl .*?)\s+#\s*(\d{3})\b`)
 // in order, with their documented statuses, and the section's text.
 func readmeSession(t *testing.T) ([]string, []int, string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "service.md"))
 	require.NoError(t, err)
 	text := string(data)
 	start := strings.Index(text, "\n"+readmeSection+"\n")

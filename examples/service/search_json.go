@@ -77,7 +77,9 @@ type result struct {
 	Score           float64 `json:"score"`
 	RetrievalScore  float64 `json:"retrieval_score"`
 	PreferenceScore float64 `json:"preference_score"`
-	RerankScore     float64 `json:"rerank_score"`
+	LexicalScore    float64 `json:"lexical_score"`
+	FusedScore      float64 `json:"fused_score"`
+	LearnedScore    float64 `json:"learned_score,omitempty"`
 	Summary         string  `json:"summary"`
 	Degraded        bool    `json:"degraded,omitempty"`
 	DegradedReason  string  `json:"degraded_reason,omitempty"`
@@ -133,7 +135,8 @@ func newSearchResponse(r *hmpps.Response) searchResponse {
 	}
 	for i, res := range r.Results {
 		out.Results[i] = result{ID: res.ID, Product: fromEngine(res.Product, false), Score: res.Score,
-			RetrievalScore: res.RetrievalScore, PreferenceScore: res.PreferenceScore, RerankScore: res.RerankScore,
+			RetrievalScore: res.RetrievalScore, PreferenceScore: res.PreferenceScore,
+			LexicalScore: res.LexicalScore, FusedScore: res.FusedScore, LearnedScore: res.LearnedScore,
 			Summary: res.Summary, Degraded: res.Degraded, DegradedReason: res.DegradedReason}
 	}
 	for i, k := range r.History {

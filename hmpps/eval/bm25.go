@@ -6,31 +6,35 @@ import (
 
 	"hmpps/hmpps"
 	"hmpps/internal/htmltext"
-	"hmpps/retrieval"
+	"hmpps/retrieval/lexical"
 )
 
-// bm25Params make retrieval.Lexical score as Okapi BM25: the whole text in
+// bm25Params make lexical.Index score as Okapi BM25: the whole text in
 // one field of weight 1, K1 and B at their textbook values (Robertson and
 // Zaragoza, 2009).
-var bm25Params = retrieval.LexicalParams{K1: 1.2, B: 0.75, BodyWeight: 1}
+var bm25Params = lexical.Params{K1: 1.2, B: 0.75, BodyWeight: 1}
 
 // BM25 scores a candidate by the Okapi BM25 relevance of its text (title,
 // brand, category path and description) to the query, with document
 // frequencies over the whole catalog: the strong lexical baseline, which
 // knows the query and nothing about the user. Build it with NewBM25.
 //
-// It is the engine's lexical scorer, retrieval.Lexical, with all the text
+// It is the engine's lexical scorer, lexical.Index, with all the text
 // in one field: the baseline and the engine's lexical signal are one
 // implementation, and cannot drift apart.
 type BM25 struct {
-	lex *retrieval.Lexical
+	lex *lexical.Index
 }
 
 // NewBM25 indexes the products' text.
 func NewBM25(products []hmpps.Product) *BM25 {
-	lex := retrieval.NewLexical(bm25Params)
+	lex, err := lexical.New(bm25Params)
+	if err != nil {
+		// bm25Params is a constant that TestBM25Params holds valid.
+		panic("eval: " + err.Error())
+	}
 	for _, p := range products {
-		lex.Upsert(p.ID, retrieval.LexicalDoc{Body: productText(p)})
+		lex.Upsert(p.ID, lexical.Doc{Body: productText(p)})
 	}
 	return &BM25{lex: lex}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // okapiBM25 is Okapi BM25 over productText written out the textbook way,
-// as the baseline computed it before it moved onto retrieval.Lexical: the
+// as the baseline computed it before it moved onto lexical.Index: the
 // reference that keeps the baseline's numbers what they were.
 func okapiBM25(products []hmpps.Product) func(query string, ids []string) []float64 {
 	const k1, b = 1.2, 0.75
@@ -52,6 +52,11 @@ func okapiBM25(products []hmpps.Product) func(query string, ids []string) []floa
 		}
 		return scores
 	}
+}
+
+// TestBM25Params checks the constant NewBM25 builds its index with.
+func TestBM25Params(t *testing.T) {
+	require.NoError(t, bm25Params.Validate())
 }
 
 func TestBM25MatchesOkapi(t *testing.T) {

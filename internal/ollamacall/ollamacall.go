@@ -1,7 +1,9 @@
 // Package ollamacall is how hmpps talks to an Ollama server through the
-// official client: where the server is (OLLAMA_HOST semantics), one chat call
-// with streaming off and a timeout, and the client's errors mapped to
-// sentinels that the public packages re-export for errors.Is.
+// official client: where the server is (OLLAMA_HOST semantics), one call with
+// streaming off and a timeout, what a call cost (Usage), and the client's
+// errors mapped to sentinels. It is the leaf every model-backed stage shares:
+// the public packages re-export Usage and the sentinels, so that one
+// errors.Is test works whichever stage failed.
 package ollamacall
 
 import (

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"hmpps/internal/promptsize"
+
 	"github.com/ollama/ollama/api"
 )
 
@@ -133,10 +135,11 @@ func Images(req *api.ChatRequest) [][]byte {
 // 448-pixel picture in Qwen2.5-VL.
 const ImageTokens = 256
 
-// PromptTokens is the fake server's stand-in for prompt_eval_count: one
-// token per four characters of the messages plus ImageTokens per image.
+// PromptTokens is the fake server's stand-in for prompt_eval_count: the
+// messages' tokens as the library estimates them (promptsize.Tokens) plus
+// ImageTokens per image.
 func PromptTokens(req *api.ChatRequest) int {
-	return (utf8.RuneCountInString(Prompt(req))+3)/4 + ImageTokens*len(Images(req))
+	return promptsize.Tokens(Prompt(req)) + ImageTokens*len(Images(req))
 }
 
 // EmbedInputs returns the texts of an embed request, whose input is one

@@ -1,6 +1,6 @@
 // Package promptsize measures what the reranker's prompts cost: characters
 // and estimated tokens per candidate, and how stage one's history filter and
-// the summaries shrink them. Its test prints the figures (see README).
+// the summaries shrink them. Its test prints the figures (see docs/ollama.md).
 package promptsize
 
 import (

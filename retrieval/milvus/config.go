@@ -74,7 +74,7 @@ const (
 	DefaultEfBuild = 200
 	// DefaultSearchEf is HNSW's candidate list while searching: at
 	// 100,000 products of 384 dimensions it gives recall@10 0.98 where 64
-	// gives 0.93, at the same median latency (see the README).
+	// gives 0.93, at the same median latency (see docs/milvus.md).
 	DefaultSearchEf = 128
 	// DefaultIVFNList is the number of IVF_FLAT clusters.
 	DefaultIVFNList = 1024
