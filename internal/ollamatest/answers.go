@@ -197,6 +197,29 @@ func HashEmbed(dim int) EmbedFunc {
 	}
 }
 
+// TooLongMessage is the real server's answer (HTTP 400) to an embed request
+// holding a text longer than the model's context that its own truncation
+// did not bring within it.
+const TooLongMessage = "the input length exceeds the context length"
+
+// RefuseLong wraps next so that a request holding a text of more than
+// maxWords words fails whole with HTTP 400 TooLongMessage, as a request with
+// one such text fails on the real server.
+func RefuseLong(maxWords int, next EmbedFunc) EmbedFunc {
+	return func(ctx context.Context, req *api.EmbedRequest) (api.EmbedResponse, error) {
+		texts, err := EmbedInputs(req)
+		if err != nil {
+			return api.EmbedResponse{}, &Error{Status: 400, Message: err.Error()}
+		}
+		for _, s := range texts {
+			if len(strings.Fields(s)) > maxWords {
+				return api.EmbedResponse{}, &Error{Status: 400, Message: TooLongMessage}
+			}
+		}
+		return next(ctx, req)
+	}
+}
+
 func mustURL(s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
