@@ -59,6 +59,10 @@ type OllamaConfig struct {
 	// EmbedDimension is EmbedModel's vector length. If zero, New asks the
 	// server once, so an unreachable server or a missing model fails New.
 	EmbedDimension int
+	// EmbedConcurrency is how many batches of product texts Upsert sends
+	// to EmbedModel at once. If zero,
+	// retrieval.DefaultOllamaEmbedConcurrency.
+	EmbedConcurrency int
 	// Timeout bounds each model call. If zero, DefaultOllamaTimeout.
 	Timeout time.Duration
 	// Concurrency is how many model calls a search makes at once. If zero,
@@ -139,7 +143,7 @@ func (c *config) applyOllama() error {
 		return fmt.Errorf("hmpps: WithOllama names no model: set VisionModel, SummarizerModel or EmbedModel")
 	case oc.Captions && oc.VisionModel == "":
 		return fmt.Errorf("hmpps: WithOllama: captions need a VisionModel")
-	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.CaptionWords < 0, oc.RerankCandidates < 0:
+	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.EmbedConcurrency < 0, oc.CaptionWords < 0, oc.RerankCandidates < 0:
 		return fmt.Errorf("hmpps: WithOllama: settings must not be negative")
 	}
 	timeout := oc.Timeout
@@ -193,7 +197,7 @@ func (c *config) applyOllama() error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		e, err := retrieval.NewOllamaEmbedder(ctx, retrieval.OllamaEmbedderConfig{Client: client, Model: oc.EmbedModel,
-			Dimension: oc.EmbedDimension, Timeout: timeout, KeepAlive: oc.KeepAlive})
+			Dimension: oc.EmbedDimension, Concurrency: oc.EmbedConcurrency, Timeout: timeout, KeepAlive: oc.KeepAlive})
 		if err != nil {
 			return fmt.Errorf("hmpps: %w", err)
 		}

@@ -435,6 +435,7 @@ func TestWithOllamaConfiguration(t *testing.T) {
 		{"no model", OllamaConfig{Host: srv.URL}, "names no model"},
 		{"captions without a vision model", OllamaConfig{Host: srv.URL, SummarizerModel: "s", Captions: true}, "captions need a VisionModel"},
 		{"negative", OllamaConfig{Host: srv.URL, VisionModel: "v", Timeout: -1}, "must not be negative"},
+		{"negative embed concurrency", OllamaConfig{Host: srv.URL, EmbedModel: "e", EmbedConcurrency: -1}, "must not be negative"},
 		{"broken template", OllamaConfig{Host: srv.URL, VisionModel: "v", PromptTemplate: &broken}, "prompt template"},
 	}
 	for _, tt := range tests {

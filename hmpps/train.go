@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ltr"
+	"hmpps/internal/rankmetric"
 )
 
 // ErrInvalidTraining reports training input that cannot be learned from: no
@@ -225,7 +226,7 @@ func meanNDCG10(w ltr.Weights, lists []ltr.List) float64 {
 	for i := range lists {
 		a = w.Attention(&lists[i], a)
 		s = w.Score(&lists[i], a, s)
-		sum += ltr.NDCG10(ltr.Rank(s, lists[i].Positive))
+		sum += rankmetric.NDCG(rankmetric.Rank(s, lists[i].Positive), 10)
 	}
 	return sum / float64(len(lists))
 }

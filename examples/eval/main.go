@@ -1,33 +1,52 @@
-// Command eval measures hmpps against baselines on real shopping data, with
-// the protocol of the personalized product search literature: per user, in
-// time order, the last purchase is the test target and the one before it the
-// validation target; each is ranked among 99 products the user never bought
-// (random negatives, and in a second pass hard negatives from the same
-// category), for a query built from the target's category path.
+// Command eval measures hmpps against baselines on real shopping data, in
+// two protocols.
 //
-// It scores random, popularity, BM25, query-only embedding cosine, the hmpps
-// offline pipeline and its ablations (no history filter, no personalization,
-// no summaries), the pipeline tuned on the validation split, the engine
-// trained by hmpps.Train on each user's purchases before the validation
-// target (early-stopped on validation) with each learned stage switched off
-// in turn, and, with -ollama-model, the pipeline with an Ollama vision model
-// as reranker and summarizer on top of the offline and of the trained
-// engine, all on the same candidate lists, which it
-// writes to the output folder first. It prints a Markdown report (HR@1/5/10,
-// NDCG@5/10 and MRR with 95% bootstrap intervals, paired comparisons, prompt
-// sizes, the validation grid, the training) and writes it with a JSON file
-// and a chart (SVG and PNG) to the output folder; progress goes to stderr.
+// Sampled negatives, on the Amazon Review Data (2018) files of one category
+// (-data): per user, in time order, the last purchase is the test target
+// and the one before it the validation target; each is ranked among 99
+// products the user never bought (random negatives, and in a second pass
+// hard negatives from the same category), for a query built from the
+// target's category path. It scores random, popularity, BM25, query-only
+// embedding cosine, the hmpps offline pipeline and its ablations (no history
+// filter, no personalization, no summaries), the pipeline tuned on the
+// validation split, the engine trained by hmpps.Train on each user's
+// purchases before the validation target (early-stopped on validation) with
+// each learned stage switched off in turn, and, with -ollama-model, the
+// pipeline with an Ollama vision model as reranker and summarizer on top of
+// the offline and of the trained engine, all on the same candidate lists,
+// which it writes to the output folder first.
 //
-// It needs the Amazon Review Data (2018) files of one category: by default
-// the Magazine Subscriptions 5-core in ../shared/data/amazon-magazine,
-// relative to the repository root, from which it must then be run
-// (HMPPS_DATA_DIR or -data point elsewhere). Without -ollama-model it needs
-// no network and no server.
+// The whole catalog, on a data set in RecBole's atomic files (-recbole): the
+// split its .inter files define (last purchase test, the one before it
+// validation, the earlier ones training), the query the target's category
+// words, every method ranking the whole catalog with the history left out
+// (the engine retrieving its own candidates), HR@10, NDCG@10, MRR and
+// Recall@100 to depth 100; then the same methods among 99 random negatives.
+// It adds BM25 + co-purchase (tuned on validation), the engine trained on
+// the training purchases and its ablations (history off, learned stage one
+// off, learned stage two off), and the training's time and peak heap.
+//
+// It prints a Markdown report (metrics with 95% bootstrap intervals, paired
+// comparisons, prompt sizes, the validation grids, the training) and writes
+// it with a JSON file and a chart of the sampled tables (SVG and PNG) to the
+// output folder; progress goes to stderr. With -study it runs instead the
+// validation study of the whole-catalog protocol (collaborative signals,
+// training negatives, the untrained score), on validation targets only, and
+// writes study.md.
+//
+// By default the data are the Magazine Subscriptions 5-core in
+// ../shared/data/amazon-magazine and the Industrial & Scientific 5-core in
+// ../shared/data/amazon-scientific, relative to the repository root, from
+// which it must then be run (HMPPS_DATA_DIR and HMPPS_RECBOLE_DIR, or -data
+// and -recbole, point elsewhere; an empty one is skipped). Without
+// -ollama-model it needs no network and no server.
 //
 //	make eval
 //	go run ./examples/eval -out .eval -seed 1
-//	go run ./examples/eval -tune=false -bootstrap 200
-//	go run ./examples/eval -tune=false -tasks 50 -ollama-model qwen2.5vl:7b
+//	go run ./examples/eval -recbole "" -tune=false -bootstrap 200
+//	go run ./examples/eval -data "" -catalog-validation
+//	go run ./examples/eval -study
+//	go run ./examples/eval -recbole "" -tune=false -tasks 50 -ollama-model qwen2.5vl:7b
 package main
 
 import (
@@ -47,13 +66,26 @@ import (
 	"hmpps/internal/atomicfile"
 )
 
-// defaultDataDir is where the shared data sits relative to the repository
-// root; HMPPS_DATA_DIR overrides it.
-const defaultDataDir = "../shared/data/amazon-magazine"
+// defaultDataDir and defaultRecBoleDir are where the shared data sits
+// relative to the repository root; HMPPS_DATA_DIR and HMPPS_RECBOLE_DIR
+// override them.
+const (
+	defaultDataDir    = "../shared/data/amazon-magazine"
+	defaultRecBoleDir = "../shared/data/amazon-scientific"
+)
 
 // config is the command line.
 type config struct {
-	dataDir    string
+	dataDir string
+	// catalogDir holds a data set in RecBole's atomic layout, ranked over
+	// the whole catalog; empty skips it.
+	catalogDir string
+	// catalogValidation adds the whole-catalog table of the validation
+	// split.
+	catalogValidation bool
+	// study runs the validation study of the whole-catalog protocol
+	// instead of the evaluation.
+	study      bool
 	outDir     string
 	negatives  int
 	maxHistory int
@@ -90,10 +122,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if dataDir == "" {
 		dataDir = defaultDataDir
 	}
+	recboleDir := os.Getenv("HMPPS_RECBOLE_DIR")
+	if recboleDir == "" {
+		recboleDir = defaultRecBoleDir
+	}
 	var c config
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.dataDir, "data", dataDir, "folder with the reviews and meta_ files (default: $HMPPS_DATA_DIR, else "+defaultDataDir+")")
+	fs.StringVar(&c.dataDir, "data", dataDir, "folder with the reviews and meta_ files, ranked among sampled negatives (default: $HMPPS_DATA_DIR, else "+defaultDataDir+"; empty: skip)")
+	fs.StringVar(&c.catalogDir, "recbole", recboleDir, "folder with a data set in RecBole's atomic files, ranked over the whole catalog (default: $HMPPS_RECBOLE_DIR, else "+defaultRecBoleDir+"; empty: skip)")
+	fs.BoolVar(&c.catalogValidation, "catalog-validation", false, "also rank the -recbole data's validation targets over the whole catalog, with every method")
+	fs.BoolVar(&c.study, "study", false, "run the validation study of the -recbole and -data sets (collaborative signals, training negatives, the untrained score) instead of the evaluation; writes study.md")
 	fs.StringVar(&c.outDir, "out", ".eval", "folder for the split files, results.md, results.json and the chart")
 	fs.IntVar(&c.negatives, "negatives", eval.DefaultNegatives, "negatives per target (M)")
 	fs.IntVar(&c.maxHistory, "history", eval.DefaultMaxHistory, "most recent purchases kept as history (N)")
@@ -113,6 +152,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case c.dataDir == "" && c.catalogDir == "":
+		return c, fmt.Errorf("-data and -recbole are both empty: nothing to evaluate")
 	case c.negatives <= 0 || c.maxHistory <= 0 || c.bootstrap <= 0:
 		return c, fmt.Errorf("-negatives, -history and -bootstrap must be positive")
 	case c.maxTasks < 0:
@@ -135,16 +176,67 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f, ok := stderr.(*os.File); ok {
 		bar = newProgressBar(f)
 	}
+	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+		return err
+	}
+	if cfg.study {
+		return runStudy(ctx, cfg, stdout, bar)
+	}
 
-	d, err := eval.LoadAmazon(ctx, cfg.dataDir)
+	var md strings.Builder
+	doc := resultsDoc{Date: time.Now().UTC().Format(time.DateOnly)}
+	var reports []*eval.Report
+	if cfg.dataDir != "" {
+		if reports, err = runMagazine(ctx, cfg, bar, &md, &doc); err != nil {
+			return err
+		}
+	}
+	if cfg.catalogDir != "" {
+		res, err := runCatalog(ctx, cfg, bar)
+		if err != nil {
+			return err
+		}
+		if md.Len() > 0 {
+			md.WriteString("\n")
+		}
+		writeCatalogReport(&md, res, cfg.maxHistory)
+		doc.Catalog = append(doc.Catalog, res)
+	}
+	fmt.Fprintf(&md, "\n`go run ./examples/eval` (seed %d, %d bootstrap resamples) took %s on %s.\n", cfg.seed, cfg.bootstrap,
+		time.Since(start).Round(time.Second), time.Now().UTC().Format(time.DateOnly))
+	if _, err := io.WriteString(stdout, md.String()); err != nil {
+		return err
+	}
+	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.md"), func(w io.Writer) error {
+		_, err := io.WriteString(w, md.String())
+		return err
+	})
 	if err != nil {
 		return err
+	}
+	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.json"), func(w io.Writer) error { return eval.WriteJSON(w, doc) })
+	if err != nil {
+		return err
+	}
+	if len(reports) == 0 {
+		return nil
+	}
+	return writeCharts(reports, filepath.Join(cfg.outDir, "chart"))
+}
+
+// runMagazine evaluates the data set in the Amazon layout at cfg.dataDir
+// among sampled negatives, writes its section of the report to md and its
+// results to doc, and returns its test reports for the chart.
+func runMagazine(ctx context.Context, cfg config, bar *progressBar, md *strings.Builder, doc *resultsDoc) ([]*eval.Report, error) {
+	d, err := eval.LoadAmazon(ctx, cfg.dataDir)
+	if err != nil {
+		return nil, err
 	}
 	var splits []*eval.Split
 	for _, mode := range []eval.CandidateMode{eval.RandomNegatives, eval.HardNegatives} {
 		s, err := writeAndReadSplit(d, mode, cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		splits = append(splits, s)
 	}
@@ -156,11 +248,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.tune {
 		tuning, def, err = tune(ctx, d, splits, func(p eval.Progress) { bar.update("validation", p) })
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tuned = &tuning[0].Config
 		if sweep, err = summaryWordsSweep(ctx, d, splits[0]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -169,7 +261,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, s := range splits {
 			tm, err := train(ctx, d, s, cfg.seed, bar)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			models = append(models, tm)
 		}
@@ -182,18 +274,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for si, s := range splits {
 		c, err := checkProtocol(ctx, d, s)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		checks = append(checks, c)
 		su, err := newSuite(ctx, d, s, cfg, tuned)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(models) > 0 {
 			ms, err := trainedMethods(ctx, su, d, models[si])
 			if err != nil {
 				su.Close()
-				return err
+				return nil, err
 			}
 			su.methods = append(su.methods, ms...)
 			// The model on top of the trained engine: the learned score
@@ -201,7 +293,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m, err := modelMethod(ctx, su, d, cfg, nameTrained, hmpps.WithModel(models[si].Full))
 			if err != nil {
 				su.Close()
-				return err
+				return nil, err
 			}
 			if m != nil {
 				su.methods = append(su.methods, m)
@@ -228,7 +320,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 		su.Close()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, m := range su.methods {
 			if tm, ok := m.(*timedMethod); ok {
@@ -241,42 +333,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		reports = append(reports, rep)
 		cs, err := compare(rep, tuned != nil, len(models) > 0, modelPairs)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		comparisons = append(comparisons, cs...)
 	}
 
-	var md strings.Builder
-	writeReport(&md, d, splits, checks, reports, comparisons, tuning, def, sweep, models, cfg, time.Since(start))
+	writeReport(md, d, splits, checks, reports, comparisons, tuning, def, sweep, models)
 	if len(timings) > 0 {
 		md.WriteString("\n### Model cost\n\n" + strings.Join(timings, "\n") + "\n")
 	}
-	if _, err := io.WriteString(stdout, md.String()); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
-		return err
-	}
-	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.md"), func(w io.Writer) error {
-		_, err := io.WriteString(w, md.String())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	doc := resultsDoc{Dataset: d.Name, Stats: d.Stats, Date: time.Now().UTC().Format(time.DateOnly), Reports: reports,
-		Checks: checks, Comparisons: comparisons, Tuning: tuning, Default: def, SummaryWords: sweep}
+	doc.Dataset, doc.Stats, doc.Reports, doc.Checks, doc.Comparisons = d.Name, d.Stats, reports, checks, comparisons
+	doc.Tuning, doc.Default, doc.SummaryWords = tuning, def, sweep
 	for _, s := range splits {
 		doc.Skipped = append(doc.Skipped, s.Skipped)
 	}
 	for _, tm := range models {
 		doc.Training = append(doc.Training, newTrainingDoc(tm))
 	}
-	err = atomicfile.Write(filepath.Join(cfg.outDir, "results.json"), func(w io.Writer) error { return eval.WriteJSON(w, doc) })
-	if err != nil {
-		return err
-	}
-	return writeCharts(reports, filepath.Join(cfg.outDir, "chart"))
+	return reports, nil
 }
 
 // resultsDoc is results.json.
@@ -292,6 +366,8 @@ type resultsDoc struct {
 	Default      tuneResult             `json:"default_on_validation"`
 	SummaryWords []summaryWordsResult   `json:"summary_words,omitempty"`
 	Training     []trainingDoc          `json:"training,omitempty"`
+	// Catalog holds the whole-catalog evaluations of the -recbole data.
+	Catalog []*catalogResult `json:"whole_catalog,omitempty"`
 }
 
 // writeAndReadSplit builds the split, writes it to the output folder and
@@ -300,9 +376,6 @@ type resultsDoc struct {
 func writeAndReadSplit(d *eval.Dataset, mode eval.CandidateMode, cfg config) (*eval.Split, error) {
 	s, err := eval.BuildSplit(d, eval.SplitConfig{Mode: mode, Negatives: cfg.negatives, MaxHistory: cfg.maxHistory, Seed: cfg.seed})
 	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(cfg.outDir, fmt.Sprintf("split-%s.json", mode))

@@ -57,7 +57,7 @@ func writeTinyData(t *testing.T) string {
 func TestRun(t *testing.T) {
 	data, out := writeTinyData(t), t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-data", data, "-out", out, "-negatives", "15", "-bootstrap", "20"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"-data", data, "-recbole", "", "-out", out, "-negatives", "15", "-bootstrap", "20"}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 
 	md := stdout.String()
@@ -109,7 +109,7 @@ func TestRun(t *testing.T) {
 func TestRunFewerTasks(t *testing.T) {
 	data, out := writeTinyData(t), t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-data", data, "-out", out, "-negatives", "15", "-bootstrap", "20", "-tune=false", "-tasks", "5"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"-data", data, "-recbole", "", "-out", out, "-negatives", "15", "-bootstrap", "20", "-tune=false", "-tasks", "5"}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	assert.Contains(t, stdout.String(), "Test split, random negatives: 5 tasks")
 	assert.NotContains(t, stdout.String(), "Tuning")
@@ -122,6 +122,8 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{"missing data", []string{"-data", t.TempDir()}, "no data"},
+		{"missing RecBole data", []string{"-data", "", "-recbole", t.TempDir()}, "no data"},
+		{"nothing to evaluate", []string{"-data", "", "-recbole", ""}, "nothing to evaluate"},
 		{"bad negatives", []string{"-negatives", "0"}, "must be positive"},
 		{"stray argument", []string{"extra"}, "unexpected arguments"},
 		{"negative tasks", []string{"-tasks", "-1"}, "must not be negative"},

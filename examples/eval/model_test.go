@@ -23,7 +23,7 @@ func TestRunWithModel(t *testing.T) {
 	})
 	data, out := writeTinyData(t), t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-data", data, "-out", out, "-negatives", "5", "-bootstrap", "10",
+	err := run(context.Background(), []string{"-data", data, "-recbole", "", "-out", out, "-negatives", "5", "-bootstrap", "10",
 		"-tune=false", "-tasks", "3", "-ollama-model", "fake-vl", "-ollama-host", srv.URL}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	assert.Contains(t, stdout.String(), "| hmpps + fake-vl |")

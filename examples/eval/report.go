@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"hmpps/hmpps/eval"
 )
@@ -11,8 +10,7 @@ import (
 // writeReport writes the Markdown report: the data, one table per candidate
 // mode, the paired comparisons, the prompt sizes and the validation grid.
 func writeReport(w *strings.Builder, d *eval.Dataset, splits []*eval.Split, checks []protocolCheck, reports []*eval.Report,
-	comparisons []eval.NamedComparison, tuning []tuneResult, def tuneResult, sweep []summaryWordsResult, models []*trainedModels,
-	cfg config, took time.Duration) {
+	comparisons []eval.NamedComparison, tuning []tuneResult, def tuneResult, sweep []summaryWordsResult, models []*trainedModels) {
 	st := d.Stats
 	fmt.Fprintf(w, "## Evaluation on %s\n\n", d.Name)
 	fmt.Fprintf(w, "%d review rows, %d users, %d products (%d with metadata, %d with a category path of 2+ levels); "+
@@ -59,6 +57,4 @@ func writeReport(w *strings.Builder, d *eval.Dataset, splits []*eval.Split, chec
 		w.WriteString("\nThe summary budget (WithSummaryWords) changes what a model reranker would read, not the offline order:\n\n")
 		writeSummaryWords(w, modes[0], sweep)
 	}
-	fmt.Fprintf(w, "\n`go run ./examples/eval` (seed %d, %d bootstrap resamples) took %s on %s.\n", cfg.seed, cfg.bootstrap,
-		took.Round(time.Second), time.Now().UTC().Format(time.DateOnly))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"net"
 	"strings"
 	"time"
 
@@ -23,6 +25,23 @@ const (
 	defaultUpsertTimeout   = 2 * time.Minute
 	defaultShutdownTimeout = 30 * time.Second
 	defaultMilvusColl      = "hmpps_service"
+	// The http.Server's limits on a slow or greedy client: a client that
+	// trickles its headers (slowloris) is cut off after the first, one that
+	// trickles its body after the second.
+	defaultReadHeaderTimeout = 5 * time.Second
+	defaultReadTimeout       = 30 * time.Second
+	defaultIdleTimeout       = 2 * time.Minute
+	defaultMaxHeaderBytes    = 64 << 10
+	// Searches the engine runs at once, searches that may wait for one of
+	// them, and how long one waits before it is answered 503.
+	defaultMaxSearches     = 16
+	defaultSearchQueue     = 64
+	defaultSearchQueueWait = 5 * time.Second
+	// The service's bounds on what one search may carry that the library's
+	// Limits leave open.
+	defaultMaxFilterClauses = 16
+	defaultMaxFilterValues  = 256
+	defaultMaxHistoryText   = 16 << 10
 	// envPrefix names the environment variable of each flag: -ollama-host
 	// is also HMPPS_OLLAMA_HOST.
 	envPrefix = "HMPPS_"
@@ -54,6 +73,12 @@ type config struct {
 	// LogLevel is the least severe level logged; debug adds a line per
 	// request.
 	LogLevel slog.Level
+	// Access is who may call the service, and how it is reached.
+	Access accessConfig
+	// FairUse bounds what one caller may take of the service.
+	FairUse fairUseConfig
+	// HTTP holds the server's timeouts and header limit.
+	HTTP httpConfig
 	// Ollama turns on the model-backed stages when it names a model.
 	Ollama ollamaFlags
 	// Milvus moves the vectors into Milvus when its address is set.
@@ -67,6 +92,51 @@ type ollamaFlags struct {
 	Mode                                           string
 	Timeout                                        time.Duration
 	Captions                                       bool
+}
+
+// accessConfig says who may call the service, and over what.
+type accessConfig struct {
+	// Keys are the callers the service knows, from -keys and -key-file.
+	// Empty, every caller is anonymous and may do everything.
+	Keys keyring
+	// BehindAuthProxy says that something in front of the service
+	// authenticates callers, so that it may listen on a non-loopback
+	// address without keys.
+	BehindAuthProxy bool
+	// TLSCert and TLSKey are the PEM files of the server's certificate and
+	// its private key; blank serves plain HTTP.
+	TLSCert, TLSKey string
+}
+
+// fairUseConfig bounds what one caller may take.
+type fairUseConfig struct {
+	// SearchRate is the searches per second each key may make on average;
+	// zero means no limit.
+	SearchRate float64
+	// SearchBurst is the size of a key's bucket: the most searches it may
+	// make at once after a quiet spell. Zero means one second's worth, at
+	// least one.
+	SearchBurst int
+	// MaxSearches is how many searches the engine runs at once.
+	MaxSearches int
+	// SearchQueue is how many more searches may wait for one of those
+	// places; beyond that a search is answered 503 at once.
+	SearchQueue int
+	// SearchQueueWait is the longest a search waits for a place before it
+	// is answered 503.
+	SearchQueueWait time.Duration
+	// MaxFilterClauses and MaxFilterValues bound a search's filter: its
+	// conditions, and their values all together.
+	MaxFilterClauses, MaxFilterValues int
+	// MaxHistoryText bounds the text of one ad-hoc history product, in
+	// bytes: everything the engine embeds and summarizes of it.
+	MaxHistoryText int
+}
+
+// httpConfig is the http.Server's defence against slow and greedy clients.
+type httpConfig struct {
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                              int
 }
 
 // milvusFlags are the settings of the Milvus index the service exposes.
@@ -98,6 +168,28 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long shutdown waits for requests in flight")
 
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "least severe log level: debug (a line per request), info, warn or error")
+
+	// The secrets of -keys are parsed below and never kept in c as text.
+	var keyList, keyFile string
+	fs.StringVar(&keyList, "keys", "", "API keys as name:role:secret, comma-separated; role is read, write or admin (prefer HMPPS_KEYS or -key-file: flags show in process lists)")
+	fs.StringVar(&keyFile, "key-file", "", "file of API keys, one a line: name role secret")
+	fs.BoolVar(&c.Access.BehindAuthProxy, "behind-auth-proxy", false, "a proxy in front authenticates callers: allow a non-loopback -addr without keys")
+	fs.StringVar(&c.Access.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS")
+	fs.StringVar(&c.Access.TLSKey, "tls-key", "", "PEM private key file of -tls-cert")
+
+	fs.Float64Var(&c.FairUse.SearchRate, "search-rate", 0, "searches per second each key may make on average (0: no limit)")
+	fs.IntVar(&c.FairUse.SearchBurst, "search-burst", 0, "size of a key's bucket: searches it may make at once after a quiet spell (0: one second's worth)")
+	fs.IntVar(&c.FairUse.MaxSearches, "max-searches", defaultMaxSearches, "searches the engine runs at once")
+	fs.IntVar(&c.FairUse.SearchQueue, "search-queue", defaultSearchQueue, "searches that may wait for one of -max-searches; beyond, 503")
+	fs.DurationVar(&c.FairUse.SearchQueueWait, "search-queue-wait", defaultSearchQueueWait, "longest a search waits for its turn before 503")
+	fs.IntVar(&c.FairUse.MaxFilterClauses, "max-filter-clauses", defaultMaxFilterClauses, "most conditions in a search's filter")
+	fs.IntVar(&c.FairUse.MaxFilterValues, "max-filter-values", defaultMaxFilterValues, "most values in a search's filter, all conditions together")
+	fs.IntVar(&c.FairUse.MaxHistoryText, "max-history-text", defaultMaxHistoryText, "longest text of one ad-hoc history product in a search, in bytes")
+
+	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "time a client has to send a request's headers")
+	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", defaultReadTimeout, "time a client has to send a whole request")
+	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", defaultMaxHeaderBytes, "largest request header block in bytes; larger ones get 431")
 
 	fs.StringVar(&c.Ollama.Host, "ollama-host", "", "Ollama server (blank: OLLAMA_HOST, else http://127.0.0.1:11434)")
 	fs.StringVar(&c.Ollama.VisionModel, "ollama-vision", "", "vision model that reranks (blank: offline reranker)")
@@ -141,6 +233,14 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if envErr != nil {
 		return c, envErr
 	}
+	if err := c.Access.Keys.parseKeyList(keyList); err != nil {
+		return c, err
+	}
+	if keyFile != "" {
+		if err := c.Access.Keys.readKeyFile(keyFile); err != nil {
+			return c, err
+		}
+	}
 	return c, c.validate()
 }
 
@@ -152,6 +252,8 @@ func envName(flagName string) string {
 // validate rejects settings the service cannot run with.
 func (c config) validate() error {
 	switch {
+	case !validAddr(c.Addr):
+		return fmt.Errorf("-addr must be host:port (a blank host is every interface), got %q", c.Addr)
 	case c.MaxBodyBytes < 1:
 		return fmt.Errorf("-max-body must be at least 1, got %d", c.MaxBodyBytes)
 	case c.MaxBatch < 1:
@@ -168,6 +270,53 @@ func (c config) validate() error {
 		return fmt.Errorf("-ollama-mode must be chat or completion, got %q", c.Ollama.Mode)
 	case c.Milvus.Addr != "" && c.Milvus.Collection == "":
 		return fmt.Errorf("-milvus-collection must not be blank")
+	case (c.Access.TLSCert == "") != (c.Access.TLSKey == ""):
+		return fmt.Errorf("-tls-cert and -tls-key go together: give both or neither")
+	case c.FairUse.SearchRate < 0 || math.IsNaN(c.FairUse.SearchRate) || math.IsInf(c.FairUse.SearchRate, 0):
+		return fmt.Errorf("-search-rate must be a finite number, at least 0, got %v", c.FairUse.SearchRate)
+	case c.FairUse.SearchBurst < 0:
+		return fmt.Errorf("-search-burst must not be negative, got %d", c.FairUse.SearchBurst)
+	case c.FairUse.MaxSearches < 1:
+		return fmt.Errorf("-max-searches must be at least 1, got %d", c.FairUse.MaxSearches)
+	case c.FairUse.SearchQueue < 0:
+		return fmt.Errorf("-search-queue must not be negative, got %d", c.FairUse.SearchQueue)
+	case c.FairUse.SearchQueueWait < 0:
+		return fmt.Errorf("-search-queue-wait must not be negative, got %s", c.FairUse.SearchQueueWait)
+	case c.FairUse.MaxFilterClauses < 1 || c.FairUse.MaxFilterValues < 1 || c.FairUse.MaxHistoryText < 1:
+		return fmt.Errorf("-max-filter-clauses, -max-filter-values and -max-history-text must be at least 1")
+	case c.HTTP.ReadHeaderTimeout <= 0 || c.HTTP.ReadTimeout <= 0 || c.HTTP.IdleTimeout <= 0:
+		return fmt.Errorf("-read-header-timeout, -read-timeout and -idle-timeout must be positive")
+	case c.HTTP.MaxHeaderBytes < 1:
+		return fmt.Errorf("-max-header-bytes must be at least 1, got %d", c.HTTP.MaxHeaderBytes)
+	}
+	if c.Access.Keys.open() && !c.Access.BehindAuthProxy && !loopback(c.Addr) {
+		return fmt.Errorf("%w: -addr %s is reachable from other machines and the service has no keys: "+
+			"give -key-file or -keys (HMPPS_KEYS), or -behind-auth-proxy if a proxy in front authenticates every caller",
+			errExposed, c.Addr)
 	}
 	return nil
+}
+
+// errExposed reports a configuration that would let anyone who reaches the
+// port write the catalog.
+var errExposed = errors.New("refusing to start without keys")
+
+func validAddr(addr string) bool {
+	_, _, err := net.SplitHostPort(addr)
+	return err == nil
+}
+
+// loopback reports whether addr (host:port) listens on loopback only. A
+// blank host listens on every interface; a host name other than localhost
+// is not trusted to stay loopback.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

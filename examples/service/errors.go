@@ -58,6 +58,13 @@ var errorKinds = []struct {
 	{retrieval.ErrRecordTooLarge, errorKind{http.StatusRequestEntityTooLarge, "record_too_large", true}},
 	{errBadInput, errorKind{http.StatusBadRequest, "bad_request", true}},
 	{errTooLarge, errorKind{http.StatusRequestEntityTooLarge, "too_large", true}},
+	{errOverLimit, errorKind{http.StatusBadRequest, "over_limit", true}},
+	{errNoKey, errorKind{http.StatusUnauthorized, "unauthenticated", true}},
+	{errBadKey, errorKind{http.StatusUnauthorized, "invalid_key", true}},
+	{errForbidden, errorKind{http.StatusForbidden, "forbidden", true}},
+	{errRateLimited, errorKind{http.StatusTooManyRequests, "rate_limited", true}},
+	{errBusy, errorKind{http.StatusServiceUnavailable, "busy", true}},
+	{errNoCatalogFile, errorKind{http.StatusConflict, "no_catalog_file", true}},
 	// The client went away; nobody reads the answer, but the log and the
 	// metrics say what happened.
 	{context.Canceled, errorKind{http.StatusServiceUnavailable, "canceled", true}},
@@ -73,8 +80,14 @@ var errorKinds = []struct {
 var (
 	// errBadInput reports a body that is not the JSON the endpoint takes.
 	errBadInput = errors.New("bad input")
-	// errTooLarge reports a body or batch over the configured limits.
+	// errTooLarge reports a body, batch or ad-hoc history product over the
+	// configured limits.
 	errTooLarge = errors.New("too large")
+	// errForbidden reports a key whose role is too small for the endpoint.
+	errForbidden = errors.New("forbidden")
+	// errNoCatalogFile reports POST /save to a service started without
+	// -catalog.
+	errNoCatalogFile = errors.New("no catalog file")
 )
 
 // kindOf returns how to answer err.
@@ -102,10 +115,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			msg = "the request did not finish within the service's deadline"
 		}
 	}
-	body := errorBody{apiError{Code: k.code, Message: msg}}
+	e := apiError{Code: k.code, Message: msg}
 	var unknown *hmpps.UnknownIDsError
 	if errors.As(err, &unknown) {
-		body.Error.IDs = unknown.IDs
+		e.IDs = unknown.IDs
 	}
-	writeJSON(w, k.status, body)
+	writeAPIError(w, k.status, e)
+}
+
+// writeAPIError answers e with status, and tells the service's
+// statusWriter the code, which the rejection counter reads.
+func writeAPIError(w http.ResponseWriter, status int, e apiError) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.code = e.Code
+	}
+	writeJSON(w, status, errorBody{e})
 }

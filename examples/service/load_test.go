@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +53,12 @@ const loadEnv = "HMPPS_SERVICE_LOAD"
 // product's last acknowledged version is the one kept, and the saved file
 // reopens with the same catalog. Throughput and latency are logged, never
 // asserted.
+//
+// It runs twice: with keys, as an exposed service runs (searchers with a
+// read key, writers with a write key, each key with a search rate limit
+// set high enough never to refuse, so that its cost is measured but not
+// its refusals), and open, without keys, as on loopback. The two logs
+// compare what authenticating costs.
 func TestLoad(t *testing.T) {
 	name := os.Getenv(loadEnv)
 	if name == "" {
@@ -60,11 +66,23 @@ func TestLoad(t *testing.T) {
 	}
 	size, ok := loadSizes[name]
 	require.True(t, ok, "%s=%q: want small or large", loadEnv, name)
+	t.Run("keys", func(t *testing.T) { runLoad(t, name, size, true) })
+	t.Run("open", func(t *testing.T) { runLoad(t, name, size, false) })
+}
+
+func runLoad(t *testing.T, name string, size loadSize, keyed bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), size.limit)
 	defer cancel()
 
 	cfg := testConfig(t)
 	cfg.MaxBatch, cfg.MaxBodyBytes = defaultMaxBatch, defaultMaxBodyBytes
+	// Each role's secret; blank sends no key.
+	var reader, writer string
+	if keyed {
+		reader, writer = readSecret, writeSecret
+		require.NoError(t, cfg.Access.Keys.parseKeyList("shop-web:read:"+reader+",catalog-feed:write:"+writer))
+		cfg.FairUse.SearchRate, cfg.FairUse.SearchBurst = 1e6, 1e6
+	}
 	eng, err := hmpps.New()
 	require.NoError(t, err)
 	defer eng.Close()
@@ -102,33 +120,17 @@ func TestLoad(t *testing.T) {
 		failures = append(failures, fmt.Sprintf(format, args...))
 		mu.Unlock()
 	}
-	send := func(method, path string, body any) (int, []byte, time.Duration, error) {
-		var rd io.Reader
-		if body != nil {
-			b, err := json.Marshal(body)
-			if err != nil {
-				return 0, nil, 0, err
-			}
-			rd = strings.NewReader(string(b))
+	sendAs := func(secret string) sender {
+		return func(method, path string, body any) (int, []byte, time.Duration, error) {
+			return sendWith(ctx, client, srv.URL, secret, method, path, body)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, rd)
-		if err != nil {
-			return 0, nil, 0, err
-		}
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, nil, 0, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, b, time.Since(start), err
 	}
+	search, write := sendAs(reader), sendAs(writer)
 
 	shoppers := democatalog.Shoppers()
 	queries := []string{democatalog.DefaultQuery, "leather boots", "trail running shoes", "waterproof jacket", "coffee grinder"}
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, startCPU := time.Now(), processCPU()
 	for s := range size.searchers {
 		wg.Go(func() {
 			for i := range size.searches {
@@ -136,7 +138,7 @@ func TestLoad(t *testing.T) {
 				if i%3 == 0 {
 					req.Filter = []condition{{Field: "category", Op: "prefix", Values: []string{"Footwear"}}}
 				}
-				status, b, took, err := send("POST", "/search", req)
+				status, b, took, err := search("POST", "/search", req)
 				if err != nil || status != 200 {
 					fail("search %d/%d: status %d err %v: %s", s, i, status, err, b)
 					return
@@ -160,7 +162,7 @@ func TestLoad(t *testing.T) {
 				}
 				own := product{ID: fmt.Sprintf("own-%d", u), Title: fmt.Sprintf("Owned boots version %d", b+1), Brand: "Owned"}
 				batch = append(batch, own)
-				status, body, took, err := send("PUT", "/products", upsertRequest{Products: batch})
+				status, body, took, err := write("PUT", "/products", upsertRequest{Products: batch})
 				if err != nil || status != 200 {
 					fail("upsert %d/%d: status %d err %v: %s", u, b, status, err, body)
 					return
@@ -179,7 +181,7 @@ func TestLoad(t *testing.T) {
 		wg.Go(func() {
 			for i := range size.deletes {
 				id := fmt.Sprintf("del-%d-%d", d, i)
-				status, body, _, err := send("DELETE", "/products/"+id, nil)
+				status, body, _, err := write("DELETE", "/products/"+id, nil)
 				if err != nil || status != 204 {
 					fail("delete %s: status %d err %v: %s", id, status, err, body)
 					return
@@ -191,13 +193,22 @@ func TestLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-startCPU
 	require.Empty(t, failures, "every request must succeed")
 
 	requests := len(searchLat) + len(upsLat) + len(deleted)
-	t.Logf("load %s: %d searchers x %d searches, %d upserters x %d batches of %d (+1 replaced), %d deleters x %d deletes, in %v",
-		name, size.searchers, size.searches, size.upserters, size.batches, size.batch, size.deleters, size.deletes, elapsed.Round(time.Millisecond))
+	mode := "open"
+	if keyed {
+		mode = "keys"
+	}
+	t.Logf("load %s, %s: %d searchers x %d searches, %d upserters x %d batches of %d (+1 replaced), %d deleters x %d deletes, in %v",
+		name, mode, size.searchers, size.searches, size.upserters, size.batches, size.batch, size.deleters, size.deletes, elapsed.Round(time.Millisecond))
 	t.Logf("throughput: %.0f searches/s, %.0f requests/s in all", float64(len(searchLat))/elapsed.Seconds(), float64(requests)/elapsed.Seconds())
+	if cpu > 0 {
+		// Server and clients share the process; on a shared machine the
+		// CPU time per request varies far less than the wall time.
+		t.Logf("process CPU: %v, %v per request", cpu.Round(time.Millisecond), (cpu / time.Duration(requests)).Round(time.Microsecond))
+	}
 	t.Logf("search latency: p50 %v, p99 %v, max %v", percentile(searchLat, 50), percentile(searchLat, 99), percentile(searchLat, 100))
 	t.Logf("upsert batch latency: p50 %v, p99 %v; catalog grew from %d to %d products",
 		percentile(upsLat, 50), percentile(upsLat, 99), len(demo)+len(seeded), eng.Len())
@@ -208,14 +219,14 @@ func TestLoad(t *testing.T) {
 	require.Len(t, upserted, size.upserters*size.batches*size.batch)
 	require.Len(t, deleted, size.deleters*size.deletes)
 	assert.Equal(t, want, eng.Len())
-	status, b, _, err := send("GET", "/healthz", nil)
+	status, b, _, err := search("GET", "/healthz", nil)
 	require.NoError(t, err)
 	require.Equal(t, 200, status)
 	assert.JSONEq(t, fmt.Sprintf(`{"status":"ok","products":%d}`, want), string(b))
 
 	// Every acknowledged upsert can be fetched, as written.
 	for id, p := range upserted {
-		status, b, _, err := send("GET", "/products/"+id, nil)
+		status, b, _, err := search("GET", "/products/"+id, nil)
 		require.NoError(t, err)
 		require.Equal(t, 200, status, "acknowledged upsert %s is missing", id)
 		var got product
@@ -228,7 +239,7 @@ func TestLoad(t *testing.T) {
 		assert.Equal(t, title, got.Title, "%s keeps its last acknowledged version", id)
 	}
 	for _, id := range deleted {
-		status, _, _, err := send("GET", "/products/"+id, nil)
+		status, _, _, err := search("GET", "/products/"+id, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 404, status, "acknowledged delete %s is still there", id)
 	}
@@ -237,7 +248,7 @@ func TestLoad(t *testing.T) {
 	for u := range size.upserters {
 		for b := 0; b < size.batches; b += max(1, size.batches/10) {
 			brand := fmt.Sprintf("batch-%d-%d", u, b)
-			ids := searchIDs(t, send, searchRequest{Query: "waterproof load boots", TopN: size.batch,
+			ids := searchIDs(t, search, searchRequest{Query: "waterproof load boots", TopN: size.batch,
 				Filter: []condition{{Field: "brand", Values: []string{brand}}}})
 			var want []string
 			for i := range size.batch {
@@ -247,7 +258,7 @@ func TestLoad(t *testing.T) {
 			assert.Equal(t, want, ids, "the index holds batch %s", brand)
 		}
 	}
-	assert.Empty(t, searchIDs(t, send, searchRequest{Query: "discontinued canvas boots",
+	assert.Empty(t, searchIDs(t, search, searchRequest{Query: "discontinued canvas boots",
 		Filter: []condition{{Field: "brand", Values: []string{"Gone"}}}}), "deleted products are gone from the index")
 
 	// The saved file reopens with the same catalog, product for product,
@@ -280,6 +291,35 @@ func TestLoad(t *testing.T) {
 }
 
 type sender func(method, path string, body any) (int, []byte, time.Duration, error)
+
+// sendWith sends body as JSON to base+path with client, with an
+// Authorization: Bearer header unless secret is blank, and returns the
+// status, the answer and how long it took.
+func sendWith(ctx context.Context, client *http.Client, base, secret, method, path string, body any) (int, []byte, time.Duration, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, time.Since(start), err
+}
 
 // searchIDs returns the sorted IDs a search answers.
 func searchIDs(t *testing.T, send sender, req searchRequest) []string {

@@ -19,17 +19,24 @@ import (
 // metrics counts requests and times the search stages, and writes them in
 // the Prometheus text exposition format (version 0.0.4), which Prometheus
 // and every compatible scraper read. It is written here rather than taken
-// from client_golang: see the README's section on dependencies.
+// from client_golang: see docs/dependencies.md.
 type metrics struct {
 	requests *counterVec
 	duration *histogramVec
 	stages   *histogramVec
 	searches *counterVec
+	// rejections counts requests refused, by the error code of the answer
+	// and the caller's key name: both take only values the service
+	// defines, never a client's text.
+	rejections *counterVec
 	// products reports the catalog's size at scrape time.
 	products func() int
 	// usage reports the model work done so far, by operation, at scrape
 	// time.
 	usage func() map[string]retrieval.Usage
+	// searchLoad reports the searches the engine runs and those waiting
+	// for their turn, at scrape time.
+	searchLoad func() (running, waiting int)
 }
 
 // latencyBuckets are the histogram bounds in seconds: from 100µs (an
@@ -37,7 +44,7 @@ type metrics struct {
 var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-func newMetrics(products func() int, usage func() map[string]retrieval.Usage) *metrics {
+func newMetrics(products func() int, usage func() map[string]retrieval.Usage, searchLoad func() (int, int)) *metrics {
 	return &metrics{
 		requests: newCounterVec("hmpps_http_requests_total",
 			"HTTP requests by route and status code.", "route", "code"),
@@ -47,8 +54,11 @@ func newMetrics(products func() int, usage func() map[string]retrieval.Usage) *m
 			"Time each search stage took, and the whole search as stage \"total\".", latencyBuckets, "stage"),
 		searches: newCounterVec("hmpps_searches_total",
 			"Searches answered, by outcome: personalized, unpersonalized (no history kept) or degraded (a stage fell back).", "outcome"),
-		products: products,
-		usage:    usage,
+		rejections: newCounterVec("hmpps_http_rejections_total",
+			"Requests refused, by reason (the error code of the answer) and key (the caller's key name; anonymous without keys, none for a request without a valid key).", "reason", "key"),
+		products:   products,
+		usage:      usage,
+		searchLoad: searchLoad,
 	}
 }
 
@@ -86,8 +96,17 @@ func (m *metrics) write(w io.Writer) {
 	m.duration.write(w)
 	m.stages.write(w)
 	m.searches.write(w)
+	m.rejections.write(w)
 	m.writeUsage(w)
-	fmt.Fprintf(w, "# HELP hmpps_catalog_products Products in the catalog.\n# TYPE hmpps_catalog_products gauge\nhmpps_catalog_products %d\n", m.products())
+	running, waiting := m.searchLoad()
+	writeGauge(w, "hmpps_searches_running", "Searches the engine runs now (at most -max-searches).", running)
+	writeGauge(w, "hmpps_searches_waiting", "Searches waiting for their turn (at most -search-queue).", waiting)
+	writeGauge(w, "hmpps_catalog_products", "Products in the catalog.", m.products())
+}
+
+func writeGauge(w io.Writer, name, help string, v int) {
+	writeHeader(w, name, help, "gauge")
+	fmt.Fprintf(w, "%s %d\n", name, v)
 }
 
 // writeUsage writes the model work as counters by operation.

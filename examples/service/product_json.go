@@ -47,6 +47,19 @@ func (p product) toEngine() (hmpps.Product, error) {
 	return out, nil
 }
 
+// textBytes is the size of p's text: everything of it the engine embeds,
+// tokenizes or summarizes, its ID included.
+func (p product) textBytes() int {
+	n := len(p.ID) + len(p.Title) + len(p.Brand) + len(p.Description) + len(p.Caption)
+	for _, c := range p.Category {
+		n += len(c)
+	}
+	for k, v := range p.Attributes {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
 // fromEngine converts a catalog product for the client. Without full, it
 // leaves out the description, pictures and vectors, to keep search
 // responses small: a result carries its summary instead.

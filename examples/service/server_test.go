@@ -386,7 +386,24 @@ func TestParseConfig(t *testing.T) {
 			assert.Empty(t, c.Milvus.Addr)
 			_, ok := ollamaOption(c.Ollama)
 			assert.False(t, ok, "offline by default")
+			assert.True(t, c.Access.Keys.open(), "no keys by default: open on loopback")
+			assert.Empty(t, c.Access.TLSCert)
+			assert.Equal(t, fairUseConfig{MaxSearches: 16, SearchQueue: 64, SearchQueueWait: 5 * time.Second,
+				MaxFilterClauses: 16, MaxFilterValues: 256, MaxHistoryText: 16 << 10}, c.FairUse)
+			assert.Equal(t, httpConfig{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}, c.HTTP)
 		}},
+		{name: "fair use", args: []string{"-search-rate", "2.5", "-search-burst", "5", "-max-searches", "2"},
+			env: env("HMPPS_SEARCH_QUEUE", "0", "HMPPS_MAX_FILTER_VALUES", "9"), check: func(t *testing.T, c config) {
+				assert.Equal(t, 2.5, c.FairUse.SearchRate)
+				assert.Equal(t, 5, c.FairUse.SearchBurst)
+				assert.Equal(t, 2, c.FairUse.MaxSearches)
+				assert.Equal(t, 0, c.FairUse.SearchQueue)
+				assert.Equal(t, 9, c.FairUse.MaxFilterValues)
+			}},
+		{name: "negative rate", args: []string{"-search-rate", "-1"}, env: env(), wantErr: "-search-rate"},
+		{name: "no searches at once", args: []string{"-max-searches", "0"}, env: env(), wantErr: "-max-searches"},
+		{name: "zero header timeout", args: []string{"-read-header-timeout", "0s"}, env: env(), wantErr: "-read-header-timeout"},
 		{name: "environment", env: env("HMPPS_CATALOG", "shop.hmpps", "HMPPS_OLLAMA_VISION", "qwen2.5vl:3b", "HMPPS_SEARCH_TIMEOUT", "5s"),
 			check: func(t *testing.T, c config) {
 				assert.Equal(t, "shop.hmpps", c.Catalog)

@@ -184,6 +184,7 @@ func ReadAmazon(ctx context.Context, name string, reviews, meta io.Reader) (*Dat
 			p, broken = m.product()
 			d.Stats.WithMetadata++
 			count(&d.Stats.BrokenTitles, broken)
+			count(&d.Stats.WithCategory, len(p.Category) > 0)
 			count(&d.Stats.WithCategoryPath, len(p.Category) >= 2)
 			count(&d.Stats.WithDescription, p.Description != "")
 			count(&d.Stats.WithBrand, p.Brand != "")
@@ -203,8 +204,8 @@ func count(n *int, cond bool) {
 	}
 }
 
-// eachLine calls fn with every non-blank line of r and its 1-based number,
-// checking ctx between lines.
+// eachLine calls fn with every non-blank line of r, without its line ending,
+// and its 1-based number, checking ctx between lines.
 func eachLine(ctx context.Context, r io.Reader, fn func(line int, b []byte) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), maxLineBytes)
@@ -214,8 +215,10 @@ func eachLine(ctx context.Context, r io.Reader, fn func(line int, b []byte) erro
 				return err
 			}
 		}
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
+		// Only the line ending is cut: a tab-separated line may end with
+		// an empty field.
+		b := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
 		if err := fn(line, b); err != nil {

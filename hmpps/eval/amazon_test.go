@@ -18,7 +18,7 @@ func TestLoadAmazonKnownFacts(t *testing.T) {
 	assert.Equal(t, Stats{
 		Rows: 2375, Users: 348, Products: 157,
 		DuplicatePairs: 73, DroppedRows: d.Stats.DroppedRows,
-		WithMetadata: 151, WithCategoryPath: 145, WithDescription: 145, WithBrand: 148, WithImage: 130,
+		WithMetadata: 151, WithCategory: 145, WithCategoryPath: 145, WithDescription: 145, WithBrand: 148, WithImage: 130,
 		BrokenTitles: d.Stats.BrokenTitles,
 	}, d.Stats)
 	assert.GreaterOrEqual(t, d.Stats.DroppedRows, 73, "each duplicate pair drops at least one row")
@@ -86,7 +86,7 @@ func TestReadAmazonCollapsesDuplicatesToEarliest(t *testing.T) {
 	d, err := ReadAmazon(context.Background(), "tiny", strings.NewReader(reviews), strings.NewReader(meta))
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Rows: 5, Users: 2, Products: 2, DuplicatePairs: 1, DroppedRows: 2,
-		WithMetadata: 2, WithCategoryPath: 1, WithDescription: 2, WithBrand: 1, WithImage: 1, BrokenTitles: 1}, d.Stats)
+		WithMetadata: 2, WithCategory: 1, WithCategoryPath: 1, WithDescription: 2, WithBrand: 1, WithImage: 1, BrokenTitles: 1}, d.Stats)
 	assert.Equal(t, []Purchase{
 		{User: "u1", Product: "p1", Time: 100},
 		{User: "u1", Product: "p2", Time: 200},

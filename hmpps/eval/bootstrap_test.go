@@ -9,7 +9,7 @@ import (
 )
 
 func TestBootstrap(t *testing.T) {
-	ranks := []int{1, 2, 3, 20, 1, 8, 50, 1, 4, 11}
+	ranks := []int{1, 2, 3, 20, 1, 8, 150, 1, 4, 11}
 	s := Bootstrap(ranks, 2000, 7)
 	require.Len(t, s, len(AllMetrics()))
 	for _, m := range AllMetrics() {

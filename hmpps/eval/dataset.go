@@ -17,7 +17,8 @@ type Dataset struct {
 	Products []hmpps.Product
 	// Purchases are sorted by user, then time; purchases of one user at the
 	// same time keep the order of the source. A (user, product) pair appears
-	// once.
+	// once in a dataset from LoadAmazon; LoadRecBole keeps repeat purchases,
+	// as its files' split counts them.
 	Purchases []Purchase
 	// Stats describes the source and its coverage, for reports and tests.
 	Stats Stats
@@ -31,6 +32,8 @@ type Purchase struct {
 	Product string
 	// Time is when it happened, in Unix seconds; the Amazon data has day
 	// resolution, so ties are common and the source order breaks them.
+	// Data without timestamps (RecBole's sequences) gives the purchase's
+	// place in the user's sequence instead.
 	Time int64
 }
 
@@ -49,8 +52,11 @@ type Stats struct {
 	DroppedRows int `json:"dropped_rows"`
 	// WithMetadata counts purchased products that have a metadata record.
 	WithMetadata int `json:"with_metadata"`
+	// WithCategory counts products with a category, of any number of
+	// levels.
+	WithCategory int `json:"with_category"`
 	// WithCategoryPath counts products whose category path has two or more
-	// levels, the ones a query can be built from (see CategoryQuery).
+	// levels, the ones CategoryQuery builds a query from.
 	WithCategoryPath int `json:"with_category_path"`
 	// WithDescription, WithBrand and WithImage count products with a
 	// non-empty description, brand, and at least one image URL.
@@ -60,6 +66,9 @@ type Stats struct {
 	// BrokenTitles counts titles that were markup debris and were replaced
 	// by a display title built from brand and description.
 	BrokenTitles int `json:"broken_titles"`
+	// TruncatedLists counts rows of RecBole .inter files whose item list is
+	// a window that leaves out the user's earliest purchases.
+	TruncatedLists int `json:"truncated_lists,omitempty"`
 }
 
 // Sequence is one user's purchases in time order.

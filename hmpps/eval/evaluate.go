@@ -26,6 +26,10 @@ type Options struct {
 	// Progress, if set, is called after each scored task, never from two
 	// goroutines at once.
 	Progress func(Progress)
+	// Depth, for EvaluateCatalog, is how far down a ranking of the whole
+	// catalog is read: a target ranked below it counts as a miss. If zero,
+	// DefaultDepth. Evaluate, whose lists are short, reads them whole.
+	Depth int
 }
 
 // Progress is how far an evaluation has come.
@@ -44,6 +48,9 @@ type Report struct {
 	Label string `json:"label"`
 	// Tasks is the number of tasks every method ranked.
 	Tasks int `json:"tasks"`
+	// Depth is Options.Depth of a whole-catalog evaluation (0 for
+	// candidate lists): ranks beyond it are misses, recorded as 0.
+	Depth int `json:"depth,omitempty"`
 	// BootstrapSamples and Seed produced the confidence intervals.
 	BootstrapSamples int    `json:"bootstrap_samples"`
 	Seed             uint64 `json:"seed"`
@@ -58,7 +65,10 @@ type MethodResult struct {
 	// Metrics holds each metric's mean over tasks and 95% interval.
 	Metrics Summary `json:"metrics"`
 	// Ranks is the target's rank in each task, in task order; every metric
-	// and any paired comparison is computed from it.
+	// and any paired comparison is computed from it. 0 is a miss: a target
+	// ranked below the report's Depth, or one that could not be ranked (in
+	// the user's history, which a whole-catalog ranking leaves out); every
+	// metric counts it 0.
 	Ranks []int `json:"ranks"`
 	// Prompt averages the methods' PromptSize, for methods that report one.
 	Prompt *PromptStats `json:"prompt,omitempty"`
@@ -97,12 +107,6 @@ func Evaluate(ctx context.Context, tasks []Task, methods []Method, opts Options)
 	if len(tasks) == 0 {
 		return nil, fmt.Errorf("%w: no tasks to evaluate", ErrInvalidSplit)
 	}
-	if opts.BootstrapSamples <= 0 {
-		opts.BootstrapSamples = DefaultBootstrapSamples
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = runtime.GOMAXPROCS(0)
-	}
 	targets := make([]int, len(tasks))
 	for i, t := range tasks {
 		targets[i] = slices.Index(t.Candidates, t.Target)
@@ -110,17 +114,31 @@ func Evaluate(ctx context.Context, tasks []Task, methods []Method, opts Options)
 			return nil, fmt.Errorf("%w: user %q: target %q is not among the candidates", ErrInvalidSplit, t.User, t.Target)
 		}
 	}
-	rep := &Report{Label: opts.Label, Tasks: len(tasks), BootstrapSamples: opts.BootstrapSamples, Seed: opts.Seed}
+	return evaluate(ctx, len(tasks), methods, opts, func(i int) (Task, int) { return tasks[i], targets[i] })
+}
+
+// evaluate scores n tasks with every method; task returns the i-th task and
+// its target's index among its candidates (-1: not among them, a miss). A
+// rank beyond opts.Depth, when it is set, is a miss (0).
+func evaluate(ctx context.Context, n int, methods []Method, opts Options, task func(i int) (Task, int)) (*Report, error) {
+	if opts.BootstrapSamples <= 0 {
+		opts.BootstrapSamples = DefaultBootstrapSamples
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	rep := &Report{Label: opts.Label, Tasks: n, Depth: opts.Depth, BootstrapSamples: opts.BootstrapSamples, Seed: opts.Seed}
 	for mi, m := range methods {
 		start := time.Now()
-		ranks := make([]int, len(tasks))
-		prompts := make([]*PromptSize, len(tasks))
+		ranks := make([]int, n)
+		prompts := make([]*PromptSize, n)
 		var mu sync.Mutex
 		done, degraded := 0, 0
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(opts.Concurrency)
-		for i, t := range tasks {
+		for i := range n {
 			g.Go(func() error {
+				t, target := task(i)
 				s, err := m.Score(gctx, t)
 				if err != nil {
 					return fmt.Errorf("eval: %s: %w", m.Name(), err)
@@ -128,9 +146,14 @@ func Evaluate(ctx context.Context, tasks []Task, methods []Method, opts Options)
 				if len(s.Scores) != len(t.Candidates) {
 					return fmt.Errorf("%w: %s returned %d scores for %d candidates", ErrInvalidScores, m.Name(), len(s.Scores), len(t.Candidates))
 				}
-				r, err := Rank(s.Scores, targets[i])
-				if err != nil {
-					return fmt.Errorf("eval: %s: user %q: %w", m.Name(), t.User, err)
+				r := 0
+				if target >= 0 {
+					if r, err = Rank(s.Scores, target); err != nil {
+						return fmt.Errorf("eval: %s: user %q: %w", m.Name(), t.User, err)
+					}
+					if opts.Depth > 0 && r > opts.Depth {
+						r = 0
+					}
 				}
 				ranks[i], prompts[i] = r, s.Prompt
 				mu.Lock()
@@ -140,7 +163,7 @@ func Evaluate(ctx context.Context, tasks []Task, methods []Method, opts Options)
 					degraded++
 				}
 				if opts.Progress != nil {
-					opts.Progress(Progress{Method: m.Name(), Index: mi, Methods: len(methods), Done: done, Total: len(tasks)})
+					opts.Progress(Progress{Method: m.Name(), Index: mi, Methods: len(methods), Done: done, Total: n})
 				}
 				return nil
 			})

@@ -25,6 +25,15 @@ func CategoryQuery(path []string, stopwords map[string]bool) string {
 	if len(path) < 2 {
 		return ""
 	}
+	return CategoryWords(path, stopwords)
+}
+
+// CategoryWords is CategoryQuery without its rule on the number of levels:
+// the words of every level, for data whose category text joins its levels
+// so that they cannot be told apart (RecBole's Amazon files, where one
+// "level" holds the whole path, see ReadRecBole). It returns "" only for a
+// path without words.
+func CategoryWords(path []string, stopwords map[string]bool) string {
 	if stopwords == nil {
 		stopwords = englishStopwords
 	}

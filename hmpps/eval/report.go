@@ -33,6 +33,34 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
+// WriteCatalogMarkdown writes a whole-catalog report (see EvaluateCatalog)
+// as a Markdown table: one row per method, HR@10, NDCG@10, MRR and
+// Recall@100, each with its 95% interval.
+func (r *Report) WriteCatalogMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d tasks, the whole catalog ranked to depth %d, 95%% bootstrap intervals over %d resamples, ties ranked pessimistically.\n\n",
+		r.Label, r.Tasks, r.Depth, r.BootstrapSamples)
+	metrics := []Metric{HR10, NDCG10, MRR, Recall100}
+	b.WriteString("| method |")
+	for _, m := range metrics {
+		fmt.Fprintf(&b, " %s [95%% CI] |", m)
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" ---: |", len(metrics)) + "\n")
+	for _, m := range r.Methods {
+		name := m.Name
+		if m.Degraded > 0 {
+			name += fmt.Sprintf(" (%d tasks degraded)", m.Degraded)
+		}
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, x := range metrics {
+			fmt.Fprintf(&b, " %s |", withInterval(m.Metrics[x]))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func withInterval(e Estimate) string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f]", e.Mean, e.Low, e.High)
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"time"
+
+	"hmpps/hmpps"
+	"hmpps/hmpps/eval"
+)
+
+// trainCatalog trains the model of a whole-catalog evaluation and its
+// stage-one ablation on the split's training purchases, each among 99
+// random negatives the user had not bought, early-stopped on the validation
+// targets among theirs; it measures each training's peak heap.
+func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, catalog []string, seed uint64, bar *progressBar) (*trainedModels, []catalogTraining, error) {
+	examples := s.TrainingExamples(catalog, catalogNegatives, seed)
+	validation := s.ValidationExamples(catalog, catalogNegatives, seed)
+	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer e.Close()
+	tm := &trainedModels{Mode: eval.RandomNegatives}
+	var out []catalogTraining
+	for _, off := range []bool{false, true} {
+		label := "train/" + d.Name
+		if off {
+			label += " − stage one"
+		}
+		base := liveHeap()
+		peak := watchHeap()
+		m, err := hmpps.Train(ctx, e, examples, hmpps.TrainOptions{
+			Validation: validation, Seed: seed, DisableStageOne: off,
+			Progress: prefixWriter{w: bar.w, prefix: label + " ", terminal: bar.terminal},
+		})
+		top := peak()
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, catalogTraining{Label: label, Summary: m.Summary(), PeakHeapMB: float64(top-min(top, base)) / (1 << 20),
+			Epochs: len(m.Curve()), BestEpoch: m.BestEpoch()})
+		if off {
+			tm.NoOne = m
+		} else {
+			tm.Full = m
+		}
+	}
+	return tm, out, nil
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// watchHeap samples the bytes of heap objects (live, and dead ones not yet
+// swept) every 20 ms until the returned function is called, which returns
+// the highest sample: an upper bound of what the work in between needed.
+func watchHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		return <-done
+	}
+}
+
+// writeCatalogTraining writes the training table of a whole-catalog
+// evaluation.
+func writeCatalogTraining(w *strings.Builder, ts []catalogTraining) {
+	w.WriteString("| model | training examples | validation | epochs (best) | training time | peak heap |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, t := range ts {
+		fmt.Fprintf(w, "| %s | %d | %d | %d (%d) | %s | %.0f MB |\n", t.Label, t.Summary.Examples, t.Summary.ValidationExamples,
+			t.Epochs, t.BestEpoch, t.Summary.Took.Round(100*time.Millisecond), t.PeakHeapMB)
+	}
+}
