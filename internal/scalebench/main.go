@@ -265,8 +265,22 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
-// peakRSS returns the process's peak resident memory in bytes.
+// peakRSS returns the process's peak resident memory in bytes: VmHWM from
+// /proc/self/status where there is one, since getrusage's maximum carries
+// over the parent's peak into a child started by fork and exec (Linux keeps
+// the larger of the two across exec, and Go's fork shares the parent's
+// memory until then), which would count the catalog built here.
 func peakRSS() int64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				var kb int64
+				if _, err := fmt.Sscanf(rest, "%d kB", &kb); err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
