@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-service bench-milvus fuzz eval eval-study
+.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -63,12 +63,24 @@ fmt-check:
 
 ## bench: the benchmarks of the index, stage one, summaries and reranking, then
 ## the comparison with chromem-go, a module of its own (internal/bench) so that
-## the library never depends on it, then the service's load test at its large
-## size (bench-service).
+## the library never depends on it, then the catalog-scale figures at 100,000
+## products (bench-scale's first size), then the service's load test at its
+## large size (bench-service).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd internal/bench && $(GO) run .
+	$(GO) run ./internal/scalebench -sizes 100000
 	$(MAKE) bench-service
+
+## bench-scale: the engine at catalog scale (internal/scalebench): the synthetic
+## catalog of BenchmarkSearch at 100,000 and 1,000,000 products, each built by
+## Upsert in batches of 1,000, searched (hybrid, 50 history items), saved and
+## opened again in a child process; prints the Upsert rate, the heap per product
+## after a garbage collection, search p50 and p99, Save, the file per product,
+## Open and its peak RSS. The million takes about ten minutes and 8 GiB.
+SCALE_SIZES ?= 100000,1000000
+bench-scale:
+	$(GO) run ./internal/scalebench -sizes $(SCALE_SIZES)
 
 ## bench-service: examples/service under load over loopback (16 searchers
 ## against upserts and deletes), without -race; logs throughput and latency

@@ -122,9 +122,9 @@ func WithOllama(cfg OllamaConfig) Option {
 // ollamaSetup is what the engine keeps of its Ollama configuration.
 type ollamaSetup struct {
 	cfg OllamaConfig
-	// images caches prepared pictures by catalog entry: entries are
+	// images caches prepared pictures by product record: records are
 	// immutable, so a re-upserted product gets a fresh one.
-	images *imageprep.Cache[*entry]
+	images *imageprep.Cache[recordKey]
 	// preparer prepares pictures outside the cache (captions at indexing).
 	preparer imageprep.Preparer
 	// captioner writes captions; nil when captions are off.
@@ -161,7 +161,7 @@ func (c *config) applyOllama() error {
 
 	setup := &ollamaSetup{cfg: *oc}
 	setup.preparer = imageprep.Preparer{MaxSide: oc.ImageMaxSide, HTTPClient: oc.ImageHTTPClient}
-	setup.images = imageprep.NewCache[*entry](setup.preparer, oc.ImageCacheBytes)
+	setup.images = imageprep.NewCache[recordKey](setup.preparer, oc.ImageCacheBytes)
 	c.ollama = setup
 
 	if oc.VisionModel != "" && c.reranker == nil {
@@ -218,25 +218,27 @@ type modelImage struct {
 // modelImages returns the pictures the summarizer and reranker see for
 // items. Offline, that is the bytes the image embedder saw. With WithOllama,
 // each product's first picture is prepared for the vision model (and cached
-// per entry); one that cannot be prepared leaves its item text-only, with
+// per record); one that cannot be prepared leaves its item text-only, with
 // the reason.
 func (e *Engine) modelImages(ctx context.Context, items []*entry) []modelImage {
 	out := make([]modelImage, len(items))
 	if e.cfg.ollama == nil {
 		for i, it := range items {
-			out[i].data = it.image
+			out[i].data = it.rec.picture()
 		}
 		return out
 	}
 	var g errgroup.Group
 	g.SetLimit(e.cfg.concurrency)
 	for i, it := range items {
-		src, ok := imageSource(it)
+		p := it.rec.product()
+		src, ok := imageSource(it.rec.picture(), p.Images)
 		if !ok {
 			continue
 		}
+		key := e.recordKey(it)
 		g.Go(func() error {
-			data, err := e.cfg.ollama.images.Prepare(ctx, it, src)
+			data, err := e.cfg.ollama.images.Prepare(ctx, key, src)
 			switch {
 			case err == nil:
 				out[i].data = data
@@ -253,13 +255,13 @@ func (e *Engine) modelImages(ctx context.Context, items []*entry) []modelImage {
 	return out
 }
 
-// imageSource returns where an entry's picture comes from: the bytes that
-// were embedded, else its first picture with bytes or a URI.
-func imageSource(en *entry) (imageprep.Source, bool) {
-	if len(en.image) > 0 {
-		return imageprep.Source{Data: en.image}, true
+// imageSource returns where a product's picture comes from: the bytes that
+// were embedded (picture), else its first image with bytes or a URI.
+func imageSource(picture []byte, images []Image) (imageprep.Source, bool) {
+	if len(picture) > 0 {
+		return imageprep.Source{Data: picture}, true
 	}
-	for _, im := range en.product.Images {
+	for _, im := range images {
 		if len(im.Data) > 0 || im.URI != "" {
 			return imageprep.Source{Data: im.Data, URI: im.URI}, true
 		}

@@ -387,7 +387,7 @@ func TestOllamaCaptions(t *testing.T) {
 	p2, err := e.Get(ctx, products[2].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "A product in a single colour.", p2.Caption)
-	assert.Contains(t, e.products[products[2].ID].text, "Picture: A product in a single colour.", "the caption is embedded")
+	assert.Contains(t, e.products[products[2].ID].text(), "Picture: A product in a single colour.", "the caption is embedded")
 
 	captions := 0
 	for _, c := range srv.Chats() {

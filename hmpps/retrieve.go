@@ -49,7 +49,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 		}
 		out := all[:0]
 		for _, en := range all {
-			if req.Filter.MatchField(en.product.field) {
+			if req.Filter.MatchField(en.field) {
 				out = append(out, en)
 			}
 		}
@@ -63,7 +63,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 	var err error
 	switch e.cfg.retrieval {
 	case RetrieveVector:
-		vector, err = e.ix.Search(ctx, qvec, k, req.Filter)
+		vector, err = e.vectorSearch(ctx, qvec, k, req.Filter)
 	case RetrieveLexical:
 		lexical = e.lexicalCandidates(req, k)
 	default:
@@ -78,7 +78,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 			defer close(done)
 			lexical = e.lexicalCandidates(req, k)
 		}()
-		vector, err = e.ix.Search(ctx, qvec, k, req.Filter)
+		vector, err = e.vectorSearch(ctx, qvec, k, req.Filter)
 		<-done
 	}
 	if err != nil {
@@ -88,18 +88,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([]*entry, 0, len(hits))
-	fused := make([]float64, 0, len(hits))
-	for _, h := range hits {
-		// A product deleted since the index answered is skipped.
-		if en, ok := e.products[h.ID]; ok {
-			out = append(out, en)
-			fused = append(fused, float64(h.Score))
-		}
-	}
-	return out, fused, nil
+	return e.hitEntries(hits)
 }
 
 // lexicalCandidates returns the lexical index's k best matches for the
@@ -114,8 +103,8 @@ func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
 	var keep func(id string) bool
 	if len(req.Filter) > 0 {
 		keep = func(id string) bool {
-			en, ok := e.products[id]
-			return ok && req.Filter.MatchField(en.product.field)
+			rec, ok := e.products[id]
+			return ok && req.Filter.MatchField(rec.field)
 		}
 	}
 	return e.lex.Search(req.Query, k, keep)

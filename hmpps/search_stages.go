@@ -246,7 +246,7 @@ func (s *search) respond() {
 	for i, it := range s.best {
 		resp.Results[i] = Result{
 			ID:              it.en.product.ID,
-			Product:         it.en.product.clone(),
+			Product:         it.en.rec.product(),
 			Score:           it.score.Score,
 			RetrievalScore:  it.retrieval,
 			LexicalScore:    it.lexical,
