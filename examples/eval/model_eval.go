@@ -264,8 +264,9 @@ func evaluateJudge(ctx context.Context, d *eval.Dataset, catalog []string, train
 	defer combine.Close()
 
 	n := cfg.modelEval.candidates
+	seen := &sync.Map{}
 	row := func(label string, e *hmpps.Engine) *judgedOnly {
-		return &judgedOnly{label: label, model: &eval.EngineMethod{Label: label, Engine: e, Depth: eval.DefaultDepth}, learned: learned, n: n}
+		return &judgedOnly{label: label, model: &eval.EngineMethod{Label: label, Engine: e, Depth: eval.DefaultDepth}, learned: learned, n: n, seen: seen}
 	}
 	rows := []*judgedOnly{row(j.Model+", "+rowReplace, replace), row(j.Model+", "+rowCombine, combine)}
 	methods := []eval.Method{learned, rows[0], rows[1]}
@@ -308,6 +309,9 @@ type judgedOnly struct {
 	model   *eval.EngineMethod
 	learned *eval.EngineMethod
 	n       int
+	// seen caches the trained engine's answer per task (user and query),
+	// shared by the rows of one judge: it does not change between them.
+	seen *sync.Map
 
 	mu       sync.Mutex
 	searches int
@@ -321,9 +325,16 @@ func (m *judgedOnly) Name() string { return m.label }
 
 // Score implements eval.Method.
 func (m *judgedOnly) Score(ctx context.Context, t eval.Task) (eval.Scored, error) {
-	ls, err := m.learned.Score(ctx, t)
-	if err != nil {
-		return eval.Scored{}, err
+	key := t.User + "\x00" + t.Query
+	var ls eval.Scored
+	if v, ok := m.seen.Load(key); ok {
+		ls = v.(eval.Scored)
+	} else {
+		var err error
+		if ls, err = m.learned.Score(ctx, t); err != nil {
+			return eval.Scored{}, err
+		}
+		m.seen.Store(key, ls)
 	}
 	i := slices.Index(t.Candidates, t.Target)
 	if i < 0 || ls.Scores[i] <= float64(m.learned.Depth-m.n) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/ollama/ollama/api"
@@ -89,7 +90,7 @@ func TestJudgedOnlyIsExact(t *testing.T) {
 		judge, err := eval.NewEngine(ctx, d.Products, judgeOptions(cfg, judgeSpec{Model: "fake-judge", Mode: mode}, m, false)...)
 		require.NoError(t, err)
 		full := &eval.EngineMethod{Label: "full", Engine: judge, Depth: eval.DefaultDepth}
-		short := &judgedOnly{label: "short", model: full, learned: learned, n: 3}
+		short := &judgedOnly{label: "short", model: full, learned: learned, n: 3, seen: &sync.Map{}}
 		rep, err := eval.EvaluateCatalog(ctx, catalog, s.Tasks(eval.Test), []eval.Method{learned, full, short}, eval.Options{BootstrapSamples: 10})
 		require.NoError(t, err)
 		judge.Close()
