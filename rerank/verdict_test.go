@@ -2,7 +2,9 @@ package rerank
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/ollama/ollama/api"
@@ -104,4 +106,32 @@ func TestJudgeID(t *testing.T) {
 	other = base
 	other.MaxCandidates, other.Concurrency = 5, 2
 	assert.Equal(t, base.JudgeID(), other.JudgeID(), "how many are judged, and how fast, change no verdict")
+}
+
+// TestInstructAnswerTokensAreRecognized reads what the instruct judges of
+// make eval-model put among the top 20 alternatives of their answer, in
+// both modes (testdata/instruct-answer-tokens.json, recorded from the real
+// server): every spelling of yes and no is read as such, and nothing else.
+func TestInstructAnswerTokensAreRecognized(t *testing.T) {
+	b, err := os.ReadFile("testdata/instruct-answer-tokens.json")
+	require.NoError(t, err)
+	var records []struct {
+		Model, Mode    string
+		Yes, No, Other []string
+	}
+	require.NoError(t, json.Unmarshal(b, &records))
+	require.Len(t, records, 6, "three models, two modes")
+	for _, r := range records {
+		assert.NotEmpty(t, r.Yes, "%s %s", r.Model, r.Mode)
+		assert.NotEmpty(t, r.No, "%s %s", r.Model, r.Mode)
+		for _, tok := range r.Yes {
+			assert.Equal(t, yes, classify(tok), "%s %s: %q", r.Model, r.Mode, tok)
+		}
+		for _, tok := range r.No {
+			assert.Equal(t, no, classify(tok), "%s %s: %q", r.Model, r.Mode, tok)
+		}
+		for _, tok := range r.Other {
+			assert.Equal(t, neither, classify(tok), "%s %s: %q", r.Model, r.Mode, tok)
+		}
+	}
 }
