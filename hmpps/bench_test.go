@@ -6,10 +6,11 @@ import (
 	"math/rand/v2"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"hmpps/internal/benchcatalog"
 )
 
 // The whole offline Search over a synthetic catalog: 10,000 products with
@@ -23,51 +24,11 @@ const (
 	benchHistory     = 50
 )
 
-var (
-	benchNouns = []string{"boots", "jacket", "tent", "backpack", "sneakers", "gloves", "headlamp", "stove",
-		"sleeping bag", "rain shell", "trail shoes", "fleece", "water bottle", "trekking poles", "beanie", "socks"}
-	benchAdjectives = []string{"waterproof", "lightweight", "insulated", "breathable", "durable", "packable",
-		"windproof", "ultralight", "rugged", "warm", "compact", "reflective"}
-	benchMaterials = []string{"leather", "nylon", "merino wool", "polyester", "down", "aluminium", "canvas",
-		"recycled mesh", "Gore-Tex", "cotton"}
-	benchColors   = []string{"black", "brown", "olive", "navy", "red", "grey", "orange", "white"}
-	benchBrands   = []string{"Heritage Co", "Summit Lab", "Northwind", "Trailhead", "Alpine Works", "Vale", "Basecamp", "Ridgeline"}
-	benchSections = []string{"Clothing > Outerwear", "Clothing > Shoes > Boots", "Clothing > Shoes > Trail",
-		"Outdoor > Camping", "Outdoor > Hiking", "Accessories > Bags", "Accessories > Lights"}
-	benchSentences = []string{
-		"Made of %[2]s with a %[1]s finish that shrugs off bad weather.",
-		"The %[3]s colourway pairs well with everyday wear.",
-		"Weighs only %[4]d grams, so it disappears in a pack.",
-		"Tested on %[4]d km of alpine trails by our field team.",
-		"Seams are taped and the zips are %[1]s, for <b>all-day</b> comfort.",
-		"Fits true to size; order your usual size.",
-		"Machine washable at 30 degrees; air dry away from heat.",
-		"Backed by a %[5]d-year warranty against defects in materials.",
-		"A %[1]s design keeps you moving from town to trailhead.",
-		"Includes a stuff sack and a spare set of laces.",
-	}
-)
-
-// benchProduct returns catalog product i.
+// benchProduct returns catalog product i (see internal/benchcatalog).
 func benchProduct(rng *rand.Rand, i int) Product {
-	noun := benchNouns[rng.IntN(len(benchNouns))]
-	adj := benchAdjectives[rng.IntN(len(benchAdjectives))]
-	adj2 := benchAdjectives[rng.IntN(len(benchAdjectives))]
-	material := benchMaterials[rng.IntN(len(benchMaterials))]
-	color := benchColors[rng.IntN(len(benchColors))]
-	var desc strings.Builder
-	for _, s := range rng.Perm(len(benchSentences))[:6+rng.IntN(4)] {
-		fmt.Fprintf(&desc, benchSentences[s]+" ", adj2, material, color, 200+rng.IntN(1800), 1+rng.IntN(5))
-	}
-	section := benchSections[rng.IntN(len(benchSections))]
-	return Product{
-		ID:          fmt.Sprintf("p%05d", i),
-		Title:       fmt.Sprintf("%s %s %s %s", strings.ToUpper(adj[:1])+adj[1:], color, material, noun),
-		Brand:       benchBrands[rng.IntN(len(benchBrands))],
-		Category:    strings.Split(section, " > "),
-		Description: desc.String(),
-		Attributes:  map[string]string{"color": color, "material": material},
-	}
+	p := benchcatalog.NewProduct(rng, i)
+	return Product{ID: p.ID, Title: p.Title, Brand: p.Brand, Category: p.Category,
+		Description: p.Description, Attributes: p.Attributes}
 }
 
 // benchEngines caches the engines across benchmarks, since embedding the
@@ -106,18 +67,9 @@ func benchEngine(b *testing.B, name string, opts ...Option) *Engine {
 // benchRequests returns requests of two- and three-word queries, each
 // with the history of a different user.
 func benchRequests(count int) []Request {
-	rng := rand.New(rand.NewPCG(3, 4))
 	out := make([]Request, count)
-	for i := range out {
-		q := benchAdjectives[rng.IntN(len(benchAdjectives))] + " " + benchNouns[rng.IntN(len(benchNouns))]
-		if rng.IntN(2) == 0 {
-			q = benchColors[rng.IntN(len(benchColors))] + " " + q
-		}
-		history := make([]string, benchHistory)
-		for j, p := range rng.Perm(benchCatalogSize)[:benchHistory] {
-			history[j] = fmt.Sprintf("p%05d", p)
-		}
-		out[i] = Request{Query: q, HistoryIDs: history}
+	for i, r := range benchcatalog.Requests(count, benchCatalogSize, benchHistory) {
+		out[i] = Request{Query: r.Query, HistoryIDs: r.HistoryIDs}
 	}
 	return out
 }
@@ -192,3 +144,7 @@ func benchSearch(b *testing.B, e *Engine) {
 	b.ReportMetric(float64(stages.Summarize.Nanoseconds())/n, "summarize-ns")
 	b.ReportMetric(float64(stages.Rerank.Nanoseconds())/n, "rerank-ns")
 }
+
+// benchRNG returns the generator of the benchmark catalog, seeded as
+// benchEngine seeds it.
+func benchRNG() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }

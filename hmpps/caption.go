@@ -14,16 +14,17 @@ import (
 )
 
 // caption returns products with a caption written for each one that has a
-// picture and no caption, when captions are on; otherwise products as they
-// are. The caller's slice is not modified. A picture that cannot be read or
+// picture and no caption, when captions are on, with their texts (texts are
+// the products' as given); otherwise products and texts as they are. The
+// caller's slices are not modified. A picture that cannot be read or
 // described leaves that product without a caption (and logs why); a missing
 // model or an unreachable server fails the batch, since every caption would
 // fail the same way. The usage is the captions' model work, failed calls
 // included.
-func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, retrieval.Usage, error) {
+func (e *Engine) caption(ctx context.Context, products []Product, texts []productText) ([]Product, []productText, retrieval.Usage, error) {
 	var usage retrieval.Usage
 	if e.cfg.ollama == nil || e.cfg.ollama.captioner == nil {
-		return products, usage, nil
+		return products, texts, usage, nil
 	}
 	var mu sync.Mutex // guards usage
 	out := make([]Product, len(products))
@@ -35,7 +36,7 @@ func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, re
 		if strings.TrimSpace(p.Caption) != "" {
 			continue
 		}
-		src, ok := imageSource(&entry{product: *p})
+		src, ok := imageSource(nil, p.Images)
 		if !ok {
 			continue
 		}
@@ -64,10 +65,10 @@ func (e *Engine) caption(ctx context.Context, products []Product) ([]Product, re
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, usage, err
+		return nil, nil, usage, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, usage, err
+		return nil, nil, usage, err
 	}
-	return out, usage, nil
+	return out, productTexts(out), usage, nil
 }

@@ -66,106 +66,107 @@ func (p *Product) textFields() (string, lexical.Doc) {
 
 // header names the product in one line, "Title (Brand; Top > Sub)."; it
 // is empty when the product has none of them.
-func (p *Product) header() string {
-	title := strings.TrimSpace(htmltext.Plain(p.Title))
-	var about []string
-	if b := strings.TrimSpace(p.Brand); b != "" {
-		about = append(about, b)
-	}
-	if len(p.Category) > 0 {
-		about = append(about, strings.Join(p.Category, " > "))
-	}
-	h := title
-	if len(about) > 0 {
-		if h != "" {
-			h += " "
-		}
-		h += "(" + strings.Join(about, "; ") + ")"
-	}
-	if h == "" {
-		return ""
-	}
-	return strings.TrimRight(h, ".") + "."
-}
+func (p *Product) header() string { return header(p.Title, p.Brand, p.Category) }
 
 // summaryText is what the summarizer reads: the description and, when there
 // is one, the caption of the picture.
-func (p *Product) summaryText() string {
-	c := strings.TrimSpace(p.Caption)
-	if c == "" {
-		return p.Description
-	}
-	return p.Description + "\n\nPicture: " + c
+func (p *Product) summaryText() string { return summaryText(p.Description, p.Caption) }
+
+// productText is a product's plain text and lexical fields (see
+// Product.textFields).
+type productText struct {
+	text string
+	lex  lexical.Doc
 }
 
-// clone returns a deep copy of p, so that the engine never shares memory
-// with its caller.
-func (p Product) clone() Product {
-	p.Category = slices.Clone(p.Category)
-	p.Attributes = maps.Clone(p.Attributes)
-	p.TextVector = slices.Clone(p.TextVector)
-	p.ImageVector = slices.Clone(p.ImageVector)
-	if p.Images != nil {
-		imgs := make([]Image, len(p.Images))
-		for i, im := range p.Images {
-			imgs[i] = Image{Data: slices.Clone(im.Data), URI: im.URI}
+// productTexts returns the text of each product, on every CPU: parsing the
+// HTML of a description is the part of a write that takes longest after
+// embedding.
+func productTexts(products []Product) []productText {
+	out := make([]productText, len(products))
+	parallel(len(products), minProductsPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i].text, out[i].lex = products[i].textFields()
 		}
-		p.Images = imgs
-	}
-	return p
+	})
+	return out
 }
 
-// prepare embeds the products (text in one batch, images one by one) and
-// fuses their vectors, returning the text embedder's model work with them.
-// It touches no engine state.
-func (e *Engine) prepare(ctx context.Context, products []Product) ([]*entry, retrieval.Usage, error) {
+// minProductsPerWorker is the smallest share of a batch worth a goroutine
+// of its own when preparing products.
+const minProductsPerWorker = 32
+
+// written is a product ready to be written: its ID, one string for the
+// catalog, the index and the lexical index, its record, its fused vector
+// and, for the catalog, the analysis of its text for the lexical index.
+type written struct {
+	id      string
+	rec     record
+	vector  []float32
+	lexical lexical.Analysis
+}
+
+// prepare embeds the products (text in one batch, images one by one), fuses
+// their vectors and encodes their records, analyzing their text for the
+// lexical index when forCatalog is set; texts are the products'. It returns
+// the text embedder's model work with them, and touches no engine state.
+func (e *Engine) prepare(ctx context.Context, products []Product, texts []productText, forCatalog bool) ([]written, retrieval.Usage, error) {
 	var usage retrieval.Usage
-	entries := make([]*entry, len(products))
-	var texts []string
-	var textOf []int // entries index of each text to embed
+	out := make([]written, len(products))
+	var embed []string
+	var embedOf []int // index of each text to embed
 	for i := range products {
-		en := &entry{product: products[i].clone()}
-		e.prepareText(en)
-		entries[i] = en
-		if len(en.product.TextVector) == 0 {
-			texts = append(texts, en.text)
-			textOf = append(textOf, i)
+		if len(products[i].TextVector) == 0 {
+			embed = append(embed, texts[i].text)
+			embedOf = append(embedOf, i)
 		}
 	}
-	textVecs := make([][]float32, len(entries))
-	for i, en := range entries {
-		textVecs[i] = en.product.TextVector
+	textVecs := make([][]float32, len(products))
+	for i := range products {
+		textVecs[i] = products[i].TextVector
 	}
-	if len(texts) > 0 {
-		vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, texts)
+	if len(embed) > 0 {
+		vecs, u, err := retrieval.EmbedWithUsage(ctx, e.cfg.textEmbedder, embed)
 		usage = u
 		if err != nil {
 			return nil, usage, fmt.Errorf("hmpps: embed text: %w", err)
 		}
-		if len(vecs) != len(texts) {
-			return nil, usage, fmt.Errorf("hmpps: embed text: embedder returned %d vectors for %d texts", len(vecs), len(texts))
+		if len(vecs) != len(embed) {
+			return nil, usage, fmt.Errorf("hmpps: embed text: embedder returned %d vectors for %d texts", len(vecs), len(embed))
 		}
-		for j, i := range textOf {
+		for j, i := range embedOf {
 			textVecs[i] = vecs[j]
 		}
 	}
 	textDim, imageDim := e.cfg.textEmbedder.Dimension(), e.cfg.imageDim()
-	for i, en := range entries {
-		id := en.product.ID
+	pictures := make([][]byte, len(products))
+	for i := range products {
+		p := &products[i]
 		if err := retrieval.CheckVector(textVecs[i], textDim); err != nil {
-			return nil, usage, fmt.Errorf("hmpps: product %q: text vector: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: text vector: %w", p.ID, err)
 		}
-		imageVec, image, err := e.embedImage(ctx, &en.product)
+		imageVec, picture, err := e.embedImage(ctx, p)
 		if err != nil {
-			return nil, usage, fmt.Errorf("hmpps: product %q: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: %w", p.ID, err)
 		}
-		en.image = image
-		en.vector, err = e.cfg.fusion.Product(textVecs[i], imageVec, textDim, imageDim)
+		pictures[i] = picture
+		out[i].vector, err = e.cfg.fusion.Product(textVecs[i], imageVec, textDim, imageDim)
 		if err != nil {
-			return nil, usage, fmt.Errorf("hmpps: product %q: %w", id, err)
+			return nil, usage, fmt.Errorf("hmpps: product %q: %w", p.ID, err)
 		}
 	}
-	return entries, usage, nil
+	// The records and the lexical analyses, on every CPU.
+	parallel(len(products), minProductsPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := &products[i]
+			out[i].id = strings.Clone(p.ID)
+			out[i].rec = encodeRecord(p, pictures[i])
+			if forCatalog {
+				out[i].lexical = lexical.Analyze(texts[i].lex)
+			}
+		}
+	})
+	return out, usage, nil
 }
 
 // embedImage returns the product's image vector and the encoded image it came

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 
+	"hmpps/internal/lru"
+
 	"hmpps/retrieval"
 	"hmpps/retrieval/lexical"
-	"hmpps/summarize"
 )
 
 // Engine indexes a product catalog and serves personalized searches over it.
@@ -21,45 +23,50 @@ type Engine struct {
 	// ix finds candidates by vector; the products map below is the source
 	// of truth for everything else.
 	ix retrieval.Index
+	// reader is ix when it lends its vectors and filters by function
+	// (retrieval.VectorReader and retrieval.FuncSearcher, as the embedded
+	// index does): the engine then keeps no vector of its own, gives the
+	// index no metadata, and writes the index under mu, so that a search
+	// reads a product's record and vector from the same moment. Nil
+	// otherwise (Milvus): the engine keeps each vector in vectors and
+	// writes the index outside mu.
+	reader lendingIndex
 	// lex scores the catalog's text against a query (BM25F). It is kept in
 	// step with products: both are written under mu.
 	lex *lexical.Index
 
-	// writing serializes the writers (Upsert, Add, Delete, Close), so that
-	// the slow part of a write, the index call (a network round trip with
-	// Milvus), runs outside mu: searches wait only for the short swap of
-	// products and lex that follows it. A search that runs during the index
-	// call may find the index already written and the catalog not yet;
-	// either way it sees each product before or after the write.
+	// writing serializes the writers (Upsert, Add, Delete, Close, Save), so
+	// that the slow part of a write to a remote index, the index call (a
+	// network round trip with Milvus), runs outside mu: searches wait only
+	// for the short swap of products and lex that follows it. A search that
+	// runs during the index call may find the index already written and the
+	// catalog not yet; either way it sees each product before or after the
+	// write.
 	writing sync.Mutex
 	mu      sync.RWMutex
-	// products maps ID to an immutable entry; writes replace entries, so a
-	// search may keep using the one it looked up after the lock is released.
-	products map[string]*entry
-	closed   bool
+	// products maps ID to the product's record (see record), immutable:
+	// writes replace records, so a search may keep using the one it looked
+	// up after the lock is released.
+	products map[string]record
+	// vectors maps ID to the product's fused vector when the index does
+	// not lend them (reader is nil); its slices are immutable too.
+	vectors map[string][]float32
+	closed  bool
+
+	// seed hashes records into their recordKey, and preparedTexts keeps
+	// the texts prepared last for the extractive summaries (see prepared).
+	seed          maphash.Seed
+	preparedTexts *lru.Cache[recordKey, preparedText]
 
 	// usage is the model work done so far (see Engine.Usage).
 	usage usageMeter
 }
 
-// entry is a catalog product with what the engine derived from it.
-type entry struct {
-	product Product
-	// text is the product's plain text: what is embedded and summarized.
-	text string
-	// image is the encoded image that was embedded, if any.
-	image []byte
-	// vector is the fused multimodal vector stored in the index.
-	vector []float32
-	// lexical is the product's text by field, as the lexical index reads
-	// it; its strings are slices of text.
-	lexical lexical.Doc
-	// header names the product in one line (see Product.header).
-	header string
-	// prepared is the text the summarizer reads, prepared once for the
-	// extractive summarizer (the configured one or the fallback); nil
-	// without a summarizer.
-	prepared *summarize.Prepared
+// lendingIndex is an index whose vectors the engine reads instead of
+// keeping them (see Engine.reader).
+type lendingIndex interface {
+	retrieval.VectorReader
+	retrieval.FuncSearcher
 }
 
 // New returns an Engine configured by opts; with none, it runs fully
@@ -82,7 +89,13 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, ix: ix, lex: lex, products: make(map[string]*entry)}
+	e := &Engine{cfg: cfg, ix: ix, lex: lex, products: make(map[string]record), seed: maphash.MakeSeed(),
+		preparedTexts: lru.New[recordKey, preparedText](0, preparedCacheBytes, func(p preparedText) int64 { return p.cost })}
+	if r, ok := ix.(lendingIndex); ok {
+		e.reader = r
+	} else {
+		e.vectors = make(map[string][]float32)
+	}
 	e.usage.addIndex(cfg.probeUsage)
 	return e, nil
 }
@@ -111,10 +124,11 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 	if len(products) == 0 {
 		return nil
 	}
+	texts := productTexts(products)
 	seen := make(map[string]bool, len(products))
 	for i := range products {
 		p := &products[i]
-		if err := p.validate(); err != nil {
+		if err := p.validateText(texts[i].text); err != nil {
 			return err
 		}
 		if seen[p.ID] {
@@ -122,52 +136,72 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 		}
 		seen[p.ID] = true
 	}
-	products, usage, err := e.caption(ctx, products)
+	products, texts, usage, err := e.caption(ctx, products, texts)
 	if err != nil {
 		return err
 	}
 	// Embedding is the slow part and needs no lock.
-	entries, embedUsage, err := e.prepare(ctx, products)
+	batch, embedUsage, err := e.prepare(ctx, products, texts, true)
 	usage = usage.Add(embedUsage)
 	if err != nil {
 		return err
 	}
-	records := make([]retrieval.Record, len(entries))
-	for i, en := range entries {
-		records[i] = retrieval.Record{ID: en.product.ID, Vector: en.vector, Metadata: en.product.metadata()}
+	records := make([]retrieval.Record, len(batch))
+	for i := range batch {
+		records[i] = retrieval.Record{ID: batch[i].id, Vector: batch[i].vector}
+		if e.reader == nil {
+			records[i].Metadata = products[i].metadata()
+		}
 	}
 
 	// No other writer runs until this one is done, so the catalog checked
 	// here is the one the swap below replaces, and Close waits too.
 	e.writing.Lock()
 	defer e.writing.Unlock()
-	if err := e.checkNew(entries, addOnly); err != nil {
+	if err := e.checkNew(batch, addOnly); err != nil {
 		return err
 	}
-	if err := e.ix.Upsert(ctx, records...); err != nil {
-		return fmt.Errorf("hmpps: index: %w", err)
+	if e.reader == nil {
+		if err := e.ix.Upsert(ctx, records...); err != nil {
+			return fmt.Errorf("hmpps: index: %w", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, en := range entries {
-		e.products[en.product.ID] = en
-		e.lex.Upsert(en.product.ID, en.lexical)
+	if e.reader != nil {
+		// An index that lends its vectors is written with the catalog, so
+		// that no search reads a record and a vector of different moments;
+		// it is in process, and quick.
+		if err := e.ix.Upsert(ctx, records...); err != nil {
+			return fmt.Errorf("hmpps: index: %w", err)
+		}
 	}
+	ids := make([]string, len(batch))
+	analyses := make([]lexical.Analysis, len(batch))
+	for i := range batch {
+		b := &batch[i]
+		e.products[b.id] = b.rec
+		if e.vectors != nil {
+			e.vectors[b.id] = b.vector
+		}
+		ids[i], analyses[i] = b.id, b.lexical
+	}
+	e.lex.UpsertBatch(ids, analyses)
 	return nil
 }
 
 // checkNew returns ErrClosed after Close and, for Add, an error wrapping
-// ErrDuplicateID for an entry whose ID is in the catalog.
-func (e *Engine) checkNew(entries []*entry, addOnly bool) error {
+// ErrDuplicateID for a product whose ID is in the catalog.
+func (e *Engine) checkNew(batch []written, addOnly bool) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
 		return ErrClosed
 	}
 	if addOnly {
-		for _, en := range entries {
-			if _, ok := e.products[en.product.ID]; ok {
-				return fmt.Errorf("hmpps: add %q: already in the catalog: %w", en.product.ID, ErrDuplicateID)
+		for i := range batch {
+			if _, ok := e.products[batch[i].id]; ok {
+				return fmt.Errorf("hmpps: add %q: already in the catalog: %w", batch[i].id, ErrDuplicateID)
 			}
 		}
 	}
@@ -182,13 +216,21 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
-	if err := e.ix.Delete(ctx, ids...); err != nil {
-		return fmt.Errorf("hmpps: index: %w", err)
+	if e.reader == nil {
+		if err := e.ix.Delete(ctx, ids...); err != nil {
+			return fmt.Errorf("hmpps: index: %w", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.reader != nil {
+		if err := e.ix.Delete(ctx, ids...); err != nil {
+			return fmt.Errorf("hmpps: index: %w", err)
+		}
+	}
 	for _, id := range ids {
 		delete(e.products, id)
+		delete(e.vectors, id)
 	}
 	e.lex.Delete(ids...)
 	return nil
@@ -204,11 +246,11 @@ func (e *Engine) Get(ctx context.Context, id string) (Product, error) {
 	if e.closed {
 		return Product{}, ErrClosed
 	}
-	en, ok := e.products[id]
+	rec, ok := e.products[id]
 	if !ok {
 		return Product{}, fmt.Errorf("hmpps: get %q: %w", id, ErrNotFound)
 	}
-	return en.product.clone(), nil
+	return rec.product(), nil
 }
 
 // Len returns the number of products in the catalog.
@@ -229,7 +271,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
-	e.products = nil
+	e.products, e.vectors = nil, nil
 	if err := e.ix.Close(); err != nil && !errors.Is(err, retrieval.ErrClosed) {
 		return fmt.Errorf("hmpps: close index: %w", err)
 	}
@@ -254,17 +296,17 @@ func (e *Engine) lookup(field string, ids []string) ([]*entry, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
-	out := make([]*entry, len(ids))
+	recs := make([]record, len(ids))
 	var unknown []string
 	for i, id := range ids {
-		en, ok := e.products[id]
+		rec, ok := e.products[id]
 		if !ok && !slices.Contains(unknown, id) {
 			unknown = append(unknown, id)
 		}
-		out[i] = en
+		recs[i] = rec
 	}
 	if unknown != nil {
 		return nil, &UnknownIDsError{Field: field, IDs: unknown}
 	}
-	return out, nil
+	return e.entries(ids, recs)
 }

@@ -3,6 +3,7 @@ package hmpps
 import (
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"hmpps/internal/cooccur"
@@ -245,12 +246,15 @@ func (c *categoryWords) coverage(words []string) float64 {
 // far fewer paths than products, and a training list would otherwise
 // tokenize every candidate's path again. It is safe for concurrent use.
 type categoryCache struct {
-	// byEntry holds the words of a catalog's products, looked up by
-	// pointer: Train fills it once, before the lists are built, and
-	// empties it after.
-	byEntry map[*entry]*productWords
-	m       sync.Map // the path's lexical text → *categoryWords
+	// byID holds the words of a catalog's products: Train fills it once,
+	// before the lists are built, and empties it after.
+	byID map[string]*productWords
+	m    sync.Map // the path's levels joined by categorySep → *categoryWords
 }
+
+// categorySep joins the levels of a category path into a cache key; no
+// level holds it.
+const categorySep = "\x00"
 
 // productWords are the words the features read of one product.
 type productWords struct {
@@ -259,24 +263,24 @@ type productWords struct {
 	title []string
 }
 
-// fill puts the words of every entry in byEntry.
+// fill puts the words of every entry in byID.
 func (c *categoryCache) fill(entries []*entry) {
-	byEntry := make(map[*entry]*productWords, len(entries))
+	byID := make(map[string]*productWords, len(entries))
 	for _, en := range entries {
-		byEntry[en] = &productWords{category: c.get(en), title: c.title(en)}
+		byID[en.product.ID] = &productWords{category: c.get(en), title: c.title(en)}
 	}
-	c.byEntry = byEntry
+	c.byID = byID
 }
 
 // title returns the distinct words of en's title, sorted. Titles are
 // nearly unique, so outside training they are not cached.
 func (c *categoryCache) title(en *entry) []string {
 	if c != nil {
-		if w, ok := c.byEntry[en]; ok {
+		if w, ok := c.byID[en.product.ID]; ok {
 			return w.title
 		}
 	}
-	return uniqueWords(en.lexical.Title)
+	return uniqueWords(en.product.Title)
 }
 
 // jaccard is the Jaccard index of two sorted sets of words: 0 when both
@@ -306,11 +310,13 @@ var stopwords = summarize.EnglishStopwords()
 
 // get returns the words of en's category path.
 func (c *categoryCache) get(en *entry) *categoryWords {
-	key := en.lexical.Category
 	if c != nil {
-		if w, ok := c.byEntry[en]; ok {
+		if w, ok := c.byID[en.product.ID]; ok {
 			return w.category
 		}
+	}
+	key := strings.Join(en.product.Category, categorySep)
+	if c != nil {
 		if w, ok := c.m.Load(key); ok {
 			return w.(*categoryWords)
 		}

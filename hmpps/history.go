@@ -27,9 +27,13 @@ func checkQuery(q string) error {
 // *UnknownIDsError naming every one. usage is the model work of embedding,
 // also when it fails.
 func (e *Engine) history(ctx context.Context, adhoc []Product, ids []string) ([]*entry, retrieval.Usage, error) {
-	entries, usage, err := e.prepare(ctx, adhoc)
+	batch, usage, err := e.prepare(ctx, adhoc, productTexts(adhoc), false)
 	if err != nil {
 		return nil, usage, fmt.Errorf("hmpps: history: %w", err)
+	}
+	entries := make([]*entry, len(batch))
+	for i := range batch {
+		entries[i] = newEntry(batch[i].rec, batch[i].vector)
 	}
 	known, err := e.lookup("history", ids)
 	if err != nil {

@@ -48,8 +48,10 @@ func (c *config) openIndex(ctx context.Context) (retrieval.Index, error) {
 		}
 		ix, owned = made, true
 	case ix == nil:
+		// Quantized: a scan of a quarter of the bytes or less, with the
+		// exact scan's results (see retrieval.EmbeddedOptions.Quantize).
 		spec := c.indexSpec()
-		made, err := retrieval.NewEmbedded(spec.Dimension, spec.Metric)
+		made, err := retrieval.NewEmbeddedWith(spec.Dimension, spec.Metric, retrieval.EmbeddedOptions{Quantize: true})
 		if err != nil {
 			return nil, fmt.Errorf("hmpps: %w", err)
 		}

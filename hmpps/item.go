@@ -56,10 +56,12 @@ func (it *item) degraded() bool {
 	return it.picture.degraded != "" || it.summary.degraded != "" || it.score.Degraded
 }
 
-// document returns what the summarizer reads of the item.
-func (it *item) document() summarize.Document {
+// document returns what the summarizer reads of the item, its text
+// prepared for the extractive summaries (see Engine.prepared).
+func (e *Engine) document(it *item) summarize.Document {
 	p := &it.en.product
-	return summarize.Document{ID: p.ID, Title: p.Title, Text: p.summaryText(), Image: it.picture.data, Prepared: it.en.prepared}
+	text := it.en.summaryText()
+	return summarize.Document{ID: p.ID, Title: p.Title, Text: text, Image: it.picture.data, Prepared: e.prepared(it.en, text)}
 }
 
 // rerankItem turns the item into what a reranker reads: its vector and
@@ -74,7 +76,7 @@ func (it *item) rerankItem() rerank.Item {
 		return out
 	}
 	text := it.summary.text
-	if h := en.header; text != en.text && h != "" {
+	if h := en.header(); h != "" && text != en.text() {
 		if text == en.product.Title {
 			text = h // an empty summary fell back to the title
 		} else {

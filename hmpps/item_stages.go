@@ -71,7 +71,7 @@ func (e *Engine) read(ctx context.Context, query string, items []*item) error {
 func (e *Engine) summarize(ctx context.Context, query string, items []*item) {
 	if e.cfg.summarizer == nil {
 		for _, it := range items {
-			it.summary.text = it.en.text
+			it.summary.text = it.en.text()
 		}
 		return
 	}
@@ -98,7 +98,7 @@ func (e *Engine) summarize(ctx context.Context, query string, items []*item) {
 
 // summarizeItem sets it.summary.
 func (e *Engine) summarizeItem(ctx context.Context, query string, it *item) {
-	doc := it.document()
+	doc := e.document(it)
 	s, err := e.cfg.summarizer.Summarize(ctx, query, doc, e.cfg.summaryWords)
 	if err != nil {
 		if ctx.Err() != nil {

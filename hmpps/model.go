@@ -79,6 +79,9 @@ type Model struct {
 	curve             []TrainingEpoch
 	best              int
 	stats             TrainingSummary
+	// verdict is the calibration of a model reranker's verdicts (see
+	// Calibrate); nil for a model that was not calibrated.
+	verdict *verdict
 }
 
 // TrainingEpoch is one point of a model's training curve.
@@ -200,6 +203,9 @@ type modelDoc struct {
 	Curve           []curvePoint          `json:"curve"`
 	BestEpoch       int                   `json:"best_epoch"`
 	Summary         TrainingSummary       `json:"summary"`
+	// Verdict is the calibration, a part with its own version; absent
+	// from models that were not calibrated.
+	Verdict *verdictDoc `json:"verdict,omitempty"`
 }
 
 // curvePoint is a TrainingEpoch with its NaN validation as null.
@@ -234,7 +240,7 @@ func (m *Model) doc() modelDoc {
 		CandidateFeatures: candidateFeatures, PairFeatures: pairFeatures, HistoryFeatures: historyFeatures,
 		Weights: m.weights, Scaler: m.scaler, Popularity: m.popularity, TextDim: m.textDim, ImageDim: m.imageDim,
 		HistoryK: m.HistoryK, DisableStageOne: m.DisableStageOne, DisableStageTwo: m.DisableStageTwo,
-		BestEpoch: m.best + 1, Summary: m.stats, Neighbors: m.Neighbors,
+		BestEpoch: m.best + 1, Summary: m.stats, Neighbors: m.Neighbors, Verdict: m.verdict.doc(),
 	}
 	if m.collab != nil {
 		doc.CoPurchase, doc.Recency, doc.Lateness = m.collab.table, m.collab.recency, m.collab.lateness
@@ -318,6 +324,11 @@ func unmarshalModel(data []byte) (*Model, error) {
 	if m.popularity == nil {
 		m.popularity = map[string]float64{}
 	}
+	v, err := doc.Verdict.verdict()
+	if err != nil {
+		return nil, err
+	}
+	m.verdict = v
 	for _, p := range doc.Curve {
 		e := TrainingEpoch{Epoch: p.Epoch, Loss: p.Loss, ValidationNDCG10: math.NaN()}
 		if p.Validation != nil {

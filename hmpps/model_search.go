@@ -141,9 +141,9 @@ func (e *Engine) addNeighbors(co cooccur.View, history, candidates []*entry, fil
 	if n <= 0 || len(history) == 0 {
 		return candidates, nil
 	}
-	ids := make([]string, len(history))
+	from := make([]string, len(history))
 	for i, h := range history {
-		ids[i] = h.product.ID
+		from[i] = h.product.ID
 	}
 	skip := idSet(history)
 	for _, c := range candidates {
@@ -151,18 +151,23 @@ func (e *Engine) addNeighbors(co cooccur.View, history, candidates []*entry, fil
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	related, err := co.Strongest(ids, nil, neighborNormalization, n, func(id string) bool {
+	related, err := co.Strongest(from, nil, neighborNormalization, n, func(id string) bool {
 		if skip[id] {
 			return false
 		}
-		en, ok := e.products[id]
-		return ok && filter.MatchField(en.product.field)
+		rec, ok := e.products[id]
+		return ok && filter.MatchField(rec.field)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("hmpps: co-purchase neighbours: %w", err)
 	}
-	for _, r := range related {
-		candidates = append(candidates, e.products[r.ID])
+	ids, recs := make([]string, len(related)), make([]record, len(related))
+	for i, r := range related {
+		ids[i], recs[i] = r.ID, e.products[r.ID]
 	}
-	return candidates, nil
+	added, err := e.entries(ids, recs)
+	if err != nil {
+		return nil, err
+	}
+	return append(candidates, added...), nil
 }

@@ -59,6 +59,10 @@ type OllamaConfig struct {
 	// EmbedDimension is EmbedModel's vector length. If zero, New asks the
 	// server once, so an unreachable server or a missing model fails New.
 	EmbedDimension int
+	// EmbedConcurrency is how many batches of product texts Upsert sends
+	// to EmbedModel at once. If zero,
+	// retrieval.DefaultOllamaEmbedConcurrency.
+	EmbedConcurrency int
 	// Timeout bounds each model call. If zero, DefaultOllamaTimeout.
 	Timeout time.Duration
 	// Concurrency is how many model calls a search makes at once. If zero,
@@ -118,9 +122,9 @@ func WithOllama(cfg OllamaConfig) Option {
 // ollamaSetup is what the engine keeps of its Ollama configuration.
 type ollamaSetup struct {
 	cfg OllamaConfig
-	// images caches prepared pictures by catalog entry: entries are
+	// images caches prepared pictures by product record: records are
 	// immutable, so a re-upserted product gets a fresh one.
-	images *imageprep.Cache[*entry]
+	images *imageprep.Cache[recordKey]
 	// preparer prepares pictures outside the cache (captions at indexing).
 	preparer imageprep.Preparer
 	// captioner writes captions; nil when captions are off.
@@ -139,7 +143,7 @@ func (c *config) applyOllama() error {
 		return fmt.Errorf("hmpps: WithOllama names no model: set VisionModel, SummarizerModel or EmbedModel")
 	case oc.Captions && oc.VisionModel == "":
 		return fmt.Errorf("hmpps: WithOllama: captions need a VisionModel")
-	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.CaptionWords < 0, oc.RerankCandidates < 0:
+	case oc.Timeout < 0, oc.Concurrency < 0, oc.ImageMaxSide < 0, oc.ImageCacheBytes < 0, oc.EmbedDimension < 0, oc.EmbedConcurrency < 0, oc.CaptionWords < 0, oc.RerankCandidates < 0:
 		return fmt.Errorf("hmpps: WithOllama: settings must not be negative")
 	}
 	timeout := oc.Timeout
@@ -157,7 +161,7 @@ func (c *config) applyOllama() error {
 
 	setup := &ollamaSetup{cfg: *oc}
 	setup.preparer = imageprep.Preparer{MaxSide: oc.ImageMaxSide, HTTPClient: oc.ImageHTTPClient}
-	setup.images = imageprep.NewCache[*entry](setup.preparer, oc.ImageCacheBytes)
+	setup.images = imageprep.NewCache[recordKey](setup.preparer, oc.ImageCacheBytes)
 	c.ollama = setup
 
 	if oc.VisionModel != "" && c.reranker == nil {
@@ -193,7 +197,7 @@ func (c *config) applyOllama() error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		e, err := retrieval.NewOllamaEmbedder(ctx, retrieval.OllamaEmbedderConfig{Client: client, Model: oc.EmbedModel,
-			Dimension: oc.EmbedDimension, Timeout: timeout, KeepAlive: oc.KeepAlive})
+			Dimension: oc.EmbedDimension, Concurrency: oc.EmbedConcurrency, Timeout: timeout, KeepAlive: oc.KeepAlive})
 		if err != nil {
 			return fmt.Errorf("hmpps: %w", err)
 		}
@@ -214,25 +218,27 @@ type modelImage struct {
 // modelImages returns the pictures the summarizer and reranker see for
 // items. Offline, that is the bytes the image embedder saw. With WithOllama,
 // each product's first picture is prepared for the vision model (and cached
-// per entry); one that cannot be prepared leaves its item text-only, with
+// per record); one that cannot be prepared leaves its item text-only, with
 // the reason.
 func (e *Engine) modelImages(ctx context.Context, items []*entry) []modelImage {
 	out := make([]modelImage, len(items))
 	if e.cfg.ollama == nil {
 		for i, it := range items {
-			out[i].data = it.image
+			out[i].data = it.rec.picture()
 		}
 		return out
 	}
 	var g errgroup.Group
 	g.SetLimit(e.cfg.concurrency)
 	for i, it := range items {
-		src, ok := imageSource(it)
+		p := it.rec.product()
+		src, ok := imageSource(it.rec.picture(), p.Images)
 		if !ok {
 			continue
 		}
+		key := e.recordKey(it)
 		g.Go(func() error {
-			data, err := e.cfg.ollama.images.Prepare(ctx, it, src)
+			data, err := e.cfg.ollama.images.Prepare(ctx, key, src)
 			switch {
 			case err == nil:
 				out[i].data = data
@@ -249,13 +255,13 @@ func (e *Engine) modelImages(ctx context.Context, items []*entry) []modelImage {
 	return out
 }
 
-// imageSource returns where an entry's picture comes from: the bytes that
-// were embedded, else its first picture with bytes or a URI.
-func imageSource(en *entry) (imageprep.Source, bool) {
-	if len(en.image) > 0 {
-		return imageprep.Source{Data: en.image}, true
+// imageSource returns where a product's picture comes from: the bytes that
+// were embedded (picture), else its first image with bytes or a URI.
+func imageSource(picture []byte, images []Image) (imageprep.Source, bool) {
+	if len(picture) > 0 {
+		return imageprep.Source{Data: picture}, true
 	}
-	for _, im := range en.product.Images {
+	for _, im := range images {
 		if len(im.Data) > 0 || im.URI != "" {
 			return imageprep.Source{Data: im.Data, URI: im.URI}, true
 		}

@@ -387,7 +387,7 @@ func TestOllamaCaptions(t *testing.T) {
 	p2, err := e.Get(ctx, products[2].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "A product in a single colour.", p2.Caption)
-	assert.Contains(t, e.products[products[2].ID].text, "Picture: A product in a single colour.", "the caption is embedded")
+	assert.Contains(t, e.products[products[2].ID].text(), "Picture: A product in a single colour.", "the caption is embedded")
 
 	captions := 0
 	for _, c := range srv.Chats() {
@@ -435,6 +435,7 @@ func TestWithOllamaConfiguration(t *testing.T) {
 		{"no model", OllamaConfig{Host: srv.URL}, "names no model"},
 		{"captions without a vision model", OllamaConfig{Host: srv.URL, SummarizerModel: "s", Captions: true}, "captions need a VisionModel"},
 		{"negative", OllamaConfig{Host: srv.URL, VisionModel: "v", Timeout: -1}, "must not be negative"},
+		{"negative embed concurrency", OllamaConfig{Host: srv.URL, EmbedModel: "e", EmbedConcurrency: -1}, "must not be negative"},
 		{"broken template", OllamaConfig{Host: srv.URL, VisionModel: "v", PromptTemplate: &broken}, "prompt template"},
 	}
 	for _, tt := range tests {

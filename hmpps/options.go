@@ -94,8 +94,17 @@ func WithVectorFusion(f retrieval.VectorFusion) Option {
 // embedder's dimension plus the image embedder's, and its metric must be
 // retrieval.InnerProduct, because fused vectors are compared by inner
 // product; WithIndexFactory spares the caller both. If not given, the
-// engine creates an in-memory retrieval.Embedded index; the engine owns the
-// index and closes it on Close.
+// engine creates an in-memory retrieval.Embedded index, quantized, which
+// returns the exact scan's results (see retrieval.EmbeddedOptions.Quantize);
+// the engine owns the index and closes it on Close.
+//
+// An index that lends its vectors and filters by function
+// (retrieval.VectorReader and retrieval.FuncSearcher, as Embedded does)
+// holds the only copy of each vector: the engine reads a product's vector
+// there, gives the index no metadata, and writes it under the lock that
+// searches take (briefly: it is in process). Another index, such as
+// Milvus's, gets each product's metadata, and the engine keeps a copy of
+// every vector.
 func WithIndex(ix retrieval.Index) Option {
 	return func(c *config) { c.index = ix }
 }
@@ -284,6 +293,9 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.history.CandidateWeight != 0 {
 		return c, fmt.Errorf("hmpps: the engine runs stage one once per search, against the query; a history filter with CandidateWeight %v is for per-candidate use outside the engine", c.history.CandidateWeight)
+	}
+	if err := c.checkVerdict(); err != nil {
+		return c, err
 	}
 	c.plan = newPlan(&c)
 	return c, nil

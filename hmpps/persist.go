@@ -1,29 +1,47 @@
 package hmpps
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
-	"os"
 	"slices"
-	"strings"
 
 	"hmpps/internal/atomicfile"
 	"hmpps/retrieval"
 )
 
-// The engine file: fileMagic, a uint32 version, a gob stream of one
-// fileHeader, Count fileRecords and (from version 2) Sections fileSections,
-// and a CRC-32C of everything before it.
+// The engine file: fileMagic, a uint32 version, then, from version 3,
+// sections one after another, each of them
 //
-// Versions: 1 holds the catalog only; 2 adds the sections. Open reads both.
+//	kind       uvarint length and bytes
+//	version    uvarint, the kind's own
+//	length     uint64, little-endian
+//	payload    length bytes
+//	checksum   uint32, little-endian: CRC-32C of the section up to here
+//
+// in this order: "header" (a gob of fileHeader), "records" (Count records,
+// each a uvarint length and the record's bytes, in ascending ID order, see
+// record), the fileSections ("model", "lexical", and kinds a later library
+// may add), "vectors" (the records' fused vectors,
+// Count·(TextDim+ImageDim) little-endian float32s, in the same order), and
+// "end", whose payload is the number of sections before it. A section is
+// checked before it is decoded, and Open decodes each while it reads the
+// next: the records and the lexical index are being restored, on every
+// CPU, while the vectors, the largest section, are read straight into the
+// index's memory. Open derives nothing from the records and vectors but
+// their indexes.
+//
+// Versions: 1 holds the catalog only, in a gob stream; 2 adds the sections
+// to it; 3 is the layout above. Open reads all three (see persist_legacy.go).
 const (
 	fileMagic   = "HMPPSENG"
-	fileVersion = 2
+	fileVersion = 3
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -64,48 +82,59 @@ const (
 	sectionModelVersion = 1
 )
 
-// fileRecord is one catalog entry on disk.
-type fileRecord struct {
-	Product Product
-	Vector  []float32
-	// Image is the embedded image when it did not come from Product.Images'
-	// bytes (it was read from a local path); nil otherwise.
-	Image []byte
+// The kinds of the sections of version 3 that hold the catalog itself.
+const (
+	sectionHeader  = "header"
+	sectionRecords = "records"
+	sectionVectors = "vectors"
+	sectionEnd     = "end"
+	// coreVersion is their version.
+	coreVersion = 1
+)
+
+// fileContents is what a file holds, decoded: what Open makes an engine of.
+type fileContents struct {
+	header fileHeader
+	// records are in the file's order, vectors their fused vectors one
+	// after the other.
+	records  []record
+	vectors  []float32
+	sections []fileSection
 }
 
 // Save writes the catalog, its vectors, its lexical index and its trained
 // model (WithModel), if any, to one file at path, atomically: a crash or
 // error mid-save leaves the previous file intact. Writes that happen during
-// Save are either all in the file or not at all.
+// Save wait for it, so the file holds the catalog of one moment; searches
+// go on.
 func (e *Engine) Save(ctx context.Context, path string) error {
+	e.writing.Lock()
+	defer e.writing.Unlock()
 	e.mu.RLock()
 	if e.closed {
 		e.mu.RUnlock()
 		return ErrClosed
 	}
-	entries := make([]*entry, 0, len(e.products))
-	for _, en := range e.products {
-		entries = append(entries, en)
+	// Sorted, so that saving the same catalog twice gives the same bytes.
+	ids := make([]string, 0, len(e.products))
+	for id := range e.products {
+		ids = append(ids, id)
 	}
-	// Under the same lock as the entries, so the sections describe them.
-	sections, err := e.fileSections()
 	e.mu.RUnlock()
+	slices.Sort(ids)
+	// No writer runs until Save returns, so the catalog, the vectors and
+	// the lexical index stay as they are now.
+	sections, err := e.fileSections()
 	if err != nil {
 		return fmt.Errorf("hmpps: save %s: %w", path, err)
 	}
-	// Sorted, so that saving the same catalog twice gives the same bytes.
-	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.product.ID, b.product.ID) })
-
-	records := make([]fileRecord, len(entries))
-	for i, en := range entries {
-		records[i] = fileRecord{Product: en.product, Vector: en.vector}
-		if en.image != nil && !bytes.Equal(en.image, firstImageData(en.product.Images)) {
-			records[i].Image = en.image
-		}
-	}
 	h := fileHeader{TextDim: e.cfg.textEmbedder.Dimension(), ImageDim: e.cfg.imageDim(), Fusion: e.cfg.fusion}
 	err = atomicfile.Write(path, func(w io.Writer) error {
-		return encodeFile(ctx, w, h, records, sections)
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := e.writeFile(ctx, bw, h, ids, sections); err != nil {
+			return err
+		}
+		return bw.Flush()
 	})
 	if err != nil {
 		return fmt.Errorf("hmpps: save %s: %w", path, err)
@@ -113,149 +142,144 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 	return nil
 }
 
-// Open returns an Engine configured by opts holding the catalog saved at path
-// by Save. The embedders and fusion weights must be the ones the file was
-// made with; a file whose dimensions or weights differ is refused. A
-// truncated or altered file fails with an error wrapping ErrCorruptFile. A
-// model saved in the file is loaded as if by WithModel, unless opts hold a
-// WithModel of their own (WithModel(nil) opens the engine untrained).
-func Open(ctx context.Context, path string, opts ...Option) (*Engine, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("hmpps: open: %w", err)
+// writeFile writes the catalog of ids as a file of the current version with
+// h's configuration, filling in h's counts. The caller keeps writers out.
+func (e *Engine) writeFile(ctx context.Context, w io.Writer, h fileHeader, ids []string, sections []fileSection) error {
+	e.mu.RLock()
+	records := make([]record, len(ids))
+	for i, id := range ids {
+		records[i] = e.products[id]
 	}
-	return openData(ctx, path, data, opts)
-}
-
-// openData is Open on the file's bytes; path names the file in errors.
-func openData(ctx context.Context, path string, data []byte, opts []Option) (*Engine, error) {
-	h, records, sections, err := decodeFile(data)
-	if err != nil {
-		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
-	}
-	m, err := modelSection(sections)
-	if err != nil {
-		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
-	}
-	if m != nil {
-		// Before the caller's options, so that their WithModel wins.
-		opts = append([]Option{WithModel(m)}, opts...)
-	}
-	e, err := newEngine(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	if h.TextDim != e.cfg.textEmbedder.Dimension() || h.ImageDim != e.cfg.imageDim() {
-		e.Close()
-		return nil, fmt.Errorf("hmpps: open %s: file has text/image dimensions %d/%d, engine has %d/%d: %w",
-			path, h.TextDim, h.ImageDim, e.cfg.textEmbedder.Dimension(), e.cfg.imageDim(), retrieval.ErrDimensionMismatch)
-	}
-	if h.Fusion != e.cfg.fusion {
-		e.Close()
-		return nil, fmt.Errorf("hmpps: open %s: file was made with fusion %+v, engine has %+v", path, h.Fusion, e.cfg.fusion)
-	}
-	idx := make([]retrieval.Record, len(records))
-	for i, r := range records {
-		idx[i] = retrieval.Record{ID: r.Product.ID, Vector: r.Vector, Metadata: r.Product.metadata()}
-		en := &entry{product: r.Product, vector: r.Vector, image: r.Image}
-		e.prepareText(en)
-		if en.image == nil {
-			en.image = firstImageData(en.product.Images)
+	e.mu.RUnlock()
+	dim := e.cfg.vectorDim()
+	vectors := func(lo, hi int, dst []float32) error {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		if e.reader != nil {
+			return e.reader.ReadVectors(ids[lo:hi], dst)
 		}
-		e.products[r.Product.ID] = en
+		for i, id := range ids[lo:hi] {
+			copy(dst[i*dim:(i+1)*dim], e.vectors[id])
+		}
+		return nil
 	}
-	if err := e.loadSections(sections); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
-	}
-	if err := e.ix.Upsert(ctx, idx...); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("hmpps: open %s: %w", path, err)
-	}
-	return e, nil
+	return encodeFile3(ctx, w, h, dim, records, vectors, sections)
 }
 
-// encodeFile writes an engine file of the current version with h's
-// configuration; it fills in h's counts.
-func encodeFile(ctx context.Context, w io.Writer, h fileHeader, records []fileRecord, sections []fileSection) error {
-	crc := crc32.New(castagnoli)
-	mw := io.MultiWriter(w, crc)
-	if _, err := io.WriteString(mw, fileMagic); err != nil {
+// encodeFile3 writes a file of version 3: h (its counts filled in), the
+// records, their vectors, which vectors copies into dst for records
+// [lo, hi), and the sections.
+func encodeFile3(ctx context.Context, w io.Writer, h fileHeader, dim int, records []record, vectors func(lo, hi int, dst []float32) error, sections []fileSection) error {
+	if _, err := io.WriteString(w, fileMagic); err != nil {
 		return err
 	}
-	if err := binary.Write(mw, binary.LittleEndian, uint32(fileVersion)); err != nil {
+	if err := binary.Write(w, binary.LittleEndian, uint32(fileVersion)); err != nil {
 		return err
 	}
-	enc := gob.NewEncoder(mw)
 	h.Count, h.Sections = len(records), len(sections)
-	if err := enc.Encode(h); err != nil {
+	var head bytes.Buffer
+	if err := gob.NewEncoder(&head).Encode(h); err != nil {
 		return err
 	}
-	for i := range records {
+	sw := sectionWriter{w: w}
+	sw.section(sectionHeader, coreVersion, head.Bytes())
+
+	var size uint64
+	for _, r := range records {
+		size += uint64(uvarintLen(uint64(len(r))) + len(r))
+	}
+	sw.begin(sectionRecords, coreVersion, size)
+	var lenBuf [binary.MaxVarintLen64]byte
+	for i, r := range records {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		sw.write(lenBuf[:binary.PutUvarint(lenBuf[:], uint64(len(r)))])
+		sw.writeString(string(r))
+	}
+	sw.end()
+
+	for _, s := range sections {
+		if s.Kind == sectionHeader || s.Kind == sectionRecords || s.Kind == sectionVectors || s.Kind == sectionEnd {
+			return fmt.Errorf("a section may not be called %q", s.Kind)
+		}
+		sw.section(s.Kind, s.Version, s.Data)
+	}
+	sw.begin(sectionVectors, coreVersion, uint64(len(records))*uint64(dim)*4)
+	const chunk = 4096
+	buf := make([]float32, chunk*dim)
+	for lo := 0; lo < len(records); lo += chunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := enc.Encode(&records[i]); err != nil {
+		hi := min(lo+chunk, len(records))
+		v := buf[:(hi-lo)*dim]
+		if err := vectors(lo, hi, v); err != nil {
 			return err
 		}
+		sw.write(littleEndianBytes(v))
 	}
-	for i := range sections {
-		if err := enc.Encode(&sections[i]); err != nil {
-			return err
-		}
-	}
-	return binary.Write(w, binary.LittleEndian, crc.Sum32())
+	sw.end()
+
+	sw.section(sectionEnd, coreVersion, binary.AppendUvarint(nil, uint64(3+len(sections))))
+	return sw.err
 }
 
-// decodeFile checks the checksum before decoding anything, so corrupt input
-// never reaches the decoder's allocations.
-func decodeFile(data []byte) (fileHeader, []fileRecord, []fileSection, error) {
-	var h fileHeader
-	if len(data) < len(fileMagic)+8 || string(data[:len(fileMagic)]) != fileMagic {
-		return h, nil, nil, fmt.Errorf("%w: not an engine file or truncated", ErrCorruptFile)
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
 	}
-	body, trailer := data[:len(data)-4], data[len(data)-4:]
-	if got, want := crc32.Checksum(body, castagnoli), binary.LittleEndian.Uint32(trailer); got != want {
-		return h, nil, nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrCorruptFile)
+	return n
+}
+
+// sectionWriter writes sections, each with its checksum; its first error
+// sticks.
+type sectionWriter struct {
+	w   io.Writer
+	crc hash.Hash32
+	err error
+}
+
+func (s *sectionWriter) write(b []byte) {
+	if s.err != nil {
+		return
 	}
-	version := binary.LittleEndian.Uint32(body[len(fileMagic):])
-	if version < 1 || version > fileVersion {
-		return h, nil, nil, fmt.Errorf("%w: version %d, this library reads 1 to %d", ErrCorruptFile, version, fileVersion)
+	s.crc.Write(b)
+	_, s.err = s.w.Write(b)
+}
+
+func (s *sectionWriter) writeString(str string) {
+	if s.err != nil {
+		return
 	}
-	dec := gob.NewDecoder(bytes.NewReader(body[len(fileMagic)+4:]))
-	if err := dec.Decode(&h); err != nil {
-		return h, nil, nil, fmt.Errorf("%w: header: %v", ErrCorruptFile, err)
+	io.WriteString(s.crc, str)
+	_, s.err = io.WriteString(s.w, str)
+}
+
+// begin starts a section of size bytes.
+func (s *sectionWriter) begin(kind string, version int, size uint64) {
+	s.crc = crc32.New(castagnoli)
+	b := binary.AppendUvarint(nil, uint64(len(kind)))
+	b = append(b, kind...)
+	b = binary.AppendUvarint(b, uint64(version))
+	b = binary.LittleEndian.AppendUint64(b, size)
+	s.write(b)
+}
+
+// end writes the section's checksum.
+func (s *sectionWriter) end() {
+	if s.err != nil {
+		return
 	}
-	if h.Count < 0 || h.TextDim <= 0 || h.ImageDim < 0 || h.Count > len(body) ||
-		h.Sections < 0 || h.Sections > len(body) || version < 2 && h.Sections != 0 {
-		return h, nil, nil, fmt.Errorf("%w: header %+v", ErrCorruptFile, h)
-	}
-	records := make([]fileRecord, h.Count)
-	seen := make(map[string]bool, h.Count)
-	for i := range records {
-		r := &records[i]
-		if err := dec.Decode(r); err != nil {
-			return h, nil, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
-		}
-		if err := r.Product.validate(); err != nil || seen[r.Product.ID] {
-			return h, nil, nil, fmt.Errorf("%w: record %d: invalid or repeated product %q", ErrCorruptFile, i, r.Product.ID)
-		}
-		seen[r.Product.ID] = true
-		if err := retrieval.CheckVector(r.Vector, h.TextDim+h.ImageDim); err != nil {
-			return h, nil, nil, fmt.Errorf("%w: record %d: %v", ErrCorruptFile, i, err)
-		}
-	}
-	sections := make([]fileSection, h.Sections)
-	kinds := make(map[string]bool, h.Sections)
-	for i := range sections {
-		sec := &sections[i]
-		if err := dec.Decode(sec); err != nil {
-			return h, nil, nil, fmt.Errorf("%w: section %d: %v", ErrCorruptFile, i, err)
-		}
-		if kinds[sec.Kind] {
-			return h, nil, nil, fmt.Errorf("%w: section %q twice", ErrCorruptFile, sec.Kind)
-		}
-		kinds[sec.Kind] = true
-	}
-	return h, records, sections, nil
+	_, s.err = s.w.Write(binary.LittleEndian.AppendUint32(nil, s.crc.Sum32()))
+}
+
+func (s *sectionWriter) section(kind string, version int, payload []byte) {
+	s.begin(kind, version, uint64(len(payload)))
+	s.write(payload)
+	s.end()
 }

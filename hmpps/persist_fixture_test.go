@@ -88,3 +88,17 @@ func requireFixtureOpens(t *testing.T, version int) {
 		}
 	}
 }
+
+// testdata/engine-v3.hmpps holds testCatalog in sections: the records as
+// they are kept, the vectors as the index stores them, and the lexical
+// index's statistics by word.
+func TestOpenFileFromFormatVersion3(t *testing.T) {
+	data, err := os.ReadFile(fixturePath(3))
+	require.NoError(t, err)
+	_, records, sections, err := decodeFile(data)
+	require.NoError(t, err)
+	require.Len(t, records, len(testCatalog()))
+	require.Len(t, sections, 1)
+	require.Equal(t, sectionLexical, sections[0].Kind)
+	requireFixtureOpens(t, 3)
+}

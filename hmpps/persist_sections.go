@@ -45,33 +45,63 @@ func modelSection(sections []fileSection) (*Model, error) {
 	return nil, nil
 }
 
-// loadSections restores what the sections hold into an engine whose
-// products Open has just loaded, and rebuilds from the products what they
-// do not hold: the lexical index of a version 1 file, or one written by a
-// library whose lexical fields or encoding differ.
-func (e *Engine) loadSections(sections []fileSection) error {
-	lexical := false
+// restoreLexical restores the lexical index from the sections' lexical
+// section, and reports whether it could: a file of version 1 has none, and
+// a section of another version or encoding (written by a library whose
+// lexical fields or encoding differ) is not an error, the index is rebuilt
+// from the products (see checkLexical). It reads nothing else of the
+// engine, so that Open runs it beside loading the catalog.
+func (e *Engine) restoreLexical(sections []fileSection) (bool, error) {
 	for _, sec := range sections {
-		switch sec.Kind {
-		case sectionLexical:
-			ok, err := e.loadLexical(sec)
-			if err != nil {
-				return err
-			}
-			lexical = ok
+		if sec.Kind == sectionLexical {
+			return e.loadLexical(sec)
 		}
 	}
-	if !lexical {
-		for id, en := range e.products {
-			e.lex.Upsert(id, en.lexical)
+	return false, nil
+}
+
+// checkLexical rebuilds the lexical index from the products when
+// restoreLexical could not restore it, and otherwise checks that it holds
+// the products.
+func (e *Engine) checkLexical(restored bool) error {
+	if !restored {
+		e.rebuildLexical()
+		return nil
+	}
+	// The checksum vouches for the bytes; this vouches that the section
+	// and the catalog were written together.
+	if e.lex.Len() != len(e.products) {
+		return fmt.Errorf("%w: the lexical index holds %d products, the catalog %d", ErrCorruptFile, e.lex.Len(), len(e.products))
+	}
+	for id := range e.products {
+		if !e.lex.Contains(id) {
+			return fmt.Errorf("%w: product %q is not in the lexical index", ErrCorruptFile, id)
 		}
 	}
 	return nil
 }
 
+// rebuildLexical indexes the text of every product of the catalog, the
+// tokenizing on every CPU.
+func (e *Engine) rebuildLexical() {
+	ids := make([]string, 0, len(e.products))
+	for id := range e.products {
+		ids = append(ids, id)
+	}
+	analyses := make([]lexical.Analysis, len(ids))
+	parallel(len(ids), minProductsPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := e.products[ids[i]].product()
+			_, doc := p.textFields()
+			analyses[i] = lexical.Analyze(doc)
+		}
+	})
+	e.lex.UpsertBatch(ids, analyses)
+}
+
 // loadLexical restores the lexical index from its section and reports
-// whether it could; a section of another version is not an error, the
-// index is rebuilt.
+// whether it could; a section of another version or encoding is not an
+// error, the index is rebuilt.
 func (e *Engine) loadLexical(sec fileSection) (bool, error) {
 	if sec.Version != sectionLexicalVersion {
 		return false, nil
@@ -82,16 +112,6 @@ func (e *Engine) loadLexical(sec fileSection) (bool, error) {
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("%w: %v", ErrCorruptFile, err)
-	}
-	// The checksum vouches for the bytes; this vouches that the section
-	// and the catalog were written together.
-	if e.lex.Len() != len(e.products) {
-		return false, fmt.Errorf("%w: the lexical index holds %d products, the catalog %d", ErrCorruptFile, e.lex.Len(), len(e.products))
-	}
-	for id := range e.products {
-		if !e.lex.Contains(id) {
-			return false, fmt.Errorf("%w: product %q is not in the lexical index", ErrCorruptFile, id)
-		}
 	}
 	return true, nil
 }

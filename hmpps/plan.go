@@ -29,6 +29,13 @@ type plan struct {
 	// summaries: the configured summarizer when it is a summarize.Preparer,
 	// else the offline fallback's.
 	preparer summarize.Preparer
+	// verdict is a calibrated model's combination of its learned score
+	// with the reranker's verdicts, when the reranker is the judge it was
+	// fit for and the fit is trusted (see planVerdict); nil otherwise.
+	verdict *verdict
+	// notes are said in every search's Response.Notes, such as a judge
+	// the calibration did not trust and that is therefore not asked.
+	notes []string
 }
 
 // newPlan decides c's plan; c's stages and model are set.
@@ -45,5 +52,6 @@ func newPlan(c *config) plan {
 	if pr, ok := c.summarizer.(summarize.Preparer); ok {
 		p.preparer = pr
 	}
+	p.planVerdict(c)
 	return p
 }

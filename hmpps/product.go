@@ -63,11 +63,14 @@ type Image struct {
 var reservedMetadata = map[string]bool{"brand": true, "category": true}
 
 // validate checks what the engine needs before a product can be indexed.
-func (p *Product) validate() error {
+func (p *Product) validate() error { return p.validateText(p.text()) }
+
+// validateText is validate for a product whose plain text is text.
+func (p *Product) validateText(text string) error {
 	if strings.TrimSpace(p.ID) == "" {
 		return fmt.Errorf("%w: product has an empty ID", ErrInvalidProduct)
 	}
-	if strings.TrimSpace(p.text()) == "" && len(p.TextVector) == 0 {
+	if strings.TrimSpace(text) == "" && len(p.TextVector) == 0 {
 		return fmt.Errorf("%w: product %q has no text and no text vector", ErrInvalidProduct, p.ID)
 	}
 	for k := range p.Attributes {

@@ -3,6 +3,7 @@ package hmpps
 import (
 	"time"
 
+	"hmpps/rerank"
 	"hmpps/retrieval"
 )
 
@@ -89,7 +90,10 @@ type Result struct {
 	ID string
 	// Product is the catalog entry.
 	Product Product
-	// Score is the final score the results are sorted by: the reranker's.
+	// Score is the final score the results are sorted by: the reranker's,
+	// or, with a model calibrated for the model reranker (see Calibrate),
+	// the learned combination of the learned score and the model's
+	// verdict, the candidates it did not judge below in the learned order.
 	Score float64
 	// RetrievalScore is the cosine similarity between the query and the
 	// product's text in the embedding space.
@@ -112,6 +116,11 @@ type Result struct {
 	// fixed scale; 0 without a model. With the offline reranker it is the
 	// Score.
 	LearnedScore float64
+	// Verdict is what a model reranker answered about the product: the
+	// log-odds of yes and the mass of the answer on yes or no. Nil when no
+	// model judged it (the offline reranker, a candidate beyond
+	// OllamaConfig.RerankCandidates, or no usable answer).
+	Verdict *rerank.Verdict
 	// Summary is the query-aware summary of the product: the one the
 	// reranker read, or, with an offline reranker, which reads vectors
 	// only, the same summary made for the results alone.

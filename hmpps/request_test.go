@@ -164,8 +164,10 @@ func TestUpsertWebP(t *testing.T) {
 	p := Product{ID: "webp", Title: "Red and blue poster", Images: []Image{{Data: data}}}
 	require.NoError(t, e.Upsert(context.Background(), p), "Image documents WebP")
 	e.mu.RLock()
-	en := e.products["webp"]
+	entries, err := e.entries([]string{"webp"}, []record{e.products["webp"]})
 	e.mu.RUnlock()
+	require.NoError(t, err)
+	en := entries[0]
 	imageBlock := en.vector[retrieval.DefaultTextDimension:]
 	assert.NotZero(t, retrieval.Dot64(imageBlock, imageBlock), "the picture was embedded")
 

@@ -51,7 +51,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request, h
 		}
 		out := all[:0]
 		for _, en := range all {
-			if req.Filter.MatchField(en.product.field) {
+			if req.Filter.MatchField(en.field) {
 				out = append(out, en)
 			}
 		}
@@ -89,7 +89,7 @@ func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request
 	var err error
 	switch e.cfg.retrieval {
 	case RetrieveVector:
-		l.vector, err = e.ix.Search(ctx, qvec, depth, req.Filter)
+		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 	case RetrieveLexical:
 		l.lexical = e.lexicalCandidates(req, depth)
 	default:
@@ -104,7 +104,7 @@ func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request
 			defer close(done)
 			l.lexical = e.lexicalCandidates(req, depth)
 		}()
-		l.vector, err = e.ix.Search(ctx, qvec, depth, req.Filter)
+		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 		<-done
 	}
 	if err != nil {
@@ -137,18 +137,7 @@ func (e *Engine) fuse(l retrievedLists, exclude map[string]bool, k int) ([]*entr
 	if err != nil {
 		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	out := make([]*entry, 0, len(hits))
-	fused := make([]float64, 0, len(hits))
-	for _, h := range hits {
-		// A product deleted since the index answered is skipped.
-		if en, ok := e.products[h.ID]; ok {
-			out = append(out, en)
-			fused = append(fused, float64(h.Score))
-		}
-	}
-	return out, fused, nil
+	return e.hitEntries(hits)
 }
 
 // idSet returns the IDs of entries as a set.
@@ -172,8 +161,8 @@ func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
 	var keep func(id string) bool
 	if len(req.Filter) > 0 {
 		keep = func(id string) bool {
-			en, ok := e.products[id]
-			return ok && req.Filter.MatchField(en.product.field)
+			rec, ok := e.products[id]
+			return ok && req.Filter.MatchField(rec.field)
 		}
 	}
 	return e.lex.Search(req.Query, k, keep)

@@ -201,6 +201,7 @@ func (s *search) rerank(ctx context.Context) error {
 	s.ranked = s.request()
 	if s.e.cfg.plan.learnedRanks {
 		s.learned.rankLearned(s.candidates)
+		s.resp.Notes = append(s.resp.Notes, s.e.cfg.plan.notes...)
 		s.rank()
 		return nil
 	}
@@ -211,6 +212,7 @@ func (s *search) rerank(ctx context.Context) error {
 	for i := range s.candidates {
 		s.candidates[i].score = scores[i]
 	}
+	s.combineVerdicts()
 	s.rank()
 	return nil
 }
@@ -259,13 +261,14 @@ func (s *search) respond() {
 	for i, it := range s.best {
 		resp.Results[i] = Result{
 			ID:              it.en.product.ID,
-			Product:         it.en.product.clone(),
+			Product:         it.en.rec.product(),
 			Score:           it.score.Score,
 			RetrievalScore:  it.retrieval,
 			LexicalScore:    it.lexical,
 			PreferenceScore: rerank.PreferenceScore(it.en.vector, s.ranked.History),
 			FusedScore:      it.fused,
 			LearnedScore:    it.learned,
+			Verdict:         it.score.Verdict,
 			Summary:         it.summary.text,
 			Degraded:        it.degraded(),
 			DegradedReason:  it.degradedReason(),

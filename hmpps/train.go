@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"hmpps/internal/ltr"
+	"hmpps/internal/rankmetric"
 )
 
 // ErrInvalidTraining reports training input that cannot be learned from: no
@@ -218,8 +218,15 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 	seqs, of := shopperSequences(examples)
 	m.collab = learnCollaborative(seqs, opts.CoPurchaseWindow)
 
+	// The words of every product's title and category, decoded once: the
+	// features read them for every candidate of every list.
 	e.mu.RLock()
-	entries := slices.Collect(maps.Values(e.products))
+	entries := make([]*entry, 0, len(e.products))
+	for _, rec := range e.products {
+		en := &entry{rec: rec}
+		en.view(nil)
+		entries = append(entries, en)
+	}
 	e.mu.RUnlock()
 	m.cats.fill(entries)
 	b := &listBuilder{e: e, m: m, opts: opts, catalog: e.catalogIDs()}
@@ -268,7 +275,7 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 	}
 	err := g.Wait()
 	// The model keeps no pointer into this engine's catalog.
-	m.cats.byEntry = nil
+	m.cats.byID = nil
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -335,7 +342,7 @@ func meanNDCG10(w ltr.Weights, lists []ltr.List) float64 {
 		}
 		a = w.Attention(&lists[i], a)
 		s = w.Score(&lists[i], a, s)
-		sum += ltr.NDCG10(ltr.Rank(s, lists[i].Positive))
+		sum += rankmetric.NDCG(rankmetric.Rank(s, lists[i].Positive), 10)
 	}
 	return sum / float64(len(lists))
 }

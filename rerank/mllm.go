@@ -171,6 +171,7 @@ func (m MLLM) Prompt(req Request) (*Prompt, error) {
 // judgement is the outcome of one candidate's call.
 type judgement struct {
 	score    float64
+	verdict  *Verdict
 	answered bool  // the server answered (even if unusably)
 	err      error // why the score must come from the fallback
 	usage    retrieval.Usage
@@ -366,8 +367,9 @@ launch:
 	var fallback []Score
 	var fallbackErr error
 	for i, j := range js {
-		res.Scores[i] = Score{ID: req.Candidates[i].ID, Score: j.score}
+		res.Scores[i] = Score{ID: req.Candidates[i].ID, Score: j.score, Judged: true}
 		if j.err == nil {
+			res.Scores[i].Verdict = j.verdict
 			continue
 		}
 		if fallback == nil && fallbackErr == nil {
@@ -442,11 +444,13 @@ func (m MLLM) judge(ctx context.Context, p *Prompt, i int) judgement {
 	j.answered = true
 	j.usage.PromptTokens, j.usage.GeneratedTokens = metrics.PromptEvalCount, metrics.EvalCount
 	if s, ok := scoreFromLogprobs(logprobs); ok {
-		j.score = s
+		v, _ := verdictFromLogprobs(logprobs)
+		j.score, j.verdict = s, &v
 		return j
 	}
 	if s, ok := scoreFromText(text); ok {
-		j.score = s
+		v := verdictFromText(s, text)
+		j.score, j.verdict = s, &v
 		return j
 	}
 	j.err = fmt.Errorf("%w: %q is neither yes nor no", ErrBadModelAnswer, truncateText(text, 40))

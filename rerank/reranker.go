@@ -60,6 +60,13 @@ type Score struct {
 	Degraded bool
 	// Reason says why the candidate is degraded.
 	Reason string
+	// Judged is true for a candidate a model reranker asked its model
+	// about: with a limit on how many it judges (MLLM.MaxCandidates), the
+	// others are not, and keep their offline order below.
+	Judged bool
+	// Verdict is the model's answer on a judged candidate; nil when it was
+	// not judged, or gave no usable answer (then it is Degraded).
+	Verdict *Verdict
 }
 
 // Result is what a Reranker returns: one Score per candidate, in the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -43,9 +44,11 @@ const minShrinkRows = 64
 
 // Embedded is an in-memory Index that scans every vector on each search,
 // which is exact and, with SIMD, fast enough for catalogues of up to a few
-// hundred thousand products. It can be saved to and opened from a file.
-// With EmbeddedOptions.Quantize it scans an int8 copy of the vectors instead,
-// a quarter of the bytes, and rescores a shortlist exactly.
+// hundred thousand products. With EmbeddedOptions.Quantize it scans an int8
+// copy of the vectors instead, a quarter of the bytes or less, and rescores
+// exactly every row that the quantization error leaves in reach of the top
+// k, so that it returns what the exact scan returns, a million vectors in a
+// few milliseconds.
 //
 // Vectors live in one dense row-major matrix, row i belonging to slot i;
 // deletes move the last row into the hole so that a scan never meets a gap.
@@ -58,8 +61,8 @@ type Embedded struct {
 	opts EmbeddedOptions
 	// blockRows is the number of rows scored per kernel call; see scan.
 	blockRows int
-	// stride is the length of a quantized row, dim rounded up to
-	// int8Align; zero when the index is not quantized.
+	// stride is the number of codes of a quantized row, dim; zero when
+	// the index is not quantized.
 	stride int
 	// scratch holds *searchScratch values, so that concurrent searches each
 	// get their own buffers without allocating per query.
@@ -76,11 +79,17 @@ type Embedded struct {
 	// matrix holds len(ids) rows of dim components.
 	matrix []float32
 	// codes and scales are the quantized copy of matrix, empty unless
-	// opts.Quantize: row i is codes[i*stride:(i+1)*stride], and
-	// matrix row i ≈ scales[i]·codes row i.
+	// opts.Quantize: codes holds blocks of codeBlockRows rows (see
+	// dotsBlocks), the last one padded with zero rows, and matrix row i ≈
+	// scales[i]·its codes.
 	codes  []int8
 	scales []float32
-	ids    []string
+	// maxScale is the largest scale ever stored, and tiny the number of
+	// rows whose scale is not a normal float32, so that a search can tell
+	// that its bounds hold (see quantizedSafe).
+	maxScale float32
+	tiny     int
+	ids      []string
 	// meta[i] is slot i's metadata, nil when it has none.
 	meta  []map[string]string
 	slots map[string]int
@@ -118,7 +127,7 @@ func NewEmbeddedWith(dim int, metric Metric, opts EmbeddedOptions) (*Embedded, e
 		slots:     make(map[string]int),
 	}
 	if opts.Quantize {
-		e.stride = (dim + int8Align - 1) / int8Align * int8Align
+		e.stride = dim
 	}
 	e.scratch.New = func() any { return e.newScratch() }
 	return e, nil
@@ -133,6 +142,10 @@ func (e *Embedded) Dimension() int { return e.dim }
 // Metric returns how Search scores.
 func (e *Embedded) Metric() Metric { return e.metric }
 
+// minRecordsPerWorker is the smallest share of an Upsert batch worth a
+// goroutine of its own.
+const minRecordsPerWorker = 256
+
 // Upsert inserts the records, replacing any with the same ID. The whole
 // batch is validated first, so a bad record leaves the index unchanged.
 // Vectors and metadata are copied; under Cosine the stored copy is
@@ -145,11 +158,34 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		return ErrClosed
 	}
 	// Validation needs no lock: it depends only on dim and metric, which
-	// never change.
+	// never change. Checking, copying and quantizing the vectors is spread
+	// over the CPUs for a large batch; the first error in the batch's order
+	// is the one returned.
 	vectors := make([]float32, len(records)*e.dim)
 	codes := make([]int8, len(records)*e.stride)
-	scales := make([]float32, 0, len(records))
+	scales := make([]float32, len(records)*min(e.stride, 1))
 	metas := make([]map[string]string, len(records))
+	vecErrs := make([]error, len(records))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(records)/minRecordsPerWorker))
+	per := (len(records) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * per; i < min(len(records), (w+1)*per); i++ {
+				r := &records[i]
+				v := vectors[i*e.dim : (i+1)*e.dim]
+				if err := e.prepare(v, r.Vector); err != nil {
+					vecErrs[i] = err
+					continue
+				}
+				if e.stride > 0 {
+					scales[i] = quantizeVector(codes[i*e.stride:(i+1)*e.stride], v)
+				}
+				metas[i] = cloneMetadata(r.Metadata)
+			}
+		})
+	}
+	wg.Wait()
 	seen := make(map[string]struct{}, len(records))
 	for i, r := range records {
 		if r.ID == "" {
@@ -162,14 +198,9 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		if err := CheckRecord(r); err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
-		v := vectors[i*e.dim : (i+1)*e.dim]
-		if err := e.prepare(v, r.Vector); err != nil {
+		if err := vecErrs[i]; err != nil {
 			return fmt.Errorf("retrieval: upsert %q: %w", r.ID, err)
 		}
-		if e.stride > 0 {
-			scales = append(scales, quantizeVector(codes[i*e.stride:(i+1)*e.stride], v))
-		}
-		metas[i] = cloneMetadata(r.Metadata)
 	}
 
 	e.mu.Lock()
@@ -178,27 +209,35 @@ func (e *Embedded) Upsert(ctx context.Context, records ...Record) error {
 		return ErrClosed
 	}
 	e.matrix = slices.Grow(e.matrix, len(vectors))
-	e.codes = slices.Grow(e.codes, len(codes))
-	e.scales = slices.Grow(e.scales, len(scales))
+	if e.stride > 0 {
+		e.scales = slices.Grow(e.scales, len(scales))
+	}
 	for i, r := range records {
 		v := vectors[i*e.dim : (i+1)*e.dim]
 		c := codes[i*e.stride : (i+1)*e.stride]
+		if e.stride > 0 && tinyScale(scales[i], v) {
+			e.tiny++
+		}
 		if slot, ok := e.slots[r.ID]; ok {
-			copy(e.row(slot), v)
 			if e.stride > 0 {
-				copy(e.codeRow(slot), c)
-				e.scales[slot] = scales[i]
+				if tinyScale(e.scales[slot], e.row(slot)) {
+					e.tiny--
+				}
+				e.setCodes(slot, c, scales[i])
 			}
+			copy(e.row(slot), v)
 			e.meta[slot] = metas[i]
 			continue
 		}
-		e.slots[r.ID] = len(e.ids)
+		slot := len(e.ids)
+		e.slots[r.ID] = slot
 		e.ids = append(e.ids, r.ID)
 		e.meta = append(e.meta, metas[i])
 		e.matrix = append(e.matrix, v...)
 		if e.stride > 0 {
-			e.codes = append(e.codes, c...)
-			e.scales = append(e.scales, scales[i])
+			e.growCodes(slot + 1)
+			e.scales = append(e.scales, 0)
+			e.setCodes(slot, c, scales[i])
 		}
 	}
 	return nil
@@ -253,19 +292,33 @@ func (e *Embedded) row(slot int) []float32 {
 	return e.matrix[slot*e.dim : (slot+1)*e.dim : (slot+1)*e.dim]
 }
 
-// codeRow returns slot's quantized vector, aliasing codes.
-func (e *Embedded) codeRow(slot int) []int8 {
-	return e.codes[slot*e.stride : (slot+1)*e.stride : (slot+1)*e.stride]
+// growCodes makes room in codes for n rows, a block at a time.
+func (e *Embedded) growCodes(n int) {
+	size := blockBytes(e.dim)
+	if want := (n + codeBlockRows - 1) / codeBlockRows * size; len(e.codes) < want {
+		e.codes = append(e.codes, make([]int8, want-len(e.codes))...)
+	}
 }
 
-// quantizeAll rebuilds codes and scales from the matrix.
-func (e *Embedded) quantizeAll() {
-	n := len(e.ids)
-	e.codes = make([]int8, n*e.stride)
-	e.scales = make([]float32, n)
-	for slot := range n {
-		e.scales[slot] = quantizeVector(e.codeRow(slot), e.row(slot))
+// setCodes stores row slot's codes (stride of them) and scale.
+func (e *Embedded) setCodes(slot int, codes []int8, scale float32) {
+	block := e.codes[slot/codeBlockRows*blockBytes(e.dim):]
+	lane := slot % codeBlockRows
+	for j, c := range codes {
+		block[codeOffset(lane, j)] = c
 	}
+	e.scales[slot] = scale
+	e.maxScale = max(e.maxScale, scale)
+}
+
+// rowCodes appends row slot's codes to dst.
+func (e *Embedded) rowCodes(dst []int8, slot int) []int8 {
+	block := e.codes[slot/codeBlockRows*blockBytes(e.dim):]
+	lane := slot % codeBlockRows
+	for j := range e.stride {
+		dst = append(dst, block[codeOffset(lane, j)])
+	}
+	return dst
 }
 
 // Delete removes the records with these IDs; unknown IDs are ignored. The
@@ -286,12 +339,18 @@ func (e *Embedded) Delete(ctx context.Context, ids ...string) error {
 			continue
 		}
 		last := len(e.ids) - 1
+		if e.stride > 0 {
+			if tinyScale(e.scales[slot], e.row(slot)) {
+				e.tiny--
+			}
+			// The codes of the last row move into the hole, and its lane
+			// is left zero, as padding is.
+			codes := e.rowCodes(make([]int8, 0, e.stride), last)
+			e.setCodes(slot, codes, e.scales[last])
+			e.setCodes(last, make([]int8, e.stride), 0)
+		}
 		if slot != last {
 			copy(e.row(slot), e.row(last))
-			if e.stride > 0 {
-				copy(e.codeRow(slot), e.codeRow(last))
-				e.scales[slot] = e.scales[last]
-			}
 			e.ids[slot] = e.ids[last]
 			e.meta[slot] = e.meta[last]
 			e.slots[e.ids[slot]] = slot
@@ -304,7 +363,7 @@ func (e *Embedded) Delete(ctx context.Context, ids ...string) error {
 		e.meta = e.meta[:last]
 		e.matrix = e.matrix[:last*e.dim]
 		if e.stride > 0 {
-			e.codes = e.codes[:last*e.stride]
+			e.codes = e.codes[:(last+codeBlockRows-1)/codeBlockRows*blockBytes(e.dim)]
 			e.scales = e.scales[:last]
 		}
 		delete(e.slots, id)
@@ -360,15 +419,53 @@ func (e *Embedded) Get(ctx context.Context, ids ...string) ([]Record, error) {
 	return out, nil
 }
 
+// ReadVectors copies the stored vectors of ids, one after another, into
+// dst, which must hold len(ids)·Dimension() values; under Cosine they are
+// the normalized ones. An unknown ID fails the call with an error wrapping
+// ErrNotFound. It is Get without the allocations, for a caller that reads
+// the vectors of a few hundred records per query.
+func (e *Embedded) ReadVectors(ids []string, dst []float32) error {
+	if len(dst) != len(ids)*e.dim {
+		return fmt.Errorf("retrieval: read vectors: %d values for %d vectors of dimension %d: %w", len(dst), len(ids), e.dim, ErrDimensionMismatch)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	for i, id := range ids {
+		slot, ok := e.slots[id]
+		if !ok {
+			return fmt.Errorf("retrieval: read vectors %q: %w", id, ErrNotFound)
+		}
+		copy(dst[i*e.dim:(i+1)*e.dim], e.row(slot))
+	}
+	return nil
+}
+
 // Search returns up to k records that pass filter, most similar to query
 // first, ties broken by ascending ID. k must be positive; a k above the
 // number of records returns them all. Under Cosine the query is normalized
-// (into a copy), so a zero query is an error. Scores are exact in both
-// modes; a quantized index may miss a true top-k row whose quantized score
-// fell out of the shortlist (see EmbeddedOptions.Quantize).
+// (into a copy), so a zero query is an error. Scores and results are those
+// of an exact scan in both modes: a quantized index rescores every row
+// whose quantized score, widened by its error bound, could reach the top k
+// (see EmbeddedOptions.Quantize).
 //
 // In the steady state the returned slice is the only allocation.
 func (e *Embedded) Search(ctx context.Context, query []float32, k int, filter Filter) ([]Hit, error) {
+	return e.search(ctx, query, k, filter, nil)
+}
+
+// SearchFunc is Search with a function for a filter: only records for
+// whose ID keep returns true are returned. It is for a caller that holds
+// what it filters on itself and gave the index no metadata. keep is called
+// under the index's read lock, only for records that could make the top k,
+// so it must be quick and must not call the index; it may be nil.
+func (e *Embedded) SearchFunc(ctx context.Context, query []float32, k int, keep func(id string) bool) ([]Hit, error) {
+	return e.search(ctx, query, k, nil, keep)
+}
+
+func (e *Embedded) search(ctx context.Context, query []float32, k int, filter Filter, keep func(id string) bool) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -394,7 +491,7 @@ func (e *Embedded) Search(ctx context.Context, query []float32, k int, filter Fi
 		}
 	}
 	if e.stride > 0 {
-		quantizeQuery(s.queryCodes, s.query)
+		s.setQuery()
 	}
 
 	e.mu.RLock()
@@ -405,7 +502,7 @@ func (e *Embedded) Search(ctx context.Context, query []float32, k int, filter Fi
 	if len(e.ids) == 0 {
 		return nil, nil
 	}
-	return e.scan(ctx, s, k, filter)
+	return e.scan(ctx, s, k, filter, keep)
 }
 
 // Len returns the number of records.

@@ -22,7 +22,10 @@ type benchSet struct {
 // benchKey names a benchSet: the same data and n give the same vectors,
 // quantized or not, so that the two can be compared row for row.
 type benchKey struct {
-	data     string // "uniform" or "clustered"
+	// data is "uniform", "clustered", or "sparse": uniform rows with
+	// queries zero in all but 48 of the 384 dimensions, as a query of a few
+	// words embedded by HashingEmbedder is.
+	data     string
 	n        int
 	quantize bool
 }
@@ -73,6 +76,19 @@ func benchIndex(b *testing.B, key benchKey) benchSet {
 		}
 	}
 	s := benchSet{e: e, queries: vectorsFrom(src, 64, benchDim)}
+	if key.data == "sparse" {
+		for _, q := range s.queries {
+			keep := rng.Perm(benchDim)[:48]
+			kept := make([]float32, len(keep))
+			for i, j := range keep {
+				kept[i] = q[j]
+			}
+			clear(q)
+			for i, j := range keep {
+				q[j] = kept[i]
+			}
+		}
+	}
 	if benchSets.byKey == nil {
 		benchSets.byKey = map[benchKey]benchSet{}
 	}
@@ -113,6 +129,7 @@ func BenchmarkEmbeddedScan(b *testing.B) {
 		n    int
 	}{
 		{"uniform", 10_000}, {"uniform", 100_000}, {"uniform", 1_000_000}, {"clustered", 100_000},
+		{"sparse", 100_000}, {"sparse", 1_000_000},
 	}
 	for _, c := range cases {
 		for _, impl := range scanImpls {

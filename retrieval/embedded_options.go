@@ -2,21 +2,16 @@ package retrieval
 
 import "fmt"
 
-// DefaultRescore is the shortlist a quantized search rescores when
-// EmbeddedOptions.Rescore is zero, as a multiple of k. At 100,000 vectors of
-// 384 dimensions, the int8 scores alone put 98.8% (uniform random data) and
-// 97.8% (clustered, embedding-like data) of the exact top 10 in their own
-// top 10, and all of it in their top 15; rescoring four times k, and at
-// least k+32, leaves a wide margin for harder data at the cost of a few
-// dozen exact dot products.
+// DefaultRescore is the Rescore a quantized index reports when none was
+// given.
+//
+// Deprecated: a quantized search rescores every row its error bound cannot
+// rule out (see EmbeddedOptions.Quantize); Rescore is ignored.
 const DefaultRescore = 4
 
-// minShortlist is the smallest shortlist a quantized search rescores, so
-// that a small k, where one swapped row weighs most, still gets a margin.
-const minShortlist = 32
-
-// MaxRescore bounds EmbeddedOptions.Rescore. Past it, a quantized search
-// rescores so much that an exact one would be faster.
+// MaxRescore bounds EmbeddedOptions.Rescore.
+//
+// Deprecated: Rescore is ignored (see DefaultRescore).
 const MaxRescore = 1 << 10
 
 // EmbeddedOptions tune an Embedded index. The zero value is what
@@ -25,18 +20,24 @@ const MaxRescore = 1 << 10
 type EmbeddedOptions struct {
 	// Quantize, if true, also stores every vector as int8 codes with one
 	// scale per vector, and searches by scanning those: a quarter of the
-	// bytes of the float32 matrix, whose streaming is what bounds a scan.
-	// The best max(Rescore·k, k+32) rows by quantized score are then
-	// rescored from the float32 vectors, which the index keeps for that and
-	// for Get, so returned scores are exact and the index takes 1.25 times
-	// the memory of an exact one. A true top-k row is missed only when
-	// quantization error pushes it out of that shortlist. The choice is
-	// saved with the index.
+	// bytes of the float32 matrix, whose streaming is what bounds a scan,
+	// and only the dimensions where the query is not zero, a fraction of
+	// them for a short query embedded by HashingEmbedder. Each row's exact
+	// score is bounded from its codes, with a radius derived from the
+	// quantization errors of the row and the query and from float32's
+	// rounding; the rows whose upper bound reaches the k-th best lower
+	// bound, and only they, are rescored from the float32 vectors, which
+	// the index keeps for that and for Get. So a quantized search returns
+	// exactly what an exact one returns, hits, scores and order, for 1.25
+	// times the memory. Vectors so huge or tiny that float32 cannot bound
+	// their scores (beyond about 1e30, or under 1e-36) are scanned exactly.
 	Quantize bool
-	// Rescore is the shortlist a quantized search rescores, as a multiple of
-	// k, between 1 and MaxRescore. If zero, DefaultRescore. Larger buys
-	// recall for a few exact dot products per row. Ignored without Quantize;
-	// saved with the index.
+	// Rescore is validated (between 0 and MaxRescore) and reported by
+	// Options, but no longer used.
+	//
+	// Deprecated: a quantized search rescores every row that its error
+	// bound cannot rule out, which makes it exact; there is no shortlist
+	// to size.
 	Rescore int
 	// Parallelism is the most goroutines one Search scans with, the
 	// caller's included. Helpers are lent only while idle and only for CPUs
@@ -63,13 +64,4 @@ func (o EmbeddedOptions) withDefaults() (EmbeddedOptions, error) {
 		o.Rescore = DefaultRescore
 	}
 	return o, nil
-}
-
-// shortlist returns how many rows a quantized search of k rescores out of
-// n, without overflowing for a huge k.
-func (o EmbeddedOptions) shortlist(k, n int) int {
-	if k >= n || k > n/o.Rescore {
-		return n
-	}
-	return min(n, max(k*o.Rescore, k+minShortlist))
 }

@@ -42,23 +42,6 @@ func TestNewEmbeddedWith(t *testing.T) {
 	}
 }
 
-func TestShortlist(t *testing.T) {
-	o := EmbeddedOptions{Quantize: true, Rescore: 4}
-	tests := []struct {
-		k, n, want int
-	}{
-		{10, 100_000, 42}, // k+32 beats 4k for a small k
-		{100, 100_000, 400},
-		{1, 20, 20},
-		{10, 30, 30},
-		{50, 10, 10},
-		{int(^uint(0) >> 1), 1000, 1000}, // no overflow
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, o.shortlist(tt.k, tt.n), "k=%d n=%d", tt.k, tt.n)
-	}
-}
-
 // TestEmbeddedQuantizedRecall measures recall@10 of the default quantized
 // index against the exact one on the two kinds of data the benchmarks use,
 // at a size where the shortlist is a small fraction of the rows.

@@ -69,7 +69,11 @@ func requireConsistent(t *testing.T, e *Embedded) {
 	require.Len(t, e.matrix, n*e.dim)
 	require.Len(t, e.meta, n)
 	require.Len(t, e.slots, n)
-	require.Len(t, e.codes, n*e.stride)
+	if e.stride > 0 {
+		require.Len(t, e.codes, (n+codeBlockRows-1)/codeBlockRows*blockBytes(e.dim))
+	} else {
+		require.Empty(t, e.codes)
+	}
 	for slot, id := range e.ids {
 		require.Equal(t, slot, e.slots[id], "slot of %q", id)
 	}
@@ -82,7 +86,12 @@ func requireConsistent(t *testing.T, e *Embedded) {
 	codes := make([]int8, e.stride)
 	for slot, id := range e.ids {
 		scale := quantizeVector(codes, e.row(slot))
-		require.Equal(t, codes, e.codeRow(slot), "codes of %q", id)
+		require.Equal(t, codes, e.rowCodes(nil, slot), "codes of %q", id)
 		require.Equal(t, scale, e.scales[slot], "scale of %q", id)
+		require.LessOrEqual(t, scale, e.maxScale, "scale of %q", id)
+	}
+	// The padding rows of the last block are zero.
+	for slot := n; slot%codeBlockRows != 0; slot++ {
+		require.Equal(t, make([]int8, e.stride), e.rowCodes(nil, slot), "padding row %d", slot)
 	}
 }

@@ -18,14 +18,15 @@ import (
 )
 
 // parallelCases are indexes just large enough for Search to lend helpers
-// (minParallelBytes of vectors scanned, several chunks).
+// (minParallelBytes of vectors scanned, several chunks: a quantized chunk
+// is a block of codes, codeBlockRows rows).
 var parallelCases = []struct {
 	name   string
 	dim, n int
 	opts   EmbeddedOptions
 }{
 	{"exact", 384, 4000, EmbeddedOptions{}},
-	{"int8", 1024, 4200, EmbeddedOptions{Quantize: true}},
+	{"int8", 1024, 3*codeBlockRows + 200, EmbeddedOptions{Quantize: true}},
 }
 
 // TestEmbeddedParallelScanMatchesSerial checks that a scan split across

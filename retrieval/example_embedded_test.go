@@ -47,8 +47,9 @@ func ExampleEmbedded() {
 }
 
 // A quantized index scans int8 copies of its vectors, a quarter of the
-// bytes, and rescores its best candidates with the float32 vectors, so the
-// scores it returns are exact.
+// bytes, and rescores with the float32 vectors every row that quantization
+// error leaves in reach of the top k, so it returns what an exact scan
+// returns.
 func ExampleNewEmbeddedWith() {
 	ctx := context.Background()
 	idx, err := retrieval.NewEmbeddedWith(4, retrieval.InnerProduct, retrieval.EmbeddedOptions{Quantize: true})
@@ -72,7 +73,7 @@ func ExampleNewEmbeddedWith() {
 	for _, h := range hits {
 		fmt.Printf("%s %.2f\n", h.ID, h.Score)
 	}
-	fmt.Println(idx.Options().Rescore == retrieval.DefaultRescore)
+	fmt.Println(idx.Options().Quantize)
 	// Output:
 	// stove 0.90
 	// tent 0.60

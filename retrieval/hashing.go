@@ -1,12 +1,11 @@
 package retrieval
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"slices"
-	"unicode/utf8"
+	"runtime"
+	"sync"
 
 	"hmpps/internal/tokenize"
 )
@@ -52,7 +51,8 @@ const (
 // word itself and a long word does not outweigh a short one. A feature seen
 // tf times in one text weighs 1+ln(tf) times its base weight, so a title that
 // repeats "boots" five times is not five times about boots. Vectors are
-// L2-normalized, so cosine and inner product agree.
+// L2-normalized, so cosine and inner product agree, and do not depend on the
+// order in which a text's features are gathered (see hashingScratch.embed).
 //
 // It is LEXICAL: it matches words and spelling, not meaning. "sneakers" and
 // "running shoes" are unrelated to it, while "waterproof" and the typo
@@ -65,6 +65,9 @@ const (
 // immutable and safe for concurrent use.
 type HashingEmbedder struct {
 	dim int
+	// scratch holds *hashingScratch values, so that embedding a query
+	// allocates only its vector.
+	scratch sync.Pool
 }
 
 var _ Embedder = (*HashingEmbedder)(nil)
@@ -86,110 +89,220 @@ func (e *HashingEmbedder) Dimension() int { return e.dim }
 
 // Embed returns one unit vector per text. A text without any word (empty, or
 // only punctuation) has no direction and fails the call with an error naming
-// its position and wrapping ErrInvalidVector. Cancelling ctx stops the call
-// between two texts.
+// its position (the first such one) and wrapping ErrInvalidVector.
+// Cancelling ctx stops the call between two texts. A large batch is spread
+// over the CPUs.
 func (e *HashingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
-	var s hashingScratch
-	for i, text := range texts {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("retrieval: hashing embedder: %w", err)
+	// One backing array for the batch: a catalog keeps its vectors.
+	backing := make([]float32, len(texts)*e.dim)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(texts)/minTextsPerWorker))
+	per := (len(texts) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min(len(texts), (w+1)*per)
+		work := func() {
+			s, _ := e.scratch.Get().(*hashingScratch)
+			if s == nil {
+				s = &hashingScratch{}
+			}
+			defer e.scratch.Put(s)
+			for i := lo; i < hi; i++ {
+				if err := ctx.Err(); err != nil {
+					errs[w] = fmt.Errorf("retrieval: hashing embedder: %w", err)
+					return
+				}
+				v := backing[i*e.dim : (i+1)*e.dim : (i+1)*e.dim]
+				if !s.embed(v, texts[i]) {
+					errs[w] = fmt.Errorf("retrieval: hashing embedder: text %d has no words: %w", i, ErrInvalidVector)
+					return
+				}
+				if err := Normalize(v); err != nil {
+					// Only reachable if every feature cancelled out in the buckets.
+					errs[w] = fmt.Errorf("retrieval: hashing embedder: text %d: %w", i, err)
+					return
+				}
+				out[i] = v
+			}
 		}
-		v := make([]float32, e.dim)
-		if !s.embed(v, text) {
-			return nil, fmt.Errorf("retrieval: hashing embedder: text %d has no words: %w", i, ErrInvalidVector)
+		if w == workers-1 {
+			work()
+			continue
 		}
-		if err := Normalize(v); err != nil {
-			// Only reachable if every feature cancelled out in the buckets.
-			return nil, fmt.Errorf("retrieval: hashing embedder: text %d: %w", i, err)
+		wg.Go(work)
+	}
+	wg.Wait()
+	// Workers take consecutive texts, so the first worker's error is about
+	// the first text that failed.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		out[i] = v
 	}
 	return out, nil
 }
 
-// hashedFeature is one occurrence of a feature: its mixed hash and the weight
-// this occurrence contributes.
-type hashedFeature struct {
-	hash   uint64
-	weight float32
-}
+// minTextsPerWorker is the smallest share of a batch worth a goroutine of
+// its own: a text takes some 20 µs.
+const minTextsPerWorker = 64
 
-// hashingScratch holds the buffers one Embed call reuses across its texts,
-// so the cost per feature is hashing, not allocation.
+// hashingScratch holds the buffers one goroutine of Embed reuses across its
+// texts, and Embed calls reuse through the pool, so the cost per feature is
+// hashing, not allocation.
 type hashingScratch struct {
-	words    []string
-	runes    []rune
-	features []hashedFeature
+	words []string
+	// grams is a word with its boundary markers, and starts the byte
+	// offset of each of its runes, then its length.
+	grams  []byte
+	starts []int32
+	// table sums the weights of each distinct feature of a text, open
+	// addressing on the feature's hash; used lists its occupied slots.
+	table []featureSum
+	used  []int32
+	// sums are the buckets' sums, in float64: see embed.
+	sums []float64
 }
 
-// embed adds the text's features into v (which must be zeroed) and reports
-// whether the text had any word.
+// featureSum is one distinct feature of a text: its hash, the sum of its
+// occurrences' weights and their number.
+type featureSum struct {
+	hash  uint64
+	sum   float64
+	count int32
+}
+
+// embed sets v (zeroed, of the embedder's dimension) to the text's features
+// and reports whether the text had any word.
+//
+// Every occurrence of a feature adds its weight to the feature's sum; each
+// distinct feature then adds sum/tf·(1+ln tf), rounded to float32 and signed
+// by its hash's top bit, to its bucket. Both sums are in float64, where
+// adding float32 weights is exact for any text of reasonable size, so the
+// vector does not depend on the order in which features are met, and no
+// sort is needed to gather them.
 func (s *hashingScratch) embed(v []float32, text string) bool {
 	s.words = tokenize.AppendWords(s.words[:0], text)
 	if len(s.words) == 0 {
 		return false
 	}
-	s.features = s.features[:0]
+	s.reset(len(s.words))
 	for i, w := range s.words {
-		s.features = append(s.features, hashedFeature{hash: mixHash(fnvString(fnvKind(kindUnigram), w)), weight: unigramWeight})
+		s.add(mixHash(fnvString(fnvKind(kindUnigram), w)), unigramWeight)
 		if i > 0 {
 			h := fnvString(fnvKind(kindBigram), s.words[i-1])
 			h = fnvByte(h, ' ') // never inside a word, so "ab"+"c" differs from "a"+"bc"
 			h = fnvString(h, w)
-			s.features = append(s.features, hashedFeature{hash: mixHash(h), weight: bigramWeight})
+			s.add(mixHash(h), bigramWeight)
 		}
-		s.appendCharGrams(w)
+		s.addCharGrams(w)
 	}
-
-	// Sort equal features together to count them without a map.
-	slices.SortFunc(s.features, func(a, b hashedFeature) int { return cmp.Compare(a.hash, b.hash) })
 	dim := uint64(len(v))
-	for i := 0; i < len(s.features); {
-		j := i
-		var sum float32
-		for ; j < len(s.features) && s.features[j].hash == s.features[i].hash; j++ {
-			sum += s.features[j].weight
+	if cap(s.sums) < len(v) {
+		s.sums = make([]float64, len(v))
+	}
+	sums := s.sums[:len(v)]
+	clear(sums)
+	for _, slot := range s.used {
+		f := &s.table[slot]
+		w := f.sum
+		if f.count > 1 {
+			// Mean occurrence weight times 1+ln(tf): sublinear term frequency.
+			w = w / float64(f.count) * (1 + math.Log(float64(f.count)))
 		}
-		tf := j - i
-		// Mean occurrence weight times 1+ln(tf): sublinear term frequency.
-		w := sum / float32(tf) * float32(1+math.Log(float64(tf)))
-		h := s.features[i].hash
-		if h>>63 != 0 {
+		w = float64(float32(w))
+		if f.hash>>63 != 0 {
 			w = -w
 		}
-		v[h%dim] += w
-		i = j
+		sums[f.hash%dim] += w
+	}
+	for j, x := range sums {
+		v[j] = float32(x)
 	}
 	return true
 }
 
-// appendCharGrams appends the character n-grams of word, padded with the
-// boundary markers, each weighted 1/sqrt(n) for the word's n n-grams.
-func (s *hashingScratch) appendCharGrams(word string) {
-	s.runes = append(s.runes[:0], '<')
-	for _, r := range word {
-		s.runes = append(s.runes, r)
+// reset empties the table for a text of words words.
+func (s *hashingScratch) reset(words int) {
+	for _, slot := range s.used {
+		s.table[slot] = featureSum{}
 	}
-	s.runes = append(s.runes, '>')
+	s.used = s.used[:0]
+	// About fourteen features a word; a table at most half full.
+	want := 32
+	for want < 2*16*words {
+		want *= 2
+	}
+	if len(s.table) < want {
+		s.table = make([]featureSum, want)
+	}
+}
+
+// add counts one occurrence of the feature h of weight w.
+func (s *hashingScratch) add(h uint64, w float32) {
+	if 2*(len(s.used)+1) > len(s.table) {
+		s.grow()
+	}
+	mask := uint64(len(s.table) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		f := &s.table[i]
+		switch {
+		case f.count == 0:
+			*f = featureSum{hash: h, sum: float64(w), count: 1}
+			s.used = append(s.used, int32(i))
+			return
+		case f.hash == h:
+			f.sum += float64(w)
+			f.count++
+			return
+		}
+	}
+}
+
+// grow doubles the table, keeping its features.
+func (s *hashingScratch) grow() {
+	old := s.table
+	s.table = make([]featureSum, 2*len(old))
+	mask := uint64(len(s.table) - 1)
+	used := s.used
+	s.used = s.used[:0]
+	for _, slot := range used {
+		f := old[slot]
+		i := f.hash & mask
+		for s.table[i].count != 0 {
+			i = (i + 1) & mask
+		}
+		s.table[i] = f
+		s.used = append(s.used, int32(i))
+	}
+}
+
+// addCharGrams adds the character n-grams of word, padded with the
+// boundary markers, each weighted 1/sqrt(n) for the word's n n-grams.
+func (s *hashingScratch) addCharGrams(word string) {
+	// The word as bytes with its markers, and where each rune starts, so
+	// that an n-gram of runes is a substring of bytes.
+	s.grams = append(append(append(s.grams[:0], '<'), word...), '>')
+	s.starts = s.starts[:0]
+	for i := range string(s.grams) {
+		s.starts = append(s.starts, int32(i))
+	}
+	s.starts = append(s.starts, int32(len(s.grams)))
+	runes := len(s.starts) - 1
 	n := 0
 	for g := minCharGram; g <= maxCharGram; g++ {
-		if len(s.runes) >= g {
-			n += len(s.runes) - g + 1
+		if runes >= g {
+			n += runes - g + 1
 		}
 	}
 	weight := float32(1 / math.Sqrt(float64(n)))
-	var buf [utf8.UTFMax]byte
-	for g := minCharGram; g <= maxCharGram; g++ {
-		for start := 0; start+g <= len(s.runes); start++ {
-			h := fnvKind(kindChar)
-			for _, r := range s.runes[start : start+g] {
-				k := utf8.EncodeRune(buf[:], r)
-				for _, b := range buf[:k] {
-					h = fnvByte(h, b)
-				}
-			}
-			s.features = append(s.features, hashedFeature{hash: mixHash(h), weight: weight})
+	for start := 0; start+minCharGram <= runes; start++ {
+		h := fnvKind(kindChar)
+		h = fnvBytes(h, s.grams[s.starts[start]:s.starts[start+minCharGram]])
+		s.add(mixHash(h), weight)
+		for g := minCharGram + 1; g <= maxCharGram && start+g <= runes; g++ {
+			h = fnvBytes(h, s.grams[s.starts[start+g-1]:s.starts[start+g]])
+			s.add(mixHash(h), weight)
 		}
 	}
 }
@@ -203,6 +316,13 @@ const (
 func fnvKind(kind byte) uint64 { return fnvByte(fnvOffset64, kind) }
 
 func fnvByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime64 }
+
+func fnvBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = fnvByte(h, c)
+	}
+	return h
+}
 
 func fnvString(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {

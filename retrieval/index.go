@@ -71,3 +71,34 @@ type Index interface {
 	// Close releases the index's resources; later calls fail with ErrClosed.
 	Close() error
 }
+
+// VectorReader is implemented by an Index that copies its stored vectors
+// into the caller's memory cheaply, in process, as Embedded does: a caller
+// that needs the vectors of a few hundred records per query, as the engine
+// does, reads them there rather than keeping a copy of every vector. An
+// unknown ID fails ReadVectors with an error wrapping ErrNotFound.
+type VectorReader interface {
+	ReadVectors(ids []string, dst []float32) error
+}
+
+// FuncSearcher is implemented by an Index that filters a search with a
+// function of the record's ID rather than its metadata, as Embedded does
+// (see Embedded.SearchFunc): a caller that holds what it filters on can
+// give the index no metadata at all.
+type FuncSearcher interface {
+	SearchFunc(ctx context.Context, query []float32, k int, keep func(id string) bool) ([]Hit, error)
+}
+
+// Loader is implemented by an Index that an empty one can be filled at
+// once, faster than by Upsert, as Embedded is (see Embedded.Load): records
+// without metadata, ids[i]'s vector row i of vectors, which the index may
+// keep.
+type Loader interface {
+	Load(ctx context.Context, ids []string, vectors []float32) error
+}
+
+var (
+	_ VectorReader = (*Embedded)(nil)
+	_ FuncSearcher = (*Embedded)(nil)
+	_ Loader       = (*Embedded)(nil)
+)

@@ -10,9 +10,14 @@ const (
 	hasDot64Kernel = false
 )
 
-// dotsInt8SIMD is never called where hasInt8Kernel is false.
-func dotsInt8SIMD(dst []int32, codes []int8, query []int16, stride int) {
+// dotsBlocksSIMD is never called where hasInt8Kernel is false.
+func dotsBlocksSIMD(dst []int32, codes []int8, size int, offsets []int32, pairs []uint32) {
 	panic("retrieval: no SIMD int8 kernel on this platform")
+}
+
+// upperBoundsSIMD is never called where hasInt8Kernel is false.
+func upperBoundsSIMD(mask []uint64, dots []int32, scales []float32, t, radius, floor float32) {
+	panic("retrieval: no SIMD bound kernel on this platform")
 }
 
 // dot64SIMD is never called where hasDot64Kernel is false.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"hmpps/internal/htmltext"
@@ -55,28 +56,30 @@ func (e Extractive) Prepare(text string) *Prepared {
 	if p.words == 0 {
 		return p
 	}
-	seen := make(map[string]bool)
-	var words []string
-	var terms []uint64
-	var sents []preparedSentence
-	var key strings.Builder
+	sc := preparePool.Get().(*prepareScratch)
+	defer preparePool.Put(sc)
+	// kept holds each kept sentence's words, to drop a sentence whose words
+	// repeat an earlier one's (compared by hash, then word by word).
+	kept, words, all, terms, sents := sc.kept[:0], sc.words[:0], sc.all[:0], sc.terms[:0], sc.sents[:0]
+	sentences := appendSentences(sc.sentences[:0], plain)
+	defer func() {
+		// The scratch keeps no text alive.
+		clear(all)
+		clear(sentences)
+		sc.kept, sc.words, sc.all, sc.terms, sc.sents = kept[:0], words[:0], all[:0], terms[:0], sents[:0]
+		sc.sentences = sentences[:0]
+	}()
 	cursor := 0
-	for _, s := range splitSentences(plain) {
+	for _, s := range sentences {
 		// s is a substring of plain: splitSentences only slices it.
 		start := strings.Index(plain[cursor:], s) + cursor
 		cursor = start + len(s)
 		words = tokenize.AppendWords(words[:0], s)
-		key.Reset()
-		for i, w := range words {
-			if i > 0 {
-				key.WriteByte(' ')
-			}
-			key.WriteString(w)
-		}
-		if key.Len() == 0 || seen[key.String()] {
+		if len(words) == 0 || repeats(kept, all, words) {
 			continue
 		}
-		seen[key.String()] = true
+		kept = append(kept, keptWords{hash: hashWords(words), from: int32(len(all)), to: int32(len(all) + len(words))})
+		all = append(all, words...)
 		hasNumber := false
 		for _, w := range words {
 			if strings.ContainsFunc(w, unicode.IsDigit) {
@@ -90,12 +93,53 @@ func (e Extractive) Prepare(text string) *Prepared {
 		sents = append(sents, preparedSentence{
 			start: int32(start), end: int32(start + len(s)), closeEnd: int32(start + len(closed)),
 			firstTerm: int32(first), endTerm: int32(len(terms)),
-			words: int32(len(strings.Fields(s))), hasNumber: hasNumber, addPeriod: addPeriod,
+			words: int32(countWords(s, int(^uint(0)>>1))), hasNumber: hasNumber, addPeriod: addPeriod,
 		})
 	}
 	// Copied to their exact size: a catalog keeps them for every product.
 	p.terms, p.sents = slices.Clone(terms), slices.Clone(sents)
 	return p
+}
+
+// prepareScratch is what Prepare reuses between texts.
+type prepareScratch struct {
+	kept       []keptWords
+	words, all []string
+	sentences  []string
+	terms      []uint64
+	sents      []preparedSentence
+}
+
+var preparePool = sync.Pool{New: func() any { return new(prepareScratch) }}
+
+// keptWords is a sentence Prepare kept: the hash of its words and where
+// they are in the list of every kept sentence's words.
+type keptWords struct {
+	hash     uint64
+	from, to int32
+}
+
+// hashWords hashes a sentence's words, FNV-1a with a separator.
+func hashWords(words []string) uint64 {
+	h := uint64(fnvOffset)
+	for _, w := range words {
+		for i := 0; i < len(w); i++ {
+			h = (h ^ uint64(w[i])) * fnvPrime
+		}
+		h = (h ^ ' ') * fnvPrime
+	}
+	return h
+}
+
+// repeats reports whether a kept sentence has exactly words.
+func repeats(kept []keptWords, all, words []string) bool {
+	h := hashWords(words)
+	for _, k := range kept {
+		if k.hash == h && slices.Equal(all[k.from:k.to], words) {
+			return true
+		}
+	}
+	return false
 }
 
 // Text returns the plain text p was prepared from.

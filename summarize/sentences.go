@@ -12,8 +12,10 @@ import (
 // inside a number ("3.5") or after a known abbreviation ("e.g.", "approx.",
 // "No. 5"). Leading list markers ("- ", "* ") are removed. Sentences may be
 // empty of words; the caller drops them.
-func splitSentences(text string) []string {
-	var out []string
+func splitSentences(text string) []string { return appendSentences(nil, text) }
+
+// appendSentences appends the sentences of text (see splitSentences) to out.
+func appendSentences(out []string, text string) []string {
 	start := 0
 	emit := func(end int) {
 		if s := trimSentence(text[start:end]); s != "" {

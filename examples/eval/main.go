@@ -104,6 +104,8 @@ type config struct {
 	ollamaCandidates int
 	// ollamaSummaries makes the model write the summaries too.
 	ollamaSummaries bool
+	// modelEval is the model-reranker evaluation (-model-eval).
+	modelEval modelEvalConfig
 }
 
 func main() {
@@ -146,6 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.ollamaMode, "ollama-mode", "chat", "how -ollama-model is asked: chat (instruction-tuned models) or completion (a raw few-shot prompt, for small or base models)")
 	fs.IntVar(&c.ollamaCandidates, "ollama-candidates", 0, "candidates per task the model judges, the best by the offline score; the rest keep their offline order (0: all)")
 	fs.BoolVar(&c.ollamaSummaries, "ollama-summaries", true, "let -ollama-model write the summaries too (false: the offline extractive ones)")
+	registerModelEvalFlags(fs, &c.modelEval)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -181,6 +184,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.study {
 		return runStudy(ctx, cfg, stdout, bar)
+	}
+	if cfg.modelEval.on {
+		return runModelEval(ctx, cfg, stdout, bar)
 	}
 
 	var md strings.Builder

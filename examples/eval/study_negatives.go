@@ -12,6 +12,7 @@ import (
 	"hmpps/hmpps/eval"
 	"hmpps/internal/cooccur"
 	"hmpps/internal/ltr"
+	"hmpps/internal/rankmetric"
 )
 
 // negatives is part b of the study: the trained engine learns from lists
@@ -357,7 +358,7 @@ func stack(ctx context.Context, table *cooccur.Table, valA []eval.Task, hitsA []
 		var s []float64
 		for i := range train {
 			s = w.Score(&train[i], nil, s)
-			sum += ltr.NDCG10(ltr.Rank(s, train[i].Positive))
+			sum += rankmetric.NDCG(rankmetric.Rank(s, train[i].Positive), 10)
 		}
 		return sum / float64(len(train))
 	}
@@ -373,7 +374,7 @@ func stack(ctx context.Context, table *cooccur.Table, valA []eval.Task, hitsA []
 			continue
 		}
 		s = res.Weights.Score(l, nil, s)
-		if r := ltr.Rank(s, l.Positive); r <= eval.DefaultDepth {
+		if r := rankmetric.Rank(s, l.Positive); r <= eval.DefaultDepth {
 			ranks[i] = r
 		}
 	}

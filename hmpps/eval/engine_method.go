@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hmpps/hmpps"
+	"hmpps/internal/promptsize"
 )
 
 // NewEngine returns an hmpps.Engine configured by opts that holds every
@@ -142,10 +143,10 @@ func (m *EngineMethod) byPlace(t Task, resp *hmpps.Response) Scored {
 // query, without history: the engine then prepares their texts exactly as it
 // did for the reranker.
 func (m *EngineMethod) promptSize(ctx context.Context, query string, resp *hmpps.Response) (*PromptSize, error) {
-	p := &PromptSize{QueryTokens: EstimateTokens(query), HistoryItems: len(resp.History)}
+	p := &PromptSize{QueryTokens: promptsize.Tokens(query), HistoryItems: len(resp.History)}
 	var sum int
 	for _, r := range resp.Results {
-		sum += EstimateTokens(r.Summary)
+		sum += promptsize.Tokens(r.Summary)
 	}
 	if len(resp.Results) > 0 {
 		p.CandidateTokens = float64(sum) / float64(len(resp.Results))
@@ -162,7 +163,7 @@ func (m *EngineMethod) promptSize(ctx context.Context, query string, resp *hmpps
 		return nil, fmt.Errorf("eval: %s: history texts: %w", m.Label, err)
 	}
 	for _, r := range hist.Results {
-		p.HistoryTokens += EstimateTokens(r.Summary)
+		p.HistoryTokens += promptsize.Tokens(r.Summary)
 	}
 	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hmpps/hmpps"
+	"hmpps/internal/promptsize"
 	"hmpps/retrieval"
 )
 
@@ -61,7 +62,7 @@ func TestEngineMethod(t *testing.T) {
 	assert.Equal(t, 2, personal.Prompt.HistoryItems, "stage one drops the grinder")
 	assert.Positive(t, personal.Prompt.HistoryTokens)
 	assert.Positive(t, personal.Prompt.CandidateTokens)
-	assert.Equal(t, EstimateTokens("leather boots"), personal.Prompt.QueryTokens)
+	assert.Equal(t, promptsize.Tokens("leather boots"), personal.Prompt.QueryTokens)
 
 	none := score(&EngineMethod{Label: "none", Engine: full, History: NoHistory, MeasurePrompt: true})
 	assert.NotEqual(t, personal.Scores, none.Scores)
@@ -82,12 +83,4 @@ func TestEngineMethod(t *testing.T) {
 
 	_, err = (&EngineMethod{Label: "x", Engine: full}).Score(ctx, Task{Query: "boots", Candidates: []string{"nope"}})
 	assert.ErrorIs(t, err, hmpps.ErrNotFound)
-}
-
-func TestEstimateTokens(t *testing.T) {
-	assert.Equal(t, 0, EstimateTokens(""))
-	assert.Equal(t, 1, EstimateTokens("abc"))
-	assert.Equal(t, 1, EstimateTokens("abcd"))
-	assert.Equal(t, 2, EstimateTokens("abcde"))
-	assert.Equal(t, 1, EstimateTokens("éèêë"), "runes, not bytes")
 }

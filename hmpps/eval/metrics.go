@@ -3,6 +3,8 @@ package eval
 import (
 	"fmt"
 	"math"
+
+	"hmpps/internal/rankmetric"
 )
 
 // Rank returns the 1-based rank of scores[target] with ties broken
@@ -14,45 +16,25 @@ func Rank(scores []float64, target int) (int, error) {
 	if target < 0 || target >= len(scores) {
 		return 0, fmt.Errorf("%w: target index %d outside %d scores", ErrInvalidScores, target, len(scores))
 	}
-	t := scores[target]
-	rank := 1
 	for i, s := range scores {
 		if math.IsNaN(s) {
 			return 0, fmt.Errorf("%w: score %d is NaN", ErrInvalidScores, i)
 		}
-		if i != target && s >= t {
-			rank++
-		}
 	}
-	return rank, nil
+	return rankmetric.Rank(scores, target), nil
 }
 
 // HitRate is HR@k for one target at rank: 1 if it is in the top k, else 0.
-func HitRate(rank, k int) float64 {
-	if rank >= 1 && rank <= k {
-		return 1
-	}
-	return 0
-}
+func HitRate(rank, k int) float64 { return rankmetric.HitRate(rank, k) }
 
 // NDCG is NDCG@k for one relevant item at rank: 1/log2(rank+1) within the top
 // k, else 0. With a single relevant item the ideal DCG is 1.
-func NDCG(rank, k int) float64 {
-	if rank < 1 || rank > k {
-		return 0
-	}
-	return 1 / math.Log2(float64(rank)+1)
-}
+func NDCG(rank, k int) float64 { return rankmetric.NDCG(rank, k) }
 
 // ReciprocalRank is 1/rank, the per-target term of MRR, over the whole list
 // (over the first Options.Depth in a whole-catalog evaluation, where a
 // target ranked beyond it has rank 0 and counts 0).
-func ReciprocalRank(rank int) float64 {
-	if rank < 1 {
-		return 0
-	}
-	return 1 / float64(rank)
-}
+func ReciprocalRank(rank int) float64 { return rankmetric.ReciprocalRank(rank) }
 
 // Metric is one of the reported ranking metrics.
 type Metric int

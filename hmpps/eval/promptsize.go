@@ -1,11 +1,10 @@
 package eval
 
-import "unicode/utf8"
-
 // PromptSize is how much text a pointwise model reranker reads for one task:
 // per candidate, the query, the kept history's texts and the candidate's
 // text (the fixed instruction aside, which is the same for every method).
-// Token counts are estimates (see EstimateTokens).
+// Token counts are estimates, by the same word-piece approximation the
+// prompt-size figures use (internal/promptsize).
 type PromptSize struct {
 	// HistoryItems is the number of history items shown.
 	HistoryItems int `json:"history_items"`
@@ -21,15 +20,6 @@ type PromptSize struct {
 // query, history and candidate.
 func (p PromptSize) PerCandidate() float64 {
 	return float64(p.QueryTokens+p.HistoryTokens) + p.CandidateTokens
-}
-
-// EstimateTokens estimates the tokens a model's tokenizer makes of s as one
-// token per four characters, rounded up: the usual rule of thumb for English
-// under the byte-pair tokenizers of current models. It is for comparing
-// prompt sizes with each other, not for billing; a model's own count (the
-// Usage an engine reports) is the exact figure.
-func EstimateTokens(s string) int {
-	return (utf8.RuneCountInString(s) + 3) / 4
 }
 
 // PromptStats averages PromptSize over the tasks of a method.

@@ -143,3 +143,87 @@ func BenchmarkPlain(b *testing.B) {
 		Plain(doc)
 	}
 }
+
+// FuzzPlainBareTags holds Plain's fast path for bare tags to the tokenizer:
+// wherever it answers, it answers what the tokenizer path does.
+func FuzzPlainBareTags(f *testing.F) {
+	for _, s := range []string{
+		"Seams are taped, for <b>all-day</b> comfort.", "<p>One</p><p>Two</p>", "<UL><LI>a<LI>b</UL>",
+		"a<br>b", "x<td>1</td><th>2</th>y", "a < b", "a<b", "<1>", "<b >x", "<br/>", "</ b>", "<script>x</script>",
+		"<Title>t</Title>", "<textarea><b></textarea>", "a\r\nb<b>c", "<p>\u00a0\u2028x</p>", "<abcdefghijklmnopq>x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := plainBareTags(s)
+		if !ok {
+			return
+		}
+		if want := plainTokenized(s); got != want {
+			t.Fatalf("plainBareTags(%q) = %q, the tokenizer gives %q", s, got, want)
+		}
+	})
+}
+
+func TestPlainBareTags(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"Seams are taped, for <b>all-day</b> comfort.", "Seams are taped, for all-day comfort.", true},
+		{"<p>One</p><P>Two</P>", "One\nTwo", true},
+		{"a<td>1</td>b", "a 1 b", true},
+		{"a &amp; b", "", false},
+		{"<b class=x>y</b>", "", false},
+		{"<br/>", "", false},
+		{"a < b", "", false},
+		{"<script>x</script>", "", false},
+		{"a\r\n<b>b</b>", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := plainBareTags(tt.in)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		if ok {
+			assert.Equal(t, tt.want, got, tt.in)
+			assert.Equal(t, plainTokenized(tt.in), got, tt.in)
+		}
+	}
+}
+
+// collapseRunes is collapse as it was first written, rune by rune: the
+// reference the fast one is held to.
+func collapseRunes(s string) string {
+	var b strings.Builder
+	var pending rune
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if isLineBreak(r) {
+				pending = '\n'
+			} else if pending == 0 {
+				pending = ' '
+			}
+			continue
+		}
+		if unicode.IsControl(r) {
+			continue
+		}
+		if pending != 0 && b.Len() > 0 {
+			b.WriteRune(pending)
+		}
+		pending = 0
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func FuzzCollapse(f *testing.F) {
+	for _, s := range []string{"", " a  b ", "a\nb", "a \n b", "x\ty\r\nz", "\x00a\x7fb", "a\xffb", "é  ü\u00a0x\u2028y", "  \n  ", "a b", "a\n b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapse(s), collapseRunes(s); got != want {
+			t.Fatalf("collapse(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

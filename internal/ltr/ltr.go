@@ -221,25 +221,6 @@ func (w Weights) hidden(x, act []float64) (float64, []float64) {
 	return s, act
 }
 
-// Rank returns the 1-based rank of scores[pos], ties counted against it.
-func Rank(scores []float64, pos int) int {
-	r := 1
-	for i, s := range scores {
-		if i != pos && s >= scores[pos] {
-			r++
-		}
-	}
-	return r
-}
-
-// NDCG10 is NDCG@10 of one relevant item at rank.
-func NDCG10(rank int) float64 {
-	if rank < 1 || rank > 10 {
-		return 0
-	}
-	return 1 / math.Log2(float64(rank)+1)
-}
-
 func dot(a, b []float64) float64 {
 	var s float64
 	for i := range a {

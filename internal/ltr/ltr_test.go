@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"hmpps/internal/rankmetric"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -112,7 +114,7 @@ func TestTrainLearnsKnownAnswer(t *testing.T) {
 		var sum float64
 		for i := range val {
 			a := w.Attention(&val[i], nil)
-			sum += NDCG10(Rank(w.Score(&val[i], a, nil), val[i].Positive))
+			sum += rankmetric.NDCG(rankmetric.Rank(w.Score(&val[i], a, nil), val[i].Positive), 10)
 		}
 		return sum / float64(len(val))
 	}
@@ -169,11 +171,4 @@ func TestScalerStandardizes(t *testing.T) {
 	assert.InDelta(t, -2/math.Sqrt(8.0/3), lists[0].Cand[0], 1e-12)
 	assert.Zero(t, lists[0].Cand[1])
 	assert.Equal(t, []float64{-1}, lists[0].Hist)
-}
-
-func TestRankCountsTiesAgainstThePositive(t *testing.T) {
-	assert.Equal(t, 1, Rank([]float64{3, 1, 2}, 0))
-	assert.Equal(t, 3, Rank([]float64{2, 2, 2}, 1))
-	assert.Equal(t, 1.0, NDCG10(1))
-	assert.Zero(t, NDCG10(11))
 }

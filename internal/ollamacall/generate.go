@@ -50,17 +50,8 @@ func Generate(ctx context.Context, c *api.Client, req *api.GenerateRequest, time
 // "vision", "embedding", "thinking", ... A model the server does not have
 // gives an error wrapping ErrModelNotFound.
 func Capabilities(ctx context.Context, c *api.Client, model string, timeout time.Duration) ([]string, error) {
-	callCtx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := c.Show(callCtx, &api.ShowRequest{Model: model})
-	if err != nil {
-		return nil, Classify(ctx, err, model, timeout)
-	}
-	caps := make([]string, len(resp.Capabilities))
-	for i, cp := range resp.Capabilities {
-		caps[i] = string(cp)
-	}
-	return caps, nil
+	info, err := Show(ctx, c, model, timeout)
+	return info.Capabilities, err
 }
 
 // HasCapability reports whether caps, as Capabilities returns them, holds

@@ -10,11 +10,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -166,11 +168,13 @@ func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, c
 }
 
 // Classify wraps an error of the official client for model: the caller's
-// own cancellation stays a context error; a timeout, an unreachable server or
-// a 5xx status wraps ErrUnavailable; a 404 wraps ErrModelNotFound; another
-// 4xx wraps the api.StatusError; anything else (a body that is not JSON, an
-// error line in the stream) wraps ErrBadAnswer. ctx is the caller's context,
-// without the per-call timeout, so that the two can be told apart.
+// own cancellation stays a context error; a timeout, an unreachable server,
+// a 5xx status or a connection that breaks mid-answer wraps ErrUnavailable;
+// a 404 wraps ErrModelNotFound; a 400 about the context length wraps
+// ErrTooLong; another 4xx wraps the api.StatusError; anything else (a body
+// that is not JSON, an error line in the stream) wraps ErrBadAnswer. ctx is
+// the caller's context, without the per-call timeout, so that the two can
+// be told apart.
 func Classify(ctx context.Context, err error, model string, timeout time.Duration) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("ollama: model %q: %w", model, cerr)
@@ -192,6 +196,11 @@ func Classify(ctx context.Context, err error, model string, timeout time.Duratio
 			// asked of a generative model: "this model does not support
 			// embeddings").
 			return fmt.Errorf("%w: model %q: %s", ErrUnsupported, model, msg)
+		case serr.StatusCode == http.StatusBadRequest && strings.Contains(msg, "context length"):
+			// "the input length exceeds the context length", and the
+			// server's own truncation failing ("input exceeds maximum
+			// context length and cannot be truncated further").
+			return fmt.Errorf("%w: model %q: %s", ErrTooLong, model, msg)
 		case serr.StatusCode >= 500:
 			return fmt.Errorf("%w: model %q: HTTP %d: %s", ErrUnavailable, model, serr.StatusCode, msg)
 		default:
@@ -205,6 +214,11 @@ func Classify(ctx context.Context, err error, model string, timeout time.Duratio
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		// The answer began and the connection broke: the server went
+		// away (the client reads the body after the request returned).
+		return fmt.Errorf("%w: model %q: the connection broke mid-answer: %w", ErrUnavailable, model, err)
 	}
 	return fmt.Errorf("%w: model %q: %w", ErrBadAnswer, model, err)
 }

@@ -27,6 +27,8 @@ type Env struct {
 	Host string
 	// Model is the text model the script registered.
 	Model string
+	// EmbedModel is the embedding model the script registered.
+	EmbedModel string
 	// Bin is the server binary, set when the script built it.
 	Bin string
 	// Models is the server's OLLAMA_MODELS folder, set with Bin.
@@ -38,13 +40,25 @@ type Env struct {
 func Require(t testing.TB) Env {
 	t.Helper()
 	env := Env{
-		Host:   os.Getenv("HMPPS_OLLAMA_HOST"),
-		Model:  os.Getenv("HMPPS_OLLAMA_MODEL"),
-		Bin:    os.Getenv("HMPPS_OLLAMA_BIN"),
-		Models: os.Getenv("HMPPS_OLLAMA_MODELS"),
+		Host:       os.Getenv("HMPPS_OLLAMA_HOST"),
+		Model:      os.Getenv("HMPPS_OLLAMA_MODEL"),
+		EmbedModel: os.Getenv("HMPPS_OLLAMA_EMBED_MODEL"),
+		Bin:        os.Getenv("HMPPS_OLLAMA_BIN"),
+		Models:     os.Getenv("HMPPS_OLLAMA_MODELS"),
 	}
 	if env.Host == "" || env.Model == "" {
 		Unavailable(t, "set HMPPS_OLLAMA_HOST and HMPPS_OLLAMA_MODEL, or run under scripts/ollama.sh run")
+	}
+	return env
+}
+
+// RequireEmbed is Require for the tests of the embedding model: without
+// HMPPS_OLLAMA_EMBED_MODEL as well the test skips, or fails when CI is set.
+func RequireEmbed(t testing.TB) Env {
+	t.Helper()
+	env := Require(t)
+	if env.EmbedModel == "" {
+		Unavailable(t, "set HMPPS_OLLAMA_EMBED_MODEL, or run under scripts/ollama.sh run")
 	}
 	return env
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"hmpps/internal/promptsize"
+
 	"github.com/ollama/ollama/api"
 )
 
@@ -133,10 +135,11 @@ func Images(req *api.ChatRequest) [][]byte {
 // 448-pixel picture in Qwen2.5-VL.
 const ImageTokens = 256
 
-// PromptTokens is the fake server's stand-in for prompt_eval_count: one
-// token per four characters of the messages plus ImageTokens per image.
+// PromptTokens is the fake server's stand-in for prompt_eval_count: the
+// messages' tokens as the library estimates them (promptsize.Tokens) plus
+// ImageTokens per image.
 func PromptTokens(req *api.ChatRequest) int {
-	return (utf8.RuneCountInString(Prompt(req))+3)/4 + ImageTokens*len(Images(req))
+	return promptsize.Tokens(Prompt(req)) + ImageTokens*len(Images(req))
 }
 
 // EmbedInputs returns the texts of an embed request, whose input is one
@@ -191,6 +194,29 @@ func HashEmbed(dim int) EmbedFunc {
 			resp.PromptEvalCount += len(strings.Fields(s))
 		}
 		return resp, nil
+	}
+}
+
+// TooLongMessage is the real server's answer (HTTP 400) to an embed request
+// holding a text longer than the model's context that its own truncation
+// did not bring within it.
+const TooLongMessage = "the input length exceeds the context length"
+
+// RefuseLong wraps next so that a request holding a text of more than
+// maxWords words fails whole with HTTP 400 TooLongMessage, as a request with
+// one such text fails on the real server.
+func RefuseLong(maxWords int, next EmbedFunc) EmbedFunc {
+	return func(ctx context.Context, req *api.EmbedRequest) (api.EmbedResponse, error) {
+		texts, err := EmbedInputs(req)
+		if err != nil {
+			return api.EmbedResponse{}, &Error{Status: 400, Message: err.Error()}
+		}
+		for _, s := range texts {
+			if len(strings.Fields(s)) > maxWords {
+				return api.EmbedResponse{}, &Error{Status: 400, Message: TooLongMessage}
+			}
+		}
+		return next(ctx, req)
 	}
 }
 

@@ -80,6 +80,13 @@ type Config struct {
 	// Capabilities are what /api/show reports for every model. If nil,
 	// "completion" and "vision".
 	Capabilities []string
+	// ModelInfo is the model metadata /api/show reports for every model
+	// (its model_info), e.g. "general.architecture": "bert" and
+	// "bert.context_length": 512. If nil, none.
+	ModelInfo map[string]any
+	// Parameters are the Modelfile parameters /api/show reports, as the
+	// real server formats them: "name value" lines, e.g. "num_ctx 256".
+	Parameters string
 }
 
 // Call is one recorded request: the decoded value and the JSON body as
@@ -351,7 +358,8 @@ func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) {
 	if caps == nil {
 		caps = []string{"completion", "vision"}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"capabilities": caps, "details": map[string]string{"format": "gguf"}})
+	writeJSON(w, http.StatusOK, map[string]any{"capabilities": caps, "details": map[string]string{"format": "gguf"},
+		"model_info": s.cfg.ModelInfo, "parameters": s.cfg.Parameters})
 }
 
 func (s *Server) handleTags(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -97,9 +98,10 @@ func TestLexicalUnmarshalRejects(t *testing.T) {
 		}
 		return b
 	}
-	// One word "a"; then the documents, each an ID, four lengths, a count
-	// of words, and per word its gap and four frequencies.
-	oneWord := encode(Format, 1, "a")
+	// Format 1, which engine files of version 2 hold: one word "a"; then
+	// the documents, each an ID, four lengths, a count of words, and per
+	// word its gap and four frequencies.
+	oneWord := encode(1, 1, "a")
 	tests := []struct {
 		name       string
 		data       []byte
@@ -109,9 +111,9 @@ func TestLexicalUnmarshalRejects(t *testing.T) {
 		{"empty", nil, false},
 		{"truncated", good[:len(good)-3], false},
 		{"trailing bytes", append(slices.Clone(good), 0), false},
-		{"words out of order", encode(Format, 2, "b", "a", 0), false},
-		{"empty word", encode(Format, 1, "", 0), false},
-		{"huge word count", encode(Format, 1<<40), false},
+		{"words out of order", encode(1, 2, "b", "a", 0), false},
+		{"empty word", encode(1, 1, "", 0), false},
+		{"huge word count", encode(1, 1<<40), false},
 		{"word no document holds", encode(oneWord, 0), false},
 		{"document twice", encode(oneWord, 2, "x", 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, "x", 0, 0, 0, 0, 0), false},
 		{"word out of range", encode(oneWord, 1, "x", 0, 0, 0, 1, 1, 2, 0, 0, 0, 1), false},
@@ -145,8 +147,10 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	f.Add(encodeFormat1(newLexicalWith(Params{}, lexicalCatalog)))
 	f.Add([]byte{})
 	f.Add([]byte{Format, 0, 0})
+	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := mustNew(t, Params{})
 		if err := l.UnmarshalBinary(data); err != nil {
@@ -168,4 +172,151 @@ func FuzzUnmarshal(f *testing.F) {
 		l.Search("a b c x", 5, nil)
 		l.Upsert("x", Doc{Title: "a"})
 	})
+}
+
+// encodeFormat1 encodes l as format 1 did: each document, in ascending ID
+// order, with its words and their frequencies.
+func encodeFormat1(l *Index) []byte {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var words []string
+	for t, w := range l.words {
+		if l.df[t] > 0 {
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	number := make(map[int32]int, len(words))
+	for i, w := range words {
+		number[l.term[w]] = i
+	}
+	ids := slices.Sorted(maps.Keys(l.slot))
+	b := binary.AppendUvarint(nil, 1)
+	b = binary.AppendUvarint(b, uint64(len(words)))
+	for _, w := range words {
+		b = appendString(b, w)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	for _, id := range ids {
+		slot := l.slot[id]
+		b = appendString(b, id)
+		for _, n := range l.stats[slot].len {
+			b = binary.AppendUvarint(b, uint64(n))
+		}
+		type held struct {
+			n    int
+			freq termFreq
+		}
+		var terms []held
+		for _, t := range l.appendTerms(nil, slot) {
+			freq, _ := l.freq(t, slot)
+			terms = append(terms, held{number[t], freq})
+		}
+		slices.SortFunc(terms, func(a, b held) int { return a.n - b.n })
+		b = binary.AppendUvarint(b, uint64(len(terms)))
+		prev := -1
+		for _, t := range terms {
+			b = binary.AppendUvarint(b, uint64(t.n-prev))
+			prev = t.n
+			for _, f := range t.freq {
+				b = binary.AppendUvarint(b, uint64(f))
+			}
+		}
+	}
+	return b
+}
+
+// TestLexicalUnmarshalFormat1 checks that statistics of format 1, which
+// engine files of version 2 hold, restore the same index as the current
+// format, and encode to the same bytes once restored.
+func TestLexicalUnmarshalFormat1(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 1))
+	docs := make(map[string]Doc)
+	for range 500 {
+		docs[fmt.Sprintf("p%d", r.IntN(300))] = randomLexicalDoc(r)
+	}
+	docs["big"] = Doc{Title: "boot " + strings.Repeat("red ", 40), Body: strings.Repeat("silk ", 70000)}
+	l := newLexicalWith(Params{}, docs)
+	old := mustNew(t, Params{})
+	require.NoError(t, old.UnmarshalBinary(encodeFormat1(l)))
+	ids := append(slices.Sorted(maps.Keys(docs)), "unknown")
+	requireSameLexical(t, l, old, ids)
+	want, err := l.MarshalBinary()
+	require.NoError(t, err)
+	got, err := old.MarshalBinary()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+// TestLexicalUnmarshalRejectsFormat2 varies a valid encoding of the
+// current format into impossible ones.
+func TestLexicalUnmarshalRejectsFormat2(t *testing.T) {
+	uv := func(vs ...uint64) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, v)
+		}
+		return b
+	}
+	str := func(s string) []byte { return append(uv(uint64(len(s))), s...) }
+	// word encodes one word's documents and packed frequencies, with its
+	// escapes (pairs of position and four frequencies) already encoded.
+	word := func(docs []uint32, packed []uint16, escapes ...uint64) []byte {
+		var body []byte
+		for _, d := range docs {
+			body = binary.LittleEndian.AppendUint32(body, d)
+		}
+		for _, p := range packed {
+			body = binary.LittleEndian.AppendUint16(body, p)
+		}
+		body = append(body, uv(escapes...)...)
+		return append(uv(uint64(len(docs)), uint64(len(body))), body...)
+	}
+	cat := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
+	// Two words; two documents, "x" with a title of two words and "y" with
+	// one; "a" in both titles, "b" in x's.
+	head := cat(uv(Format, 2), str("a"), str("b"), uv(2), str("x"), uv(2, 0, 0, 0), str("y"), uv(1, 0, 0, 0))
+	a := word([]uint32{0, 1}, []uint16{1, 1}, 0)
+	b := word([]uint32{0}, []uint16{1}, 0)
+	valid := cat(head, a, b)
+	l := mustNew(t, Params{})
+	require.NoError(t, l.UnmarshalBinary(valid))
+	assert.Equal(t, []string{"y", "x"}, hitIDs(l.Search("a", 5, nil)), "y's title is shorter")
+	assert.Equal(t, []string{"x"}, hitIDs(l.Search("b", 5, nil)))
+	again, err := l.MarshalBinary()
+	require.NoError(t, err)
+	assert.Equal(t, valid, again)
+	l.Delete("x")
+	assert.Empty(t, l.Search("b", 5, nil), "the words of a restored document are known to Delete")
+
+	// An escaped frequency: "a" sixteen times in x's body.
+	big := cat(uv(Format, 1), str("a"), uv(1), str("x"), uv(0, 0, 0, 20), word([]uint32{0}, []uint16{escaped}, 1, 0, 0, 0, 0, 16))
+	require.NoError(t, mustNew(t, Params{}).UnmarshalBinary(big))
+
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"truncated", valid[:len(valid)-1]},
+		{"trailing bytes", append(slices.Clone(valid), 0)},
+		{"word no document holds", cat(head, word(nil, nil, 0), b)},
+		{"more documents than the catalog", cat(head, word([]uint32{0, 1, 2}, []uint16{1, 1, 1}, 0), b)},
+		{"documents out of order", cat(head, word([]uint32{1, 0}, []uint16{1, 1}, 0), b)},
+		{"document twice", cat(head, word([]uint32{0, 0}, []uint16{1, 1}, 0), b)},
+		{"document out of range", cat(head, word([]uint32{0, 2}, []uint16{1, 1}, 0), b)},
+		{"word held zero times", cat(head, word([]uint32{0, 1}, []uint16{1, 0}, 0), b)},
+		{"escape missing", cat(head, word([]uint32{0, 1}, []uint16{escaped, 1}, 0), b)},
+		{"escape that fits nibbles", cat(head, word([]uint32{0, 1}, []uint16{escaped, 1}, 1, 0, 1, 0, 0, 0), b)},
+		{"escape of an unescaped posting", cat(head, word([]uint32{0, 1}, []uint16{1, 1}, 1, 0, 0, 0, 0, 16), b)},
+		{"byte count short", cat(head, append(uv(2, 12), a[2:]...), b)},
+		{"byte count long", cat(head, append(uv(2, 14), a[2:]...), b)},
+		{"same ID twice", cat(uv(Format, 2), str("a"), str("b"), uv(2), str("x"), uv(2, 0, 0, 0), str("x"), uv(1, 0, 0, 0), a, b)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLexicalWith(Params{}, lexicalCatalog)
+			require.ErrorIs(t, l.UnmarshalBinary(tt.data), ErrCorrupt)
+			requireSameLexical(t, newLexicalWith(Params{}, lexicalCatalog), l, slices.Sorted(maps.Keys(lexicalCatalog)))
+		})
+	}
 }

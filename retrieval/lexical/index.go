@@ -1,15 +1,14 @@
 package lexical
 
 import (
-	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
-
-	"hmpps/internal/tokenize"
 )
 
 // Doc is one product's text, by field (plain text, no HTML). Each
@@ -147,14 +146,18 @@ type Index struct {
 	docs  []lexDoc
 	stats []lexStats
 	dead  int
+	// terms holds every document's word IDs, ascending, as uvarint gaps
+	// (see lexDoc): what Delete needs to take a document out of df. A dead
+	// document's stay until compact.
+	terms []byte
 	// term maps a word to its ID, the index of words, df and postings.
 	term  map[string]int32
 	words []string
 	// df counts the live documents holding each word.
 	df []int32
-	// postings lists, for each word, the slots of the documents holding it
-	// (dead ones included) with the word's frequency in each field.
-	postings [][]posting
+	// postings lists, for each word, the documents holding it (dead ones
+	// included) with the word's frequency in each field.
+	postings []postings
 	// length sums the field lengths of the live documents.
 	length [numFields]int64
 	// scratch holds lexScratch values, so a search allocates nothing
@@ -162,12 +165,13 @@ type Index struct {
 	scratch sync.Pool
 }
 
-// lexDoc is one document as the index holds it, apart from its lexStats.
+// lexDoc is one document as the index holds it, apart from its lexStats:
+// its ID, and where its word IDs are in Index.terms.
 type lexDoc struct {
 	id string
-	// terms are the IDs of the document's distinct words, ascending; their
-	// frequencies are in the postings only, where a search reads them.
-	terms []int32
+	// terms[at:at+n] are the document's word IDs; n is 0 once it is dead.
+	at int
+	n  int32
 }
 
 // lexStats is what a score reads of a document besides its words'
@@ -181,29 +185,29 @@ type lexStats struct {
 	live bool
 }
 
-// termFreq is a word's frequency in each field, saturated at the largest
-// uint16: a field that repeats a word more often than that is degenerate,
-// and K1 has long flattened its score.
-type termFreq [numFields]uint16
-
-// posting is one document in a word's postings. A word's postings are in
-// ascending slot order, since a document written later gets a later slot
-// and compact keeps the order, so a document's posting is found by binary
-// search.
-type posting struct {
-	slot int32
-	freq termFreq
-}
-
 // freq returns the frequencies of word t in the document at slot, and
 // whether the document holds it. The caller holds a lock.
 func (l *Index) freq(t, slot int32) (termFreq, bool) {
-	ps := l.postings[t]
-	i, found := slices.BinarySearchFunc(ps, slot, func(p posting, slot int32) int { return cmp.Compare(p.slot, slot) })
+	p := &l.postings[t]
+	i, found := slices.BinarySearch(p.slots, slot)
 	if !found {
 		return termFreq{}, false
 	}
-	return ps[i].freq, true
+	return p.freq(i), true
+}
+
+// appendTerms appends the word IDs of the document at slot to dst.
+func (l *Index) appendTerms(dst []int32, slot int32) []int32 {
+	d := &l.docs[slot]
+	b := l.terms[d.at:]
+	t := int64(-1)
+	for range d.n {
+		gap, n := binary.Uvarint(b)
+		b = b[n:]
+		t += int64(gap)
+		dst = append(dst, int32(t))
+	}
+	return dst
 }
 
 // minCompact is the fewest dead documents worth a compaction: below it,
@@ -247,28 +251,20 @@ func (l *Index) Contains(id string) bool {
 // there is one. Every ID is valid, the empty one included; a document with
 // no words still counts in N and in the average lengths.
 func (l *Index) Upsert(id string, doc Doc) {
-	// Tokenizing is the slow part and needs no lock.
-	counts := make(map[string]termFreq)
-	var lens [numFields]int32
-	var words []string
-	for f, text := range doc.fields() {
-		words = tokenize.AppendWords(words[:0], text)
-		lens[f] = int32(min(len(words), math.MaxInt32))
-		for _, w := range words {
-			tf := counts[w]
-			if tf[f] < math.MaxUint16 {
-				tf[f]++
-			}
-			counts[w] = tf
-		}
-	}
+	a := Analyze(doc)
+	l.UpsertAnalyzed(id, &a)
+}
 
+// UpsertAnalyzed is Upsert of the document a was made from: tokenizing,
+// the slow part, is Analyze's, so that a caller writing many documents can
+// do it beforehand, on every CPU and without a lock.
+func (l *Index) UpsertAnalyzed(id string, a *Analysis) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.remove(id)
-	d := lexDoc{id: id, terms: make([]int32, 0, len(counts))}
 	slot := int32(len(l.docs))
-	for w, tf := range counts {
+	ids := make([]int32, 0, len(a.words))
+	for i, w := range a.words {
 		t, ok := l.term[w]
 		if !ok {
 			// The word may be a substring of the document's text: a copy
@@ -278,20 +274,135 @@ func (l *Index) Upsert(id string, doc Doc) {
 			l.term[w] = t
 			l.words = append(l.words, w)
 			l.df = append(l.df, 0)
-			l.postings = append(l.postings, nil)
+			l.postings = append(l.postings, postings{})
 		}
 		l.df[t]++
-		l.postings[t] = append(l.postings[t], posting{slot: slot, freq: tf})
-		d.terms = append(d.terms, t)
+		p := &l.postings[t]
+		p.add(slot, a.freqs[i], &a.lens)
+		if p.strong == nil && len(p.slots) >= strongFrom(len(l.docs)+1) {
+			p.buildStrong()
+		}
+		ids = append(ids, t)
 	}
-	slices.Sort(d.terms)
-	for f, n := range lens {
+	slices.Sort(ids)
+	for f, n := range a.lens {
 		l.length[f] += int64(n)
 	}
+	d := lexDoc{id: id, at: len(l.terms), n: int32(len(ids))}
+	l.terms = appendGaps(l.terms, ids)
 	l.docs = append(l.docs, d)
-	l.stats = append(l.stats, lexStats{len: lens, live: true})
+	l.stats = append(l.stats, lexStats{len: a.lens, live: true})
 	l.slot[id] = slot
 	l.compactIfWorth()
+}
+
+// UpsertBatch is UpsertAnalyzed of each document of a batch, ids[i] being
+// analyses[i]'s ID, under one lock, its work spread over the CPUs: the
+// words are looked up in parallel and each word's postings appended by one
+// goroutine. An ID given twice is written twice, the second replacing the
+// first.
+func (l *Index) UpsertBatch(ids []string, analyses []Analysis) {
+	if len(ids) < minBatch {
+		for i := range ids {
+			l.UpsertAnalyzed(ids[i], &analyses[i])
+		}
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The word IDs of every document; words new to the index are added
+	// afterwards, in the batch's order, so that they are numbered alike
+	// whatever the parallelism.
+	terms := make([][]int32, len(ids))
+	parallel(len(ids), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a := &analyses[i]
+			ts := make([]int32, len(a.words))
+			for j, w := range a.words {
+				t, ok := l.term[w]
+				if !ok {
+					t = -1
+				}
+				ts[j] = t
+			}
+			terms[i] = ts
+		}
+	})
+	for i := range ids {
+		for j, t := range terms[i] {
+			if t >= 0 {
+				continue
+			}
+			w := analyses[i].words[j]
+			t, ok := l.term[w]
+			if !ok {
+				w = strings.Clone(w)
+				t = int32(len(l.words))
+				l.term[w] = t
+				l.words = append(l.words, w)
+				l.df = append(l.df, 0)
+				l.postings = append(l.postings, postings{})
+			}
+			terms[i][j] = t
+		}
+	}
+	// The documents, in order: a replaced one dies before its new slot.
+	first := int32(len(l.docs))
+	var sorted []int32
+	for i, id := range ids {
+		l.remove(id)
+		slot := int32(len(l.docs))
+		a := &analyses[i]
+		sorted = append(sorted[:0], terms[i]...)
+		slices.Sort(sorted)
+		for _, t := range sorted {
+			l.df[t]++
+		}
+		for f, n := range a.lens {
+			l.length[f] += int64(n)
+		}
+		l.docs = append(l.docs, lexDoc{id: id, at: len(l.terms), n: int32(len(sorted))})
+		l.terms = appendGaps(l.terms, sorted)
+		l.stats = append(l.stats, lexStats{len: a.lens, live: true})
+		l.slot[id] = slot
+	}
+	// The postings, each word's by one goroutine, in slot order.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(ids)/minBatch))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range ids {
+				slot := first + int32(i)
+				a := &analyses[i]
+				for j, t := range terms[i] {
+					if int(t)%workers == w {
+						l.postings[t].add(slot, a.freqs[j], &a.lens)
+					}
+				}
+			}
+			for t := w; t < len(l.postings); t += workers {
+				if p := &l.postings[t]; p.strong == nil && len(p.slots) >= strongFrom(len(l.docs)) {
+					p.buildStrong()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	l.compactIfWorth()
+}
+
+// minBatch is the smallest batch UpsertBatch spreads over the CPUs.
+const minBatch = 64
+
+// appendGaps appends ascending word IDs to b as uvarint gaps, the first
+// from -1.
+func appendGaps(b []byte, ids []int32) []byte {
+	prev := int32(-1)
+	for _, t := range ids {
+		b = binary.AppendUvarint(b, uint64(t-prev))
+		prev = t
+	}
+	return b
 }
 
 // Delete removes the documents with these IDs; unknown IDs are ignored.
@@ -312,15 +423,16 @@ func (l *Index) remove(id string) {
 		return
 	}
 	delete(l.slot, id)
-	d, st := &l.docs[slot], &l.stats[slot]
-	for _, t := range d.terms {
+	var buf [64]int32
+	for _, t := range l.appendTerms(buf[:0], slot) {
 		l.df[t]--
 	}
+	st := &l.stats[slot]
 	for f, n := range st.len {
 		l.length[f] -= int64(n)
 	}
 	st.live = false
-	d.terms = nil
+	l.docs[slot].n = 0
 	l.dead++
 }
 
@@ -354,31 +466,40 @@ func (l *Index) compactIfWorth() {
 	newSlot := make([]int32, len(l.docs))
 	docs := make([]lexDoc, 0, len(l.slot))
 	stats := make([]lexStats, 0, len(l.slot))
+	var terms []byte
+	var ids []int32
 	for i, d := range l.docs {
 		if !l.stats[i].live {
 			continue
 		}
-		for j, t := range d.terms {
-			d.terms[j] = renumber[t]
+		ids = l.appendTerms(ids[:0], int32(i))
+		for j, t := range ids {
+			ids[j] = renumber[t]
 		}
 		newSlot[i] = int32(len(docs))
 		l.slot[d.id] = int32(len(docs))
-		docs = append(docs, d)
+		docs = append(docs, lexDoc{id: d.id, at: len(terms), n: d.n})
+		terms = appendGaps(terms, ids)
 		stats = append(stats, l.stats[i])
 	}
-	postings := make([][]posting, len(words))
-	for t, old := range l.postings {
+	lists := make([]postings, len(words))
+	for t := range l.postings {
 		nt := renumber[t]
 		if nt < 0 {
 			continue
 		}
-		postings[nt] = make([]posting, 0, df[nt])
-		for _, p := range old {
-			if l.stats[p.slot].live {
-				postings[nt] = append(postings[nt], posting{slot: newSlot[p.slot], freq: p.freq})
+		old := &l.postings[t]
+		p := postings{slots: make([]int32, 0, df[nt]), freqs: make([]uint16, 0, df[nt])}
+		for i, slot := range old.slots {
+			if l.stats[slot].live {
+				p.add(newSlot[slot], old.freq(i), &l.stats[slot].len)
 			}
 		}
+		if len(p.slots) >= strongFrom(len(docs)) {
+			p.buildStrong()
+		}
+		lists[nt] = p
 	}
-	l.docs, l.stats, l.dead = docs, stats, 0
-	l.words, l.df, l.postings = words, df, postings
+	l.docs, l.stats, l.terms, l.dead = docs, stats, terms, 0
+	l.words, l.df, l.postings = words, df, lists
 }

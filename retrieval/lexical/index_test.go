@@ -530,21 +530,43 @@ func BenchmarkLexicalScore(b *testing.B) {
 }
 
 // BenchmarkLexicalSearch searches synthetic catalogs whose words follow a
-// Zipf law, as product text does, so common words have long postings.
+// Zipf law, as product text does, so common words have long postings, and
+// catalogs written from a few dozen words, as BenchmarkSearch's is, where a
+// query word's postings hold a good part of the catalog: the pruned Search
+// against scoring every posting.
 func BenchmarkLexicalSearch(b *testing.B) {
-	for _, n := range []int{1_000, 10_000, 100_000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			l, text := zipfCatalog(n)
-			queries := make([]string, 64)
-			for i := range queries {
-				queries[i] = text(3)
+	impls := []struct {
+		name   string
+		search func(l *Index, q string, k int) []retrieval.Hit
+	}{
+		{"pruned", func(l *Index, q string, k int) []retrieval.Hit { return l.Search(q, k, nil) }},
+		{"exhaustive", func(l *Index, q string, k int) []retrieval.Hit { return l.searchExhaustive(q, k, nil) }},
+	}
+	for _, data := range []string{"zipf", "templates"} {
+		for _, n := range []int{1_000, 10_000, 100_000} {
+			var l *Index
+			var text func(int) string
+			for _, impl := range impls {
+				b.Run(fmt.Sprintf("data=%s/n=%d/impl=%s", data, n, impl.name), func(b *testing.B) {
+					if l == nil {
+						if data == "zipf" {
+							l, text = zipfCatalog(n)
+						} else {
+							l, text = templateCatalog(n)
+						}
+					}
+					queries := make([]string, 64)
+					for i := range queries {
+						queries[i] = text(2 + i%2)
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; b.Loop(); i++ {
+						impl.search(l, queries[i%len(queries)], 100)
+					}
+				})
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				l.Search(queries[i%len(queries)], 100, nil)
-			}
-		})
+		}
 	}
 }
 
@@ -553,16 +575,16 @@ func BenchmarkLexicalSearch(b *testing.B) {
 func TestSeekSlot(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 9))
 	for _, n := range []int{0, 1, 2, 7, 64, 300} {
-		ps := make([]posting, n)
+		ps := make([]int32, n)
 		slot := int32(0)
 		for i := range ps {
 			slot += 1 + int32(r.IntN(5))
-			ps[i].slot = slot
+			ps[i] = slot
 		}
 		for from := 0; from <= n; from++ {
 			for target := int32(0); target <= slot+2; target++ {
 				want := from
-				for want < n && ps[want].slot < target {
+				for want < n && ps[want] < target {
 					want++
 				}
 				if got := seekSlot(ps, from, target); got != want {

@@ -43,42 +43,25 @@ func (l *Index) Score(query string, ids []string, dst []float64) []float64 {
 	for i, t := range q.terms {
 		// Term by term in query order, the same sum as Search's, so that
 		// the two agree to the last bit.
-		ps, from := l.postings[t], 0
+		ps, from := &l.postings[t], 0
 		for _, d := range docs {
-			from = seekSlot(ps, from, d.slot)
-			if from == len(ps) {
+			from = seekSlot(ps.slots, from, d.slot)
+			if from == len(ps.slots) {
 				break
 			}
-			if p := &ps[from]; p.slot == d.slot {
-				out[d.at] += l.termScore(q.idf[i], l.tf(&q, &p.freq, &l.stats[d.slot]))
+			if ps.slots[from] == d.slot {
+				freq := ps.freq(from)
+				out[d.at] += l.termScore(q.idf[i], l.tf(&q, &freq, &l.stats[d.slot]))
 			}
 		}
 	}
 	return dst
 }
 
-// seekSlot returns the first index i >= from of ps whose slot is at least
-// slot, or len(ps): steps doubling from from, then a binary search of the
-// last step.
-func seekSlot(ps []posting, from int, slot int32) int {
-	lo, hi := from, from
-	for step := 1; hi < len(ps) && ps[hi].slot < slot; step *= 2 {
-		lo, hi = hi+1, hi+step
-	}
-	hi = min(hi, len(ps))
-	i, _ := slices.BinarySearchFunc(ps[lo:hi], slot, func(p posting, slot int32) int { return cmp.Compare(p.slot, slot) })
-	return lo + i
-}
-
-// Search returns the k documents with the best positive scores for the
-// query, best first; equal scores come in ascending ID order. A document
-// that keep rejects is skipped (keep may be nil to keep all). keep is called
-// with the index's read lock held, only for documents that would make the
-// cut, so it must be quick and must not write to the index.
-//
-// A Hit's Score is the document's score rounded to float32; the order is
-// that of the exact scores, which Score returns.
-func (l *Index) Search(query string, k int, keep func(id string) bool) []retrieval.Hit {
+// searchExhaustive is Search the plain way: every posting of every query
+// word scored into an accumulator per document. Search prunes; the tests
+// hold it to this, hit for hit.
+func (l *Index) searchExhaustive(query string, k int, keep func(id string) bool) []retrieval.Hit {
 	if k <= 0 {
 		return nil
 	}
@@ -92,23 +75,25 @@ func (l *Index) Search(query string, k int, keep func(id string) bool) []retriev
 	}
 	acc := sc.acc
 	for i, t := range q.terms {
-		for j := range l.postings[t] {
-			p := &l.postings[t][j]
-			st := &l.stats[p.slot]
+		ps := &l.postings[t]
+		for j, slot := range ps.slots {
+			st := &l.stats[slot]
 			if !st.live {
 				continue
 			}
-			s := l.termScore(q.idf[i], l.tf(&q, &p.freq, st))
+			freq := ps.freq(j)
+			s := l.termScore(q.idf[i], l.tf(&q, &freq, st))
 			if s == 0 {
 				continue // the word is only in switched-off fields
 			}
-			if acc[p.slot] == 0 {
-				sc.touched = append(sc.touched, p.slot)
+			if acc[slot] == 0 {
+				sc.touched = append(sc.touched, slot)
 			}
-			acc[p.slot] += s
+			acc[slot] += s
 		}
 	}
 	best := lexTopK{k: k, items: sc.items[:0]}
+	defer func() { sc.items = best.items[:0] }()
 	for _, slot := range sc.touched {
 		score := acc[slot]
 		acc[slot] = 0 // leave the scratch clean for the next search
@@ -120,22 +105,27 @@ func (l *Index) Search(query string, k int, keep func(id string) bool) []retriev
 		}
 	}
 	sc.touched = sc.touched[:0]
-	sc.items = best.items[:0]
-	slices.SortFunc(best.items, func(a, b lexCandidate) int {
+	return best.hits()
+}
+
+// hits returns t's candidates as hits, best first, and clears them, so
+// that the scratch holding them keeps no ID between searches.
+func (t *lexTopK) hits() []retrieval.Hit {
+	slices.SortFunc(t.items, func(a, b lexCandidate) int {
 		switch {
 		case a.slot == b.slot:
 			return 0
-		case best.worse(a, b):
+		case t.worse(a, b):
 			return 1
 		default:
 			return -1
 		}
 	})
-	hits := make([]retrieval.Hit, len(best.items))
-	for i, c := range best.items {
+	hits := make([]retrieval.Hit, len(t.items))
+	for i, c := range t.items {
 		hits[i] = retrieval.Hit{ID: c.id, Score: float32(c.score)}
 	}
-	clear(best.items) // the scratch holds no IDs between searches
+	clear(t.items)
 	return hits
 }
 
@@ -248,6 +238,10 @@ type lexScratch struct {
 	norms   lexNorms
 	// bySlot is Score's list of the documents asked for, in slot order.
 	bySlot []slotAt
+	// walkers, below and occurrence are Search's (see Index.walkers).
+	walkers    []walker
+	below      []float64
+	occurrence []int
 }
 
 // slotAt is a document Score was asked for: its slot, and its place in the

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ollama/ollama/api"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hmpps/hmpps"
+	"hmpps/hmpps/eval"
+	"hmpps/internal/ollamatest"
+)
+
+// lengthJudge answers by the length of the prompt: arbitrary, but the same
+// for the same prompt, in chat and in completion mode.
+func lengthJudge(n int) float64 { return float64(n%10)/10 + 0.05 }
+
+func fakeJudgeServer(t *testing.T) *ollamatest.Server {
+	return ollamatest.New(t, ollamatest.Config{
+		Models: []string{"fake-judge"},
+		Chat:   ollamatest.YesNo(func(req *api.ChatRequest) float64 { return lengthJudge(len(ollamatest.Prompt(req))) }),
+		Generate: func(ctx context.Context, req *api.GenerateRequest) (api.GenerateResponse, error) {
+			p := lengthJudge(len(req.Prompt))
+			return api.GenerateResponse{Response: " yes", Done: true, Logprobs: []api.Logprob{ollamatest.YesNoLogprob(p, " yes", req.TopLogprobs)},
+				Metrics: api.Metrics{PromptEvalCount: len(req.Prompt) / 4, EvalCount: 1}}, nil
+		},
+	})
+}
+
+// TestModelEval runs -model-eval on a tiny catalog against a stand-in
+// server: the report has every judge's rows, its calibration and its cost.
+func TestModelEval(t *testing.T) {
+	srv := fakeJudgeServer(t)
+	data, out := writeTinyRecBole(t), t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-data", "", "-recbole", data, "-out", out, "-bootstrap", "10", "-model-eval",
+		"-judges", "fake-judge:chat,fake-judge:completion", "-judge-candidates", "3", "-validation-tasks", "20", "-test-tasks", "12",
+		"-perspective-tasks", "0", "-ollama-host", srv.URL}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	report := stdout.String()
+	for _, want := range []string{"| fake-judge (chat) |", "| fake-judge (completion) |", "fake-judge, " + rowReplace + " vs " + nameTrained,
+		"fake-judge, " + rowCombine + " vs " + nameTrained, "Calibration (fake-judge, chat, prompt "} {
+		assert.Contains(t, report, want)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "model-eval.json"))
+	require.NoError(t, err)
+	var doc modelEvalDoc
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.Len(t, doc.Judges, 2)
+	for _, j := range doc.Judges {
+		assert.Equal(t, 20, j.Fit.Examples)
+		assert.Len(t, j.Report.Methods, 3)
+	}
+	assert.NotEmpty(t, srv.Chats())
+	assert.NotEmpty(t, srv.Generates())
+	kept, err := filepath.Glob(filepath.Join(out, "model-*.hmppsmodel"))
+	require.NoError(t, err)
+	assert.Len(t, kept, 1, "the trained model is kept for -trained")
+}
+
+// TestJudgedOnlyIsExact checks the shortcut of judgedOnly: asking the model
+// only where the trained engine ranks the target among the judged gives
+// every task the rank that asking it on every task gives.
+func TestJudgedOnlyIsExact(t *testing.T) {
+	ctx := context.Background()
+	srv := fakeJudgeServer(t)
+	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
+	require.NoError(t, err)
+	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
+	require.NoError(t, err)
+	catalog := eval.Catalog(d)
+	var cfg config
+	cfg.seed, cfg.bootstrap, cfg.outDir, cfg.ollamaHost = 1, 10, t.TempDir(), srv.URL
+	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 20}
+	// A model without what shoppers buy together: with it, the tiny
+	// catalog's sequences put every target in the trained top 3, and the
+	// shortcut would have nothing to skip.
+	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
+	require.NoError(t, err)
+	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), hmpps.TrainOptions{
+		Validation: s.ValidationExamples(catalog, catalogNegatives, cfg.seed), Seed: cfg.seed,
+		DisableCollaborative: true, Neighbors: -1, HiddenUnits: -1,
+	})
+	e.Close()
+	require.NoError(t, err)
+	offline, err := eval.NewEngine(ctx, d.Products, hmpps.WithModel(m))
+	require.NoError(t, err)
+	defer offline.Close()
+	learned := &eval.EngineMethod{Label: nameTrained, Engine: offline, Depth: eval.DefaultDepth}
+	for _, mode := range []string{"chat", "completion"} {
+		judge, err := eval.NewEngine(ctx, d.Products, judgeOptions(cfg, judgeSpec{Model: "fake-judge", Mode: mode}, m, false)...)
+		require.NoError(t, err)
+		full := &eval.EngineMethod{Label: "full", Engine: judge, Depth: eval.DefaultDepth}
+		short := &judgedOnly{label: "short", model: full, learned: learned, n: 3, seen: &sync.Map{}}
+		rep, err := eval.EvaluateCatalog(ctx, catalog, s.Tasks(eval.Test), []eval.Method{learned, full, short}, eval.Options{BootstrapSamples: 10})
+		require.NoError(t, err)
+		judge.Close()
+		f, _ := rep.Method("full")
+		sh, _ := rep.Method("short")
+		tr, _ := rep.Method(nameTrained)
+		assert.Equal(t, f.Ranks, sh.Ranks, mode)
+		assert.NotEqual(t, tr.Ranks, f.Ranks, "%s: the judge moved some target", mode)
+		assert.Less(t, short.cost().Searches, len(s.Tasks(eval.Test)), "%s: the model was asked on fewer searches", mode)
+		assert.Positive(t, short.cost().Searches)
+	}
+}
+
+func TestParseJudges(t *testing.T) {
+	j, err := parseJudges("a:b:chat, c:completion,")
+	require.NoError(t, err)
+	assert.Equal(t, []judgeSpec{{"a:b", "chat"}, {"c", "completion"}}, j)
+	for _, bad := range []string{"", "a", "a:other", ":chat"} {
+		_, err := parseJudges(bad)
+		assert.Error(t, err, bad)
+	}
+}
