@@ -13,9 +13,10 @@ import (
 )
 
 // trainCatalog trains the model of a whole-catalog evaluation and its
-// stage-one ablation on the split's training purchases, each among 99
-// random negatives the user had not bought, early-stopped on the validation
-// targets among theirs; it measures each training's peak heap.
+// ablations (stage one, the co-purchase features) on the split's training
+// purchases, each among the engine's own candidates for its query,
+// early-stopped on the validation targets ranked the same way; it measures
+// each training's peak heap.
 func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, catalog []string, seed uint64, bar *progressBar) (*trainedModels, []catalogTraining, error) {
 	// No negatives of their own: Train ranks each purchase among the
 	// engine's own candidates for its query, what a search will rank, and
