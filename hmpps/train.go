@@ -106,10 +106,12 @@ type TrainOptions struct {
 	// own category, say). If zero, DefaultTrainHiddenUnits; negative
 	// trains a linear score.
 	HiddenUnits int
-	// DisableCollaborative trains without the features read from who
-	// bought what together (co-purchases, recent popularity, lateness):
-	// the ablation of the collaborative features. The model still adds
-	// the co-purchase neighbours to a search's candidates (see Neighbors).
+	// DisableCollaborative trains without the co-purchase features (every
+	// feature named "co-purchase", in both stages and the hidden units):
+	// the ablation of what the co-purchase table adds to the ranking. The
+	// popularity priors (buyers, recent popularity, lateness) stay, and
+	// the model still adds the co-purchase neighbours to a search's
+	// candidates (see Neighbors).
 	DisableCollaborative bool
 }
 
