@@ -106,7 +106,7 @@ func features(in *featureInput, textDim int) ltr.List {
 	qwords := uniqueWords(in.query)
 	maxLex := max(maxOr(in.lexCand, 1e-9), in.lexMax)
 	histCats := make([]*categoryWords, H)
-	histTitles := make([][]string, H)
+	histTitles := make([][]uint64, H)
 	histIDs := make([]string, H)
 	for i, h := range in.history {
 		histCats[i] = in.cats.get(h)
@@ -114,6 +114,11 @@ func features(in *featureInput, textDim int) ltr.List {
 		histIDs[i] = h.product.ID
 	}
 	sh := in.shopper
+	// recency[i] weighs history item i's co-purchases by how recent it is.
+	recency := make([]float64, H)
+	for i := range recency {
+		recency[i] = math.Exp(-float64(H-1-i) / recencyScale)
+	}
 	// The co-purchase table's indexes of the history items, looked up
 	// once; hasCo[i] is false for one the table does not know.
 	histIdx := make([]int32, H)
@@ -144,12 +149,12 @@ func features(in *featureInput, textDim int) ltr.List {
 			text := retrieval.Dot64(c.vector[:textDim], h.vector[:textDim])
 			image := retrieval.Dot64(c.vector[textDim:], h.vector[textDim:])
 			share := categoryShare(p.Category, hp.Category)
-			hmax = math.Max(hmax, text+image)
-			hcat = math.Max(hcat, share)
+			hmax = max(hmax, text+image)
+			hcat = max(hcat, share)
 			brand := indicator(p.Brand != "" && p.Brand == hp.Brand)
-			hbrand = math.Max(hbrand, brand)
+			hbrand = max(hbrand, brand)
 			titleMatch := jaccard(title, histTitles[hi])
-			htitle = math.Max(htitle, titleMatch)
+			htitle = max(htitle, titleMatch)
 			var raw, cond float64
 			if cKnown && hasCo[hi] {
 				i, j := histIdx[hi], cIdx
@@ -163,7 +168,7 @@ func features(in *featureInput, textDim int) ltr.List {
 				coLast = raw
 			}
 			coRaw += raw
-			coRecent += raw * math.Exp(-float64(H-1-hi)/recencyScale)
+			coRecent += raw * recency[hi]
 			coCond += cond
 			l.Pair = append(l.Pair,
 				text,
@@ -259,8 +264,8 @@ const categorySep = "\x00"
 // productWords are the words the features read of one product.
 type productWords struct {
 	category *categoryWords
-	// title holds the title's distinct words, sorted.
-	title []string
+	// title holds the hashes of the title's distinct words, sorted.
+	title []uint64
 }
 
 // fill puts the words of every entry in byID.
@@ -272,20 +277,37 @@ func (c *categoryCache) fill(entries []*entry) {
 	c.byID = byID
 }
 
-// title returns the distinct words of en's title, sorted. Titles are
-// nearly unique, so outside training they are not cached.
-func (c *categoryCache) title(en *entry) []string {
+// title returns the hashes of the distinct words of en's title, sorted.
+// Titles are nearly unique, so outside training they are not cached.
+func (c *categoryCache) title(en *entry) []uint64 {
 	if c != nil {
 		if w, ok := c.byID[en.product.ID]; ok {
 			return w.title
 		}
 	}
-	return uniqueWords(en.product.Title)
+	return wordHashes(en.product.Title)
 }
 
-// jaccard is the Jaccard index of two sorted sets of words: 0 when both
-// are empty.
-func jaccard(a, b []string) float64 {
+// wordHashes returns the 64-bit FNV-1a hashes of the distinct words of s,
+// sorted: comparing two titles' words is then comparing integers. Two
+// words share a hash with odds of about one in 10^19 per pair.
+func wordHashes(s string) []uint64 {
+	words := tokenize.Words(s)
+	out := make([]uint64, len(words))
+	for i, w := range words {
+		h := uint64(14695981039346656037)
+		for j := 0; j < len(w); j++ {
+			h = (h ^ uint64(w[j])) * 1099511628211
+		}
+		out[i] = h
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// jaccard is the Jaccard index of two sorted sets of word hashes: 0 when
+// both are empty.
+func jaccard(a, b []uint64) float64 {
 	n, i, j := 0, 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
@@ -389,7 +411,7 @@ func indicator(b bool) float64 {
 func maxOr(xs []float64, floor float64) float64 {
 	m := floor
 	for _, x := range xs {
-		m = math.Max(m, x)
+		m = max(m, x)
 	}
 	return m
 }
