@@ -123,8 +123,9 @@ func benchSearch(b *testing.B, e *Engine) {
 		start := time.Now()
 		resp, err := e.Search(ctx, reqs[i%len(reqs)])
 		durations = append(durations, time.Since(start))
-		if err != nil || len(resp.Results) != 10 || resp.Candidates != 100 {
-			b.Fatalf("search: %v", err)
+		// A trained model adds co-purchase neighbours to the 100 retrieved.
+		if err != nil || len(resp.Results) != 10 || resp.Candidates < 100 {
+			b.Fatalf("search: %v, %d results of %d candidates", err, len(resp.Results), resp.Candidates)
 		}
 		stages.Embed += resp.Timings.Embed
 		stages.Retrieve += resp.Timings.Retrieve

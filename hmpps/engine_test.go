@@ -73,12 +73,23 @@ func TestSearchWithoutHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.Results, 4)
 	assert.Empty(t, resp.History)
+	// Without history the default score is the query's match alone:
+	// (wl·lexical/best + wq·cosine)/(wl + wq), best the candidates' best
+	// lexical score, the same for every result.
+	wl, wq := float64(rerank.DefaultLexicalWeight), float64(rerank.DefaultQueryWeight)
+	var best float64
 	for i, r := range resp.Results {
 		assert.Zero(t, r.PreferenceScore)
+		require.Positive(t, r.LexicalScore, r.ID)
+		b := wl * r.LexicalScore / (r.Score*(wl+wq) - wq*r.RetrievalScore)
+		if i == 0 {
+			best = b
+			assert.GreaterOrEqual(t, best, r.LexicalScore, "the best lexical score is at least this one's")
+		}
 		// Equal up to the rounding of the reranker's weighted mean.
-		assert.InDelta(t, r.RetrievalScore, r.Score, 1e-6, "without history the score is the query similarity")
+		assert.InDelta(t, best, b, 1e-5*best, "without history the score is the lexical share and query similarity")
 		if i > 0 {
-			assert.GreaterOrEqual(t, resp.Results[i-1].RetrievalScore, r.RetrievalScore)
+			assert.GreaterOrEqual(t, resp.Results[i-1].Score, r.Score)
 		}
 	}
 }

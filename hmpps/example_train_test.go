@@ -86,5 +86,5 @@ func ExampleTrain() {
 	// trained on 30 examples for 20 epochs
 	// history [boot-wax] -> boot-1
 	// history [gaiters] -> boot-2
-	// weights read back: 16
+	// weights read back: 36
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"hmpps/internal/cooccur"
 	"hmpps/internal/ltr"
 	"hmpps/retrieval"
 )
@@ -53,11 +54,24 @@ type Model struct {
 	// the reranker and the response. If zero, retrieval.DefaultHistoryK.
 	HistoryK int
 
+	// Neighbors is how many products bought together with the history a
+	// search adds to the candidates it retrieves, when the retrieval lacks
+	// them: the third candidate source (see docs/architecture.md). If
+	// zero, DefaultNeighbors; negative adds none, the ablation of
+	// collaborative retrieval. Requests that name their candidates get
+	// none.
+	Neighbors int
+
 	weights ltr.Weights
 	scaler  ltr.Scaler
 	// popularity is each product's number of buyers in the training
 	// purchases, the prior of the "popularity" feature.
 	popularity map[string]float64
+	// collab is what the model learned from who bought what together; nil
+	// in a model of version 1, which reads no co-purchases.
+	collab *collaborative
+	// cats caches the words of the category paths the features read.
+	cats *categoryCache
 	// textDim and imageDim are the engine's when trained: the features
 	// split fused vectors at textDim, and cosines mean nothing across
 	// embedders.
@@ -142,6 +156,10 @@ func (m *Model) FeatureWeights() []FeatureWeight {
 	return out
 }
 
+// HiddenUnits returns the number of hidden units of stage two's score: 0
+// for a linear one.
+func (m *Model) HiddenUnits() int { return len(m.weights.V) }
+
 // historyK is the number of items the learned stage one keeps.
 func (m *Model) historyK() int {
 	if m.HistoryK > 0 {
@@ -153,8 +171,11 @@ func (m *Model) historyK() int {
 // The model file: modelMagic, a uint32 version, a uint32 length and that
 // many bytes of JSON (modelDoc), then a CRC-32C of everything before it.
 const (
-	modelMagic   = "HMPPSMDL"
-	modelVersion = 1
+	modelMagic = "HMPPSMDL"
+	// modelVersion 2 added the collaborative signal: its features, the
+	// co-purchase table, the recent popularity and Neighbors. A file of
+	// version 1 is read as a model whose new features weigh 0.
+	modelVersion = 2
 	// maxModelBytes bounds what ReadModel accepts: a model is a few
 	// hundred weights and one count per product.
 	maxModelBytes = 256 << 20
@@ -168,14 +189,20 @@ type modelDoc struct {
 	Weights           ltr.Weights        `json:"weights"`
 	Scaler            ltr.Scaler         `json:"scaler"`
 	Popularity        map[string]float64 `json:"popularity"`
-	TextDim           int                `json:"text_dim"`
-	ImageDim          int                `json:"image_dim"`
-	HistoryK          int                `json:"history_k"`
-	DisableStageOne   bool               `json:"disable_stage_one"`
-	DisableStageTwo   bool               `json:"disable_stage_two"`
-	Curve             []curvePoint       `json:"curve"`
-	BestEpoch         int                `json:"best_epoch"`
-	Summary           TrainingSummary    `json:"summary"`
+	// CoPurchase, Recency and Lateness are the collaborative signal
+	// (version 2).
+	CoPurchase      *cooccur.Table        `json:"co_purchase,omitempty"`
+	Recency         map[string]float64    `json:"recency,omitempty"`
+	Lateness        map[string][2]float64 `json:"lateness,omitempty"`
+	Neighbors       int                   `json:"neighbors,omitempty"`
+	TextDim         int                   `json:"text_dim"`
+	ImageDim        int                   `json:"image_dim"`
+	HistoryK        int                   `json:"history_k"`
+	DisableStageOne bool                  `json:"disable_stage_one"`
+	DisableStageTwo bool                  `json:"disable_stage_two"`
+	Curve           []curvePoint          `json:"curve"`
+	BestEpoch       int                   `json:"best_epoch"`
+	Summary         TrainingSummary       `json:"summary"`
 	// Verdict is the calibration, a part with its own version; absent
 	// from models that were not calibrated.
 	Verdict *verdictDoc `json:"verdict,omitempty"`
@@ -213,7 +240,10 @@ func (m *Model) doc() modelDoc {
 		CandidateFeatures: candidateFeatures, PairFeatures: pairFeatures, HistoryFeatures: historyFeatures,
 		Weights: m.weights, Scaler: m.scaler, Popularity: m.popularity, TextDim: m.textDim, ImageDim: m.imageDim,
 		HistoryK: m.HistoryK, DisableStageOne: m.DisableStageOne, DisableStageTwo: m.DisableStageTwo,
-		BestEpoch: m.best + 1, Summary: m.stats, Verdict: m.verdict.doc(),
+		BestEpoch: m.best + 1, Summary: m.stats, Neighbors: m.Neighbors, Verdict: m.verdict.doc(),
+	}
+	if m.collab != nil {
+		doc.CoPurchase, doc.Recency, doc.Lateness = m.collab.table, m.collab.recency, m.collab.lateness
 	}
 	for _, e := range m.curve {
 		p := curvePoint{Epoch: e.Epoch, Loss: e.Loss}
@@ -264,8 +294,9 @@ func unmarshalModel(data []byte) (*Model, error) {
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(trailer) {
 		return nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrInvalidModel)
 	}
-	if v := binary.LittleEndian.Uint32(body[len(modelMagic):]); v != modelVersion {
-		return nil, fmt.Errorf("%w: version %d, this library reads %d", ErrInvalidModel, v, modelVersion)
+	version := binary.LittleEndian.Uint32(body[len(modelMagic):])
+	if version < 1 || version > modelVersion {
+		return nil, fmt.Errorf("%w: version %d, this library reads 1 to %d", ErrInvalidModel, version, modelVersion)
 	}
 	if n := binary.LittleEndian.Uint32(body[len(modelMagic)+4:]); int64(n) != int64(len(body)-head) {
 		return nil, fmt.Errorf("%w: payload of %d bytes, file holds %d", ErrInvalidModel, n, len(body)-head)
@@ -274,13 +305,21 @@ func unmarshalModel(data []byte) (*Model, error) {
 	if err := json.Unmarshal(body[head:], &doc); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidModel, err)
 	}
+	if version == 1 {
+		if err := doc.upgrade(); err != nil {
+			return nil, err
+		}
+	}
 	if err := doc.validate(); err != nil {
 		return nil, err
 	}
 	m := &Model{
-		DisableStageOne: doc.DisableStageOne, DisableStageTwo: doc.DisableStageTwo, HistoryK: doc.HistoryK,
+		DisableStageOne: doc.DisableStageOne, DisableStageTwo: doc.DisableStageTwo, HistoryK: doc.HistoryK, Neighbors: doc.Neighbors,
 		weights: doc.Weights, scaler: doc.Scaler, popularity: doc.Popularity, textDim: doc.TextDim, imageDim: doc.ImageDim,
-		best: doc.BestEpoch - 1, stats: doc.Summary,
+		best: doc.BestEpoch - 1, stats: doc.Summary, cats: &categoryCache{},
+	}
+	if doc.CoPurchase != nil {
+		m.collab = &collaborative{table: doc.CoPurchase, recency: doc.Recency, lateness: doc.Lateness}
 	}
 	if m.popularity == nil {
 		m.popularity = map[string]float64{}
@@ -316,6 +355,9 @@ func (d *modelDoc) validate() error {
 		{s.PairMean, featureDims.Pair}, {s.PairStd, featureDims.Pair},
 		{s.HistMean, featureDims.Hist}, {s.HistStd, featureDims.Hist},
 	}
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidModel, err)
+	}
 	for i, sh := range shapes {
 		if len(sh.xs) != sh.n {
 			return fmt.Errorf("%w: parameter block %d has %d values, want %d", ErrInvalidModel, i, len(sh.xs), sh.n)
@@ -333,10 +375,20 @@ func (d *modelDoc) validate() error {
 			}
 		}
 	}
-	for id, c := range d.Popularity {
-		if math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
-			return fmt.Errorf("%w: popularity of %q is %v", ErrInvalidModel, id, c)
+	for _, counts := range []map[string]float64{d.Popularity, d.Recency} {
+		for id, c := range counts {
+			if math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
+				return fmt.Errorf("%w: popularity of %q is %v", ErrInvalidModel, id, c)
+			}
 		}
+	}
+	for id, l := range d.Lateness {
+		if !(l[1] > 0) || math.IsInf(l[1], 0) || !(l[0] >= 0) || l[0] > l[1] {
+			return fmt.Errorf("%w: lateness of %q is %v", ErrInvalidModel, id, l)
+		}
+	}
+	if (d.Recency != nil || d.Lateness != nil) && d.CoPurchase == nil {
+		return fmt.Errorf("%w: a collaborative signal without its co-purchase table", ErrInvalidModel)
 	}
 	switch {
 	case d.TextDim <= 0 || d.ImageDim < 0:
@@ -346,5 +398,45 @@ func (d *modelDoc) validate() error {
 	case d.BestEpoch < 0 || d.BestEpoch > len(d.Curve):
 		return fmt.Errorf("%w: best epoch %d of %d", ErrInvalidModel, d.BestEpoch, len(d.Curve))
 	}
+	return nil
+}
+
+// The features of a model file of version 1: the first of each kind.
+const (
+	version1Cand = 7
+	version1Pair = 5
+	version1Hist = 4
+)
+
+// upgrade turns the payload of a version 1 file into one of this version:
+// its features must be the first ones of this library's, and the features
+// added since get a weight of 0 and a unit scale, so the model scores as it
+// did.
+func (d *modelDoc) upgrade() error {
+	if !slices.Equal(d.CandidateFeatures, candidateFeatures[:version1Cand]) ||
+		!slices.Equal(d.PairFeatures, pairFeatures[:version1Pair]) ||
+		!slices.Equal(d.HistoryFeatures, historyFeatures[:version1Hist]) {
+		return fmt.Errorf("%w: its features are not those of version 1", ErrInvalidModel)
+	}
+	w, s := &d.Weights, &d.Scaler
+	for _, b := range []struct {
+		xs   *[]float64
+		n, v int
+		fill float64
+	}{
+		{&w.Cand, featureDims.Cand, version1Cand, 0}, {&w.Pair, featureDims.Pair, version1Pair, 0}, {&w.Attn, featureDims.Hist, version1Hist, 0},
+		{&s.CandMean, featureDims.Cand, version1Cand, 0}, {&s.CandStd, featureDims.Cand, version1Cand, 1},
+		{&s.PairMean, featureDims.Pair, version1Pair, 0}, {&s.PairStd, featureDims.Pair, version1Pair, 1},
+		{&s.HistMean, featureDims.Hist, version1Hist, 0}, {&s.HistStd, featureDims.Hist, version1Hist, 1},
+	} {
+		if len(*b.xs) != b.v {
+			return fmt.Errorf("%w: a parameter block has %d values, version 1 has %d", ErrInvalidModel, len(*b.xs), b.v)
+		}
+		for len(*b.xs) < b.n {
+			*b.xs = append(*b.xs, b.fill)
+		}
+	}
+	d.CandidateFeatures, d.PairFeatures, d.HistoryFeatures = candidateFeatures, pairFeatures, historyFeatures
+	d.CoPurchase, d.Recency, d.Lateness, d.Neighbors = nil, nil, nil, 0
 	return nil
 }

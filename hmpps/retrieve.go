@@ -38,10 +38,12 @@ func (r Retrieval) String() string {
 	}
 }
 
-// candidates returns the request's candidates that pass its filter, or the
-// best matches of the configured retrieval with their fused scores (nil for
-// the request's own).
-func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) ([]*entry, []float64, error) {
+// candidates returns the request's candidates that pass its filter (and,
+// with ExcludeHistory, are not in history), or the best matches of the
+// configured retrieval with their fused scores (nil for the request's own).
+// With ExcludeHistory each index is asked for k more than the history
+// holds, so that k candidates remain once it is left out.
+func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request, history []*entry) ([]*entry, []float64, error) {
 	if len(req.CandidateIDs) > 0 {
 		all, err := e.lookup("candidates", req.CandidateIDs)
 		if err != nil {
@@ -53,19 +55,43 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 				out = append(out, en)
 			}
 		}
+		if req.ExcludeHistory {
+			out, _ = withoutHistory(out, nil, history)
+		}
 		return out, nil, nil
 	}
 	k := e.cfg.retrieveK
 	if k == 0 {
 		return nil, nil, nil
 	}
-	var vector, lexical []retrieval.Hit
+	var exclude map[string]bool
+	if req.ExcludeHistory {
+		exclude = idSet(history)
+	}
+	lists, err := e.retrieveLists(ctx, qvec, req, k+len(exclude))
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.fuse(lists, exclude, k)
+}
+
+// retrievedLists are the ranked lists of the indexes for one query, the
+// vector index's and the lexical index's (nil for a retrieval that does not
+// ask it).
+type retrievedLists struct {
+	vector, lexical []retrieval.Hit
+}
+
+// retrieveLists asks the configured indexes for their depth best matches
+// for the request's query that pass its filter.
+func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request, depth int) (retrievedLists, error) {
+	var l retrievedLists
 	var err error
 	switch e.cfg.retrieval {
 	case RetrieveVector:
-		vector, err = e.vectorSearch(ctx, qvec, k, req.Filter)
+		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 	case RetrieveLexical:
-		lexical = e.lexicalCandidates(req, k)
+		l.lexical = e.lexicalCandidates(req, depth)
 	default:
 		// Hybrid retrieval asks both indexes at once: the lexical search
 		// runs on its own goroutine while this one waits on the vector
@@ -76,19 +102,51 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request) (
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			lexical = e.lexicalCandidates(req, k)
+			l.lexical = e.lexicalCandidates(req, depth)
 		}()
-		vector, err = e.vectorSearch(ctx, qvec, k, req.Filter)
+		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 		<-done
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
+		return l, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
-	hits, err := retrieval.RankFusion{}.Fuse(k, retrieval.RankedList{Hits: vector}, retrieval.RankedList{Hits: lexical})
+	return l, nil
+}
+
+// fuse leaves the excluded products out of each list, fuses what remains
+// by reciprocal rank and returns the k best that the catalog still holds,
+// with their fused scores. Leaving them out of each list before fusing
+// ranks exactly as indexes that never held them would.
+func (e *Engine) fuse(l retrievedLists, exclude map[string]bool, k int) ([]*entry, []float64, error) {
+	keep := func(hits []retrieval.Hit) []retrieval.Hit {
+		if len(exclude) == 0 {
+			return hits[:min(k, len(hits))]
+		}
+		out := make([]retrieval.Hit, 0, min(k, len(hits)))
+		for _, h := range hits {
+			if len(out) == k {
+				break
+			}
+			if !exclude[h.ID] {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	hits, err := retrieval.RankFusion{}.Fuse(k, retrieval.RankedList{Hits: keep(l.vector)}, retrieval.RankedList{Hits: keep(l.lexical)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
 	return e.hitEntries(hits)
+}
+
+// idSet returns the IDs of entries as a set.
+func idSet(entries []*entry) map[string]bool {
+	out := make(map[string]bool, len(entries))
+	for _, en := range entries {
+		out[en.product.ID] = true
+	}
+	return out
 }
 
 // lexicalCandidates returns the lexical index's k best matches for the

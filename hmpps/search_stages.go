@@ -66,12 +66,18 @@ func (s *search) embed(ctx context.Context) error {
 
 // retrieve finds the candidates.
 func (s *search) retrieve(ctx context.Context) error {
-	candidates, fused, err := s.e.candidates(ctx, s.qvec, s.req)
+	candidates, fused, err := s.e.candidates(ctx, s.qvec, s.req, s.history)
 	if err != nil {
 		return err
 	}
-	if s.req.ExcludeHistory {
-		candidates, fused = withoutHistory(candidates, fused, s.history)
+	// A trained model's third source: what was bought with the history,
+	// added to what retrieval found.
+	if m := s.e.cfg.model; len(s.req.CandidateIDs) == 0 && m.neighbors() > 0 {
+		candidates, err = s.e.addNeighbors(m.collab.table.Without(), s.history, candidates, s.req.Filter, m.neighbors())
+		if err != nil {
+			return err
+		}
+		fused = append(fused, make([]float64, len(candidates)-len(fused))...)
 	}
 	s.candidates = make([]item, len(candidates))
 	ids := make([]string, len(candidates))
@@ -177,8 +183,15 @@ func (s *search) request() rerank.Request {
 	for i := range s.kept {
 		req.History[i] = s.kept[i].rerankItem()
 	}
+	best := 0.0
+	for i := range s.candidates {
+		best = max(best, s.candidates[i].lexical)
+	}
 	for i := range s.candidates {
 		req.Candidates[i] = s.candidates[i].rerankItem()
+		if best > 0 {
+			req.Candidates[i].Lexical = s.candidates[i].lexical / best
+		}
 	}
 	return req
 }

@@ -105,7 +105,8 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		{"unknown history", with(func(ex *TrainingExample) { ex.HistoryIDs = []string{"nope"} }), TrainOptions{}, ErrNotFound},
 		{"unknown negative", with(func(ex *TrainingExample) { ex.Negatives = []string{"nope"} }), TrainOptions{}, ErrNotFound},
 		{"positive among negatives", with(func(ex *TrainingExample) { ex.Negatives = []string{"boot-trail-1", ok.Positive} }), TrainOptions{}, ErrInvalidTraining},
-		{"validation without negatives", []TrainingExample{ok}, TrainOptions{Validation: []TrainingExample{ok}}, ErrInvalidTraining},
+		{"random validation without negatives", []TrainingExample{ok}, TrainOptions{Validation: []TrainingExample{ok}, Candidates: TrainRandom}, ErrInvalidTraining},
+		{"unknown candidates", []TrainingExample{ok}, TrainOptions{Candidates: TrainRandom + 1}, ErrInvalidTraining},
 		{"negative epochs", []TrainingExample{ok}, TrainOptions{Epochs: -1}, ErrInvalidTraining},
 		{"NaN L2", []TrainingExample{ok}, TrainOptions{L2: math.NaN()}, ErrInvalidTraining},
 	}
@@ -154,7 +155,7 @@ func TestFeatureHelpers(t *testing.T) {
 			assert.Equal(t, tt.want, categoryShare(tt.path, tt.other))
 		})
 	}
-	cat := categoryWords([]string{"Magazine Subscriptions", "Cooking, Food & Wine"})
+	cat := wordsOf([]string{"Magazine Subscriptions", "Cooking, Food & Wine"}).words
 	assert.Equal(t, 0.5, wordShare([]string{"cooking", "sports"}, cat))
 	assert.Equal(t, 1.0, wordShare(uniqueWords("Wine wine FOOD"), cat))
 	assert.Zero(t, wordShare(nil, cat))
@@ -171,7 +172,8 @@ func TestFeaturesTable(t *testing.T) {
 	qvec, err := e.queryVector(context.Background(), "waterproof boots shoes", nil)
 	require.NoError(t, err)
 	in := featureInput{query: "waterproof boots shoes", qvec: qvec, history: hist, candidates: cands,
-		lexCand: []float64{2, 4}, lexHist: []float64{1, 0}, popularity: map[string]float64{"boot-leather-1": 3, "boot-trail-1": 1}, leaveOut: 0}
+		lexCand: []float64{2, 4}, lexHist: []float64{1, 0},
+		shopper: &shopper{popularity: map[string]float64{"boot-leather-1": 3, "boot-trail-1": 1}, own: map[string]float64{"boot-leather-1": 1}}}
 	textDim := e.cfg.textEmbedder.Dimension()
 	l := features(&in, textDim)
 	require.NoError(t, l.Check(featureDims))
@@ -185,7 +187,7 @@ func TestFeaturesTable(t *testing.T) {
 	assert.Equal(t, 1.0, cand(1, "lexical share"))
 	assert.InDelta(t, retrieval.Dot64(qvec, cands[1].vector), cand(1, "query cosine"), 1e-12)
 	assert.InDelta(t, 2.0/3, cand(0, "query category"), 1e-12, "shoes and boots of waterproof boots shoes")
-	assert.InDelta(t, math.Log1p(2), cand(0, "popularity"), 1e-12, "the positive's own purchase left out")
+	assert.InDelta(t, math.Log1p(2), cand(0, "popularity"), 1e-12, "the shopper's own purchase left out")
 	assert.InDelta(t, math.Log1p(1), cand(1, "popularity"), 1e-12)
 	assert.Equal(t, 0.5, cand(0, "history category"), "Shoes > Care shares Shoes with Shoes > Boots")
 	assert.Equal(t, 1.0, pair(0, 0, "attended brand match"), "Heritage Co both")

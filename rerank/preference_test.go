@@ -60,6 +60,9 @@ func TestPreferenceRerank(t *testing.T) {
 	far := Item{ID: "far", Vector: []float32{0.2, 0.98, 0}}
 	likesA := []Item{{ID: "h1", Vector: []float32{0, 1, 0}, Relevance: 0.9}}
 	likesB := []Item{{ID: "h1", Vector: []float32{0, 0, 1}, Relevance: 0.9}}
+	// aLex matches the query's words best, bLex half as well.
+	aLex, bLex := a, b
+	aLex.Lexical, bLex.Lexical = 1, 0.5
 
 	tests := []struct {
 		name       string
@@ -68,9 +71,13 @@ func TestPreferenceRerank(t *testing.T) {
 		candidates []Item
 		want       []float64
 	}{
-		{"history near a lifts a", Preference{}, likesA, []Item{a, b}, []float64{0.7, 0.3}},
-		{"history near b lifts b", Preference{}, likesB, []Item{a, b}, []float64{0.3, 0.7}},
-		{"empty history is query similarity", Preference{}, nil, []Item{a, far, b}, []float64{0.6, 0.2, 0.6}},
+		{"history near a lifts a", Preference{QueryWeight: 1, HistoryWeight: 1}, likesA, []Item{a, b}, []float64{0.7, 0.3}},
+		{"history near b lifts b", Preference{QueryWeight: 1, HistoryWeight: 1}, likesB, []Item{a, b}, []float64{0.3, 0.7}},
+		{"empty history is query similarity", Preference{QueryWeight: 1}, nil, []Item{a, far, b}, []float64{0.6, 0.2, 0.6}},
+		// (1·lexical + 0.5·0.6 + 1·preference) / 2.5, preference 0.8 for a.
+		{"defaults: lexical, query and history", Preference{}, likesA, []Item{aLex, bLex}, []float64{(1 + 0.3 + 0.8) / 2.5, (0.5 + 0.3) / 2.5}},
+		{"defaults without history: lexical and query", Preference{}, nil, []Item{aLex, far, bLex}, []float64{1.3 / 1.5, 0.1 / 1.5, 0.8 / 1.5}},
+		{"lexical weight only", Preference{LexicalWeight: 1}, likesA, []Item{aLex, bLex, far}, []float64{1, 0.5, 0}},
 		{"empty history ignores weights", Preference{QueryWeight: 0, HistoryWeight: 1}, nil, []Item{far}, []float64{0.2}},
 		{"query weight only", Preference{QueryWeight: 1}, likesA, []Item{a, far}, []float64{0.6, 0.2}},
 		{"history weight only", Preference{HistoryWeight: 2}, likesA, []Item{a, far}, []float64{0.8, 0.98}},
@@ -118,6 +125,8 @@ func TestPreferenceRerankErrors(t *testing.T) {
 		{"negative weight", Preference{QueryWeight: -1, HistoryWeight: 1}, Request{QueryVector: q}, ErrInvalidWeight, "query -1"},
 		{"NaN weight", Preference{HistoryWeight: math.NaN()}, Request{QueryVector: q}, ErrInvalidWeight, "history NaN"},
 		{"Inf weight", Preference{QueryWeight: math.Inf(1)}, Request{QueryVector: q}, ErrInvalidWeight, "query +Inf"},
+		{"negative lexical weight", Preference{LexicalWeight: -2}, Request{QueryVector: q}, ErrInvalidWeight, "lexical -2"},
+		{"NaN lexical match", Preference{}, Request{QueryVector: q, Candidates: []Item{{ID: "c5", Vector: q, Lexical: math.NaN()}}}, nil, `candidate "c5": lexical match`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,11 @@ type Item struct {
 	// Relevance is the stage-one score of a history item (see
 	// retrieval.HistoryFilter); it is ignored on candidates.
 	Relevance float32
+	// Lexical is a candidate's lexical match with the query, as a share of
+	// the best among the request's candidates (the hmpps engine's BM25F
+	// score over the largest one), in [0, 1]; 0 when unknown. It is
+	// ignored on history items.
+	Lexical float64
 }
 
 // Request is one reranking call: a query, the user's kept history and the

@@ -16,6 +16,8 @@ const (
 	nameCoPurchase     = "bm25 + co-purchase"
 	nameNoHistory      = "hmpps − history"
 	nameTrainedNoHist  = "hmpps, trained − history"
+	nameTrainedNoCoF   = "hmpps, trained − co-purchase features"
+	nameTrainedNoCoR   = "hmpps, trained − co-purchase retrieval"
 	catalogNegatives   = eval.DefaultNegatives
 	catalogDescription = "query = the target's category words (Ai et al., SIGIR 2017; no real queries are public)"
 )
@@ -138,6 +140,8 @@ func runCatalog(ctx context.Context, cfg config, bar *progressBar) (*catalogResu
 	if res.models != nil {
 		noTwo := *res.models.Full
 		noTwo.DisableStageTwo = true
+		noNeighbors := *res.models.Full
+		noNeighbors.Neighbors = -1
 		for _, x := range []struct {
 			label   string
 			m       *hmpps.Model
@@ -145,6 +149,7 @@ func runCatalog(ctx context.Context, cfg config, bar *progressBar) (*catalogResu
 		}{
 			{nameTrained, res.models.Full, eval.FilteredHistory}, {nameTrainedNoHist, res.models.Full, eval.NoHistory},
 			{nameTrainedNoOne, res.models.NoOne, eval.FilteredHistory}, {nameTrainedNoTwo, &noTwo, eval.FilteredHistory},
+			{nameTrainedNoCoF, res.models.NoCollab, eval.FilteredHistory}, {nameTrainedNoCoR, &noNeighbors, eval.FilteredHistory},
 		} {
 			e, err := su.engine(ctx, d, noSums, hmpps.WithModel(x.m))
 			if err != nil {
@@ -219,7 +224,8 @@ func compareCatalog(reports []*eval.Report, trained bool) ([]eval.NamedCompariso
 	pairs := [][2]string{{nameHMPPS, "bm25"}, {nameCoPurchase, "bm25"}, {nameHMPPS, nameNoHistory}}
 	if trained {
 		pairs = append(pairs, [2]string{nameTrained, "bm25"}, [2]string{nameTrained, nameCoPurchase}, [2]string{nameTrained, nameHMPPS},
-			[2]string{nameTrained, nameTrainedNoHist}, [2]string{nameTrained, nameTrainedNoOne}, [2]string{nameTrained, nameTrainedNoTwo})
+			[2]string{nameTrained, nameTrainedNoHist}, [2]string{nameTrained, nameTrainedNoOne}, [2]string{nameTrained, nameTrainedNoTwo},
+			[2]string{nameTrained, nameTrainedNoCoF}, [2]string{nameTrained, nameTrainedNoCoR})
 	}
 	var out []eval.NamedComparison
 	for _, rep := range reports {

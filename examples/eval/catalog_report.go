@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"hmpps/hmpps"
 	"strings"
 	"time"
 
@@ -47,9 +48,10 @@ func writeCatalogReport(w *strings.Builder, r *catalogResult, maxHistory int) {
 	}
 	if len(r.Training) > 0 {
 		fmt.Fprintf(w, "\n### Training at this size\n\n")
-		fmt.Fprintf(w, "hmpps.Train on every training purchase with a query and a purchase before it, each among %d random products the user had not bought, "+
-			"early-stopped on the validation targets among theirs (the test targets never read). Wall time on this machine, shared; "+
-			"peak heap is the highest heap in use while training, above what was in use before.\n\n", catalogNegatives)
+		fmt.Fprintf(w, "hmpps.Train on every training purchase with a query and a purchase before it, each among up to %d of the engine's own candidates for its query "+
+			"(hmpps.TrainRetrieved: retrieval, history left out, and the co-purchase neighbours), early-stopped on the validation targets ranked among all of theirs "+
+			"(the test targets never read). Wall time on this machine, shared; "+
+			"peak heap is the highest heap in use while training, above what was in use before.\n\n", hmpps.DefaultTrainNegatives)
 		writeCatalogTraining(w, r.Training)
 		w.WriteString("\nLearned weights of the full model, on standardized features (stage 1: the history attention; stage 2: the ranker):\n\n| stage | feature | weight |\n| ---: | --- | ---: |\n")
 		for _, fw := range r.models.Full.FeatureWeights() {

@@ -84,7 +84,7 @@ func TestRunRecBole(t *testing.T) {
 	require.Len(t, c.Reports, 3)
 	assert.Equal(t, 100, c.Reports[0].Depth)
 	assert.Zero(t, c.Reports[2].Depth, "99 negatives: the lists are read whole")
-	assert.Len(t, c.Training, 2)
+	assert.Len(t, c.Training, 3, "the model and its stage-one and co-purchase-feature ablations")
 	assert.Positive(t, c.Training[0].PeakHeapMB)
 	_, err = os.Stat(filepath.Join(out, "chart.svg"))
 	assert.True(t, os.IsNotExist(err), "the chart is Magazine's")

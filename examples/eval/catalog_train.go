@@ -13,12 +13,16 @@ import (
 )
 
 // trainCatalog trains the model of a whole-catalog evaluation and its
-// stage-one ablation on the split's training purchases, each among 99
-// random negatives the user had not bought, early-stopped on the validation
-// targets among theirs; it measures each training's peak heap.
+// ablations (stage one, the co-purchase features) on the split's training
+// purchases, each among the engine's own candidates for its query,
+// early-stopped on the validation targets ranked the same way; it measures
+// each training's peak heap.
 func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, catalog []string, seed uint64, bar *progressBar) (*trainedModels, []catalogTraining, error) {
-	examples := s.TrainingExamples(catalog, catalogNegatives, seed)
-	validation := s.ValidationExamples(catalog, catalogNegatives, seed)
+	// No negatives of their own: Train ranks each purchase among the
+	// engine's own candidates for its query, what a search will rank, and
+	// early-stops on the validation purchases ranked the same way.
+	examples := s.TrainingExamples(catalog, 0, seed)
+	validation := s.ValidationExamples(catalog, 0, seed)
 	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
 	if err != nil {
 		return nil, nil, err
@@ -26,28 +30,29 @@ func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, cat
 	defer e.Close()
 	tm := &trainedModels{Mode: eval.RandomNegatives}
 	var out []catalogTraining
-	for _, off := range []bool{false, true} {
-		label := "train/" + d.Name
-		if off {
-			label += " − stage one"
-		}
+	for _, v := range []struct {
+		suffix string
+		opts   hmpps.TrainOptions
+		into   **hmpps.Model
+	}{
+		{"", hmpps.TrainOptions{}, &tm.Full},
+		{" − stage one", hmpps.TrainOptions{DisableStageOne: true}, &tm.NoOne},
+		{" − co-purchase features", hmpps.TrainOptions{DisableCollaborative: true}, &tm.NoCollab},
+	} {
+		label := "train/" + d.Name + v.suffix
+		opts := v.opts
+		opts.Validation, opts.Seed = validation, seed
+		opts.Progress = prefixWriter{w: bar.w, prefix: label + " ", terminal: bar.terminal}
 		base := liveHeap()
 		peak := watchHeap()
-		m, err := hmpps.Train(ctx, e, examples, hmpps.TrainOptions{
-			Validation: validation, Seed: seed, DisableStageOne: off,
-			Progress: prefixWriter{w: bar.w, prefix: label + " ", terminal: bar.terminal},
-		})
+		m, err := hmpps.Train(ctx, e, examples, opts)
 		top := peak()
 		if err != nil {
 			return nil, nil, err
 		}
 		out = append(out, catalogTraining{Label: label, Summary: m.Summary(), PeakHeapMB: float64(top-min(top, base)) / (1 << 20),
 			Epochs: len(m.Curve()), BestEpoch: m.BestEpoch()})
-		if off {
-			tm.NoOne = m
-		} else {
-			tm.Full = m
-		}
+		*v.into = m
 	}
 	return tm, out, nil
 }

@@ -160,5 +160,5 @@ func TestTuneGrid(t *testing.T) {
 		seen[c.String()] = true
 		assert.InDelta(t, 1, c.QueryWeight+c.HistoryWeight, 1e-9)
 	}
-	assert.Equal(t, "K=5, MinScore=0.05, weights 0.50/0.50", defaultTuneConfig().String())
+	assert.Equal(t, "K=5, MinScore=0.05, weights 1.00/0.50/1.00", defaultTuneConfig().String())
 }

@@ -26,6 +26,9 @@ const (
 type trainedModels struct {
 	Mode        eval.CandidateMode
 	Full, NoOne *hmpps.Model
+	// NoCollab is trained without the co-purchase features (the
+	// whole-catalog protocol only; nil otherwise).
+	NoCollab *hmpps.Model
 }
 
 // train learns the split's models on its training purchases, early-stopped

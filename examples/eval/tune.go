@@ -20,7 +20,9 @@ type tuneConfig struct {
 	K int `json:"k"`
 	// MinScore is stage one's threshold; nil for none.
 	MinScore *float32 `json:"min_score"`
-	// QueryWeight and HistoryWeight are rerank.Preference's weights.
+	// LexicalWeight, QueryWeight and HistoryWeight are
+	// rerank.Preference's weights.
+	LexicalWeight float64 `json:"lexical_weight"`
 	QueryWeight   float64 `json:"query_weight"`
 	HistoryWeight float64 `json:"history_weight"`
 }
@@ -34,7 +36,7 @@ func (c tuneConfig) String() string {
 	if c.MinScore != nil {
 		min = fmt.Sprint(*c.MinScore)
 	}
-	return fmt.Sprintf("K=%s, MinScore=%s, weights %.2f/%.2f", k, min, c.QueryWeight, c.HistoryWeight)
+	return fmt.Sprintf("K=%s, MinScore=%s, weights %.2f/%.2f/%.2f", k, min, c.LexicalWeight, c.QueryWeight, c.HistoryWeight)
 }
 
 // options are the engine options of the configuration; "all" history is
@@ -46,7 +48,7 @@ func (c tuneConfig) options(maxHistory int, summaries bool) []hmpps.Option {
 	}
 	opts := []hmpps.Option{
 		hmpps.WithHistoryFilter(retrieval.HistoryFilter{K: k, MinScore: c.MinScore}),
-		hmpps.WithReranker(rerank.Preference{QueryWeight: c.QueryWeight, HistoryWeight: c.HistoryWeight}),
+		hmpps.WithReranker(rerank.Preference{LexicalWeight: c.LexicalWeight, QueryWeight: c.QueryWeight, HistoryWeight: c.HistoryWeight}),
 	}
 	if !summaries {
 		// The offline reranker scores vectors, so summaries cannot change
@@ -61,17 +63,19 @@ func (c tuneConfig) options(maxHistory int, summaries bool) []hmpps.Option {
 func defaultTuneConfig() tuneConfig {
 	min := hmpps.DefaultHistoryMinScore
 	return tuneConfig{K: retrieval.DefaultHistoryK, MinScore: &min,
-		QueryWeight: rerank.DefaultQueryWeight, HistoryWeight: rerank.DefaultHistoryWeight}
+		LexicalWeight: rerank.DefaultLexicalWeight, QueryWeight: rerank.DefaultQueryWeight, HistoryWeight: rerank.DefaultHistoryWeight}
 }
 
-// tuneGrid is every configuration the validation search tries.
+// tuneGrid is every configuration the validation search tries: the lexical
+// match at its default weight, the query and the history sharing a weight
+// of one between them.
 func tuneGrid() []tuneConfig {
 	f := func(x float32) *float32 { return &x }
 	var grid []tuneConfig
 	for _, k := range []int{1, 2, 3, 5, 10, 0} {
 		for _, min := range []*float32{nil, f(0.05), f(0.1), f(0.2), f(0.3)} {
 			for _, wh := range []float64{0, 0.2, 0.35, 0.5, 0.65, 0.8, 1} {
-				grid = append(grid, tuneConfig{K: k, MinScore: min, QueryWeight: 1 - wh, HistoryWeight: wh})
+				grid = append(grid, tuneConfig{K: k, MinScore: min, LexicalWeight: rerank.DefaultLexicalWeight, QueryWeight: 1 - wh, HistoryWeight: wh})
 			}
 		}
 	}

@@ -13,7 +13,6 @@ package cooccur
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 )
@@ -101,49 +100,68 @@ func Learn(seqs [][]string, opts Options) *Table {
 				t.sequences[i]++
 			}
 		}
-		for a := range items {
-			last := len(items) - 1
-			if opts.Window > 0 {
-				last = min(last, a+opts.Window)
-			}
-			for b := a + 1; b <= last; b++ {
-				x, y := items[a], items[b]
-				if x == y {
-					continue
-				}
-				if x > y {
-					x, y = y, x
-				}
-				pairs[[2]int32{x, y}] += weight(b-a, opts.Decay)
-			}
-		}
+		countPairs(items, opts, func(x, y int32, w float64) { pairs[[2]int32{x, y}] += w })
 	}
-	t.rows = make([][]cell, len(t.ids))
-	t.margin = make([]float64, len(t.ids))
-	// Rows are filled in key order, so that the sums, and so every
-	// strength, are the same bit for bit on every run.
 	keys := make([][2]int32, 0, len(pairs))
 	for k := range pairs {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b [2]int32) int {
-		if c := cmp.Compare(a[0], b[0]); c != 0 {
-			return c
+	slices.SortFunc(keys, comparePairs)
+	weights := make([]float64, len(keys))
+	for i, k := range keys {
+		weights[i] = pairs[k]
+	}
+	t.fill(keys, weights)
+	return t
+}
+
+// countPairs calls add with every pair of items at most opts.Window places
+// apart (lower index first) and its weight.
+func countPairs(items []int32, opts Options, add func(x, y int32, w float64)) {
+	for a := range items {
+		last := len(items) - 1
+		if opts.Window > 0 {
+			last = min(last, a+opts.Window)
 		}
-		return cmp.Compare(a[1], b[1])
-	})
-	for _, k := range keys {
-		w := pairs[k]
+		for b := a + 1; b <= last; b++ {
+			x, y := items[a], items[b]
+			if x == y {
+				continue
+			}
+			if x > y {
+				x, y = y, x
+			}
+			add(x, y, weight(b-a, opts.Decay))
+		}
+	}
+}
+
+func comparePairs(a, b [2]int32) int {
+	if c := cmp.Compare(a[0], b[0]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a[1], b[1])
+}
+
+// fill builds the rows and margins from the pairs, given in key order with
+// their weights. Rows are filled in that order, so that the sums, and so
+// every strength, are the same bit for bit on every run and after a round
+// trip through the encoding.
+func (t *Table) fill(keys [][2]int32, weights []float64) {
+	t.rows = make([][]cell, len(t.ids))
+	t.margin = make([]float64, len(t.ids))
+	for i, k := range keys {
+		w := weights[i]
 		t.rows[k[0]] = append(t.rows[k[0]], cell{k[1], w})
 		t.rows[k[1]] = append(t.rows[k[1]], cell{k[0], w})
 		t.margin[k[0]] += w
 		t.margin[k[1]] += w
 	}
+	t.total = 0
 	for i := range t.rows {
 		slices.SortFunc(t.rows[i], func(a, b cell) int { return cmp.Compare(a.item, b.item) })
 		t.total += t.margin[i]
 	}
-	return t
 }
 
 // weight is the weight of a pair d places apart.
@@ -195,30 +213,7 @@ func (t *Table) weight(i, j int32) float64 {
 // (see Normalization): 0 when they never co-occur or either is unknown, and
 // never negative. Only NormConditional is asymmetric.
 func (t *Table) Strength(from, to string, n Normalization) float64 {
-	i, okA := t.index[from]
-	j, okB := t.index[to]
-	if !okA || !okB {
-		return 0
-	}
-	return t.strength(i, j, t.weight(i, j), n)
-}
-
-// strength normalizes the weight w of the pair (i, j).
-func (t *Table) strength(i, j int32, w float64, n Normalization) float64 {
-	if w == 0 {
-		return 0
-	}
-	switch n {
-	case NormConditional:
-		return w / t.margin[i]
-	case NormCosine:
-		return w / math.Sqrt(t.margin[i]*t.margin[j])
-	case NormPMI:
-		return max(0, math.Log(w*t.total/(t.margin[i]*t.margin[j])))
-	case NormIDF:
-		return w * math.Log(1+t.n/t.sequences[j])
-	}
-	return w
+	return t.Without().Strength(from, to, n)
 }
 
 // Neighbor is a product and the strength of its tie to the ones asked
@@ -237,37 +232,5 @@ type Neighbor struct {
 // weights is neither nil nor as long as from, or holds a negative or
 // non-finite weight.
 func (t *Table) Related(from []string, weights []float64, n Normalization) ([]Neighbor, error) {
-	if weights != nil && len(weights) != len(from) {
-		return nil, fmt.Errorf("cooccur: %d weights for %d products", len(weights), len(from))
-	}
-	sum := make(map[int32]float64)
-	for k, id := range from {
-		w := 1.0
-		if weights != nil {
-			w = weights[k]
-			if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
-				return nil, fmt.Errorf("cooccur: weight %v of %q is not a finite non-negative number", w, id)
-			}
-		}
-		i, ok := t.index[id]
-		if !ok || w == 0 {
-			continue
-		}
-		for _, c := range t.rows[i] {
-			sum[c.item] += w * t.strength(i, c.item, c.weight, n)
-		}
-	}
-	out := make([]Neighbor, 0, len(sum))
-	for j, s := range sum {
-		if s > 0 {
-			out = append(out, Neighbor{ID: t.ids[j], Strength: s})
-		}
-	}
-	slices.SortFunc(out, func(a, b Neighbor) int {
-		if c := cmp.Compare(b.Strength, a.Strength); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return t.Without().Related(from, weights, n)
 }

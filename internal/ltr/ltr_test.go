@@ -49,6 +49,8 @@ func TestLossGradMatchesFiniteDifferences(t *testing.T) {
 		{"no history", Dims{Cand: 2, Hist: 2, Pair: 1}, 4, 0},
 		{"one history item", Dims{Cand: 1, Hist: 3, Pair: 2}, 3, 1},
 		{"no pair features", Dims{Cand: 2, Hist: 1}, 3, 2},
+		{"hidden units", Dims{Cand: 3, Hist: 2, Pair: 2, Units: 4}, 5, 4},
+		{"hidden units, no history", Dims{Cand: 2, Hist: 2, Pair: 2, Units: 3}, 4, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
