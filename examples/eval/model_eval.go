@@ -211,8 +211,10 @@ func trainedForModelEval(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneO
 		return nil, err
 	}
 	defer e.Close()
-	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), hmpps.TrainOptions{
-		Validation: s.ValidationExamples(catalog, catalogNegatives, cfg.seed), Seed: cfg.seed,
+	// As make eval trains the whole-catalog model: each purchase among the
+	// engine's own candidates.
+	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, 0, cfg.seed), hmpps.TrainOptions{
+		Validation: s.ValidationExamples(catalog, 0, cfg.seed), Seed: cfg.seed,
 		Progress: prefixWriter{w: bar.w, prefix: "train/" + d.Name + " ", terminal: bar.terminal},
 	})
 	if err != nil {
