@@ -223,22 +223,21 @@ func embedCatalog(ctx context.Context, cfg config, re *realEmbedder, res *embedR
 
 // embedMagazine ranks the -data set's test targets among sampled random
 // negatives with the untrained and trained engine, each with the hashing
-// and the real embedder; both engines hold the whole catalog of the
-// metadata file, every product embedded.
+// and the real embedder; both engines hold the data set's products (those
+// its purchases name), as make eval's do. (Every product of its metadata
+// file embeds too: the live test TestRealEmbedderCatalogLive of package
+// hmpps indexes them all.)
 func embedMagazine(ctx context.Context, cfg config, re *realEmbedder, res *embedResult, bar *progressBar) error {
 	d, err := eval.LoadAmazon(ctx, cfg.dataDir)
 	if err != nil {
 		return err
 	}
-	products, err := eval.LoadAmazonCatalog(ctx, cfg.dataDir)
-	if err != nil {
-		return err
-	}
+	products := d.Products
 	s, err := eval.BuildSplit(d, eval.SplitConfig{Mode: eval.RandomNegatives, Negatives: cfg.negatives, MaxHistory: cfg.maxHistory, Seed: cfg.seed})
 	if err != nil {
 		return err
 	}
-	file, err := embedFile(ctx, cfg, d.Name+" catalog", products, re, bar)
+	file, err := embedFile(ctx, cfg, d.Name, products, re, bar)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func writeEmbedReport(w *strings.Builder, r *embedResult, cfg config) {
 	}
 	if s := r.Magazine; s != nil {
 		fmt.Fprintf(w, "\n## %s\n\n", s.Report.Label)
-		fmt.Fprintf(w, "The engines hold the whole catalog of the metadata file (%d products), every one embedded.\n\n", s.Products)
+		fmt.Fprintf(w, "The engines hold the data set's %d products, as make eval's do.\n\n", s.Products)
 		s.Report.WriteMarkdown(w)
 		writeEmbedSection(w, s)
 	}
