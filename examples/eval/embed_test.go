@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hmpps/hmpps"
 	"hmpps/internal/ollamatest"
 )
 
@@ -95,4 +96,42 @@ func TestEmbedEvalCachesCatalogVectors(t *testing.T) {
 		}
 	}
 	assert.Equal(t, res.Recall, res2.Recall)
+}
+
+// TestCachedCatalogKeyedByModelAndProducts checks that an engine file is
+// reused only for the same model, dimension and products.
+func TestCachedCatalogKeyedByModelAndProducts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	socks := []hmpps.Product{{ID: "a", Title: "red wool socks"}, {ID: "b", Title: "blue cotton shirt"}}
+	more := append(append([]hmpps.Product(nil), socks...), hmpps.Product{ID: "c", Title: "green rain jacket"})
+	tests := []struct {
+		name     string
+		model    string
+		dim      int
+		products []hmpps.Product
+		cached   bool
+	}{
+		{"first", "m", 16, socks, false},
+		{"same again", "m", 16, socks, true},
+		{"other dimension", "m", 8, socks, false},
+		{"other model", "n", 16, socks, false},
+		{"other products", "m", 16, more, false},
+		{"first again", "m", 16, socks, true},
+	}
+	for _, tt := range tests {
+		srv := ollamatest.New(t, ollamatest.Config{Models: []string{tt.model}, Embed: ollamatest.HashEmbed(tt.dim)})
+		re, err := newRealEmbedder(ctx, srv.URL, tt.model)
+		require.NoError(t, err, tt.name)
+		f, err := cachedCatalog(ctx, dir, "shop", tt.products, re)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.cached, f.Cached, tt.name)
+		assert.Equal(t, len(tt.products), f.Products, tt.name)
+		inputs := embedInputs(t, srv)
+		assert.Equal(t, !tt.cached, len(inputs) > 1, "%s: the catalog is embedded only without a cached file: %v", tt.name, inputs)
+		e, err := openCatalog(ctx, f, re)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, len(tt.products), e.Len(), tt.name)
+		require.NoError(t, e.Close())
+	}
 }
