@@ -76,6 +76,10 @@ func (c *config) checkIndex(ctx context.Context, ix retrieval.Index) error {
 	if ix.Metric() != retrieval.InnerProduct {
 		return fmt.Errorf("hmpps: index metric is %s, want %s for fused vectors", ix.Metric(), retrieval.InnerProduct)
 	}
+	if _, ok := ix.(retrieval.DocumentStore); ok {
+		// The catalog is the index's: New reads it from there.
+		return nil
+	}
 	n, err := ix.Len(ctx)
 	if err != nil {
 		return fmt.Errorf("hmpps: index: %w", err)
