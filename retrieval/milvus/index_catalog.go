@@ -261,7 +261,7 @@ func (c *Catalog) Scan(ctx context.Context, fn func([]retrieval.Document) error)
 	total := max(col.Data()[0], 1)
 	step := max(1, min(buckets, buckets*scanRows/total))
 	for lo := int64(0); lo < buckets; lo += step {
-		expr := fmt.Sprintf("%s >= %d and %s < %d", bucketField, lo, bucketField, lo+step)
+		expr := fmt.Sprintf("%s >= %d and %s < %d", bucketField, lo, bucketField, min(lo+step, buckets))
 		rs, err := m.queryAt(ctx, "scan", m.live(expr), []string{idField, docField}, mark)
 		if err != nil {
 			return 0, err
