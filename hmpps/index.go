@@ -19,6 +19,9 @@ import (
 // with package hmpps/retrieval/milvus. As with WithIndex, the index must
 // be empty, for Open too, which writes the saved catalog into it: a
 // restarted program opens a fresh collection, or drops the old one first.
+// An index that is a retrieval.DocumentStore (milvus.Config{Catalog: true})
+// is the exception: it holds the catalog, New reads it from there, and any
+// number of engines share it (see SharedCatalog).
 // The engine owns the index and closes it on Close, or when New fails
 // after making it. WithIndex and WithIndexFactory exclude each other.
 func WithIndexFactory(f retrieval.IndexFactory) Option {
