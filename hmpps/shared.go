@@ -450,3 +450,20 @@ func (e *Engine) sharedNeighbors(ctx context.Context, co cooccur.View, history, 
 	}
 	return candidates, nil
 }
+
+// CaughtUp reports, for an engine on a shared catalog, when it last read
+// the writes made to the catalog by others (at New, then every
+// SharedCatalog.Refresh), and the error of the last read that failed since,
+// if any: a service's health check can refuse traffic to a replica that has
+// fallen behind. For an engine that holds its catalog itself it returns
+// the zero time and nil.
+func (e *Engine) CaughtUp() (time.Time, error) {
+	if e.shared == nil {
+		return time.Time{}, nil
+	}
+	var err error
+	if p := e.shared.failed.Load(); p != nil {
+		err = *p
+	}
+	return time.Unix(0, e.shared.caughtUp.Load()), err
+}

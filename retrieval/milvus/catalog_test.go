@@ -280,6 +280,13 @@ func TestMilvusSharedCatalogReplicas(t *testing.T) {
 		return nil
 	})
 
+	// Each replica has read the others' writes within the refresh.
+	for _, e := range []*hmpps.Engine{a, b, c} {
+		at, err := e.CaughtUp()
+		require.NoError(t, err)
+		assert.WithinDuration(t, time.Now(), at, bound)
+	}
+
 	// What needs the whole catalog in process says why it cannot.
 	require.ErrorIs(t, c.Save(ctx, t.TempDir()+"/engine.hmpps"), hmpps.ErrSharedCatalog)
 }
