@@ -293,7 +293,9 @@ func (e *Engine) fetch(ctx context.Context, ids []string) ([]storedProduct, []bo
 			return nil, nil, fmt.Errorf("hmpps: product %q in the shared catalog has a vector of %d dimensions, want %d: %w",
 				d.ID, len(d.Vector), e.cfg.vectorDim(), retrieval.ErrDimensionMismatch)
 		}
-		p := storedProduct{rec: rec, vector: d.Vector}
+		// The vector is copied: the store's may share one array with the
+		// whole answer's, which the cache would keep alive.
+		p := storedProduct{rec: rec, vector: slices.Clone(d.Vector)}
 		i := at[j]
 		out[i], found[i] = p, true
 		s.cache.Add(d.ID, p)

@@ -75,10 +75,13 @@ func TestMilvusCatalogStore(t *testing.T) {
 	assert.Equal(t, retrieval.Document{}, got[1])
 	assert.Equal(t, "p00007", got[2].ID)
 
-	// A write and a delete after the scan's mark are changes.
+	// Another writer's write and delete after the scan's mark are
+	// changes; this index's own are not reported back to it.
 	time.Sleep(2 * window)
-	require.NoError(t, c.UpsertDocuments(ctx, records[:1], [][]byte{[]byte("rewritten")}))
-	require.NoError(t, c.Delete(ctx, "p00001", "p00002", "missing"))
+	other := &Catalog{bulk}
+	require.NoError(t, other.UpsertDocuments(ctx, records[:1], [][]byte{[]byte("rewritten")}))
+	require.NoError(t, other.Delete(ctx, "p00001", "p00002", "missing"))
+	require.NoError(t, c.UpsertDocuments(ctx, records[3:4], [][]byte{[]byte("own write")}))
 	changed := map[string]retrieval.Document{}
 	mark, err = c.Changes(ctx, mark, func(ds []retrieval.Document) error {
 		for _, d := range ds {
@@ -87,10 +90,18 @@ func TestMilvusCatalogStore(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+	again := 0
+	mark, err = c.Changes(ctx, mark, func(ds []retrieval.Document) error {
+		again += len(ds)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Zero(t, again, "a change is reported once")
 	assert.Equal(t, []byte("rewritten"), changed["p00000"].Data)
 	assert.True(t, changed["p00001"].Deleted)
 	assert.True(t, changed["p00002"].Deleted)
 	assert.True(t, changed["missing"].Deleted, "a delete of a missing ID is a tombstone too")
+	assert.NotContains(t, changed, "p00003", "an index's own write is not reported back to it")
 	// Changes reads a window back from its mark, and no further.
 	time.Sleep(2 * window)
 	mark, err = c.Changes(ctx, mark, func([]retrieval.Document) error { return nil })

@@ -64,6 +64,11 @@ type Index struct {
 	// lastPurge is when Changes last removed old tombstones (a server
 	// timestamp; Config.Catalog only).
 	lastPurge atomic.Uint64
+	// seen maps the IDs of the rows this index wrote or Changes reported
+	// within the last change window to their stamps, so that Changes
+	// reports each write once (Config.Catalog only).
+	seenMu sync.Mutex
+	seen   map[string]uint64
 
 	// done is cancelled by Close, to end the calls in flight.
 	done context.Context

@@ -106,7 +106,11 @@ func (m *Index) sendBatch(ctx context.Context, b *rowBatch) error {
 		}); err != nil {
 			return err
 		}
-		if !m.cfg.Catalog || time.Since(start) < m.cfg.ChangeWindow/2 {
+		if !m.cfg.Catalog {
+			return nil
+		}
+		if time.Since(start) < m.cfg.ChangeWindow/2 {
+			m.remember(b.ids, stamp)
 			return nil
 		}
 		if try == 2 {
@@ -282,7 +286,10 @@ func (c *Catalog) Scan(ctx context.Context, fn func([]retrieval.Document) error)
 
 // Changes calls fn with the rows written since a change window before
 // since (documents, and tombstones as deleted Documents), as they are now,
-// and returns a fresh mark. Later reads of this index see at least what
+// and returns a fresh mark. A row this index wrote, or already reported
+// with the same stamp, is not reported again: Changes first reads the
+// stamps of the window, then the documents of the rows it has not seen, so
+// that re-reading the window costs a few bytes a row. Later reads of this index see at least what
 // Changes saw. Now and then it also removes the tombstones older than ten
 // change windows; a mark older than that fails with an error wrapping
 // retrieval.ErrChangesLost.
@@ -303,25 +310,123 @@ func (c *Catalog) Changes(ctx context.Context, since retrieval.Mark, fn func([]r
 	}
 	from := uint64(since) - min(uint64(since), window)
 	rs, err := m.queryAt(ctx, "changes", fmt.Sprintf("%s >= %d", writtenField, from),
-		[]string{idField, docField, deletedField}, now)
+		[]string{idField, writtenField, deletedField}, now)
 	if err != nil {
 		return 0, err
 	}
-	docs, err := readDocuments(rs, false, true)
+	stamps, err := readStamps(rs)
 	if err != nil {
 		return 0, err
+	}
+	fresh := m.unseen(stamps)
+	var live []string
+	for _, st := range fresh {
+		if !st.deleted {
+			live = append(live, st.id)
+		}
+	}
+	docs := make([]retrieval.Document, 0, len(fresh))
+	for _, st := range fresh {
+		if st.deleted {
+			docs = append(docs, retrieval.Document{ID: st.id, Deleted: true})
+		}
+	}
+	for chunk := range slices.Chunk(live, m.cfg.BatchSize) {
+		// The rows as they are now: one may have been deleted or written
+		// again since its stamp was read.
+		rs, err := m.queryAt(ctx, "changed documents", idsExpr(chunk), []string{idField, docField, deletedField}, now)
+		if err != nil {
+			return 0, err
+		}
+		got, err := readDocuments(rs, false, true)
+		if err != nil {
+			return 0, err
+		}
+		docs = append(docs, got...)
 	}
 	if len(docs) > 0 {
 		if err := fn(docs); err != nil {
 			return 0, err
 		}
 	}
+	m.forget(fresh, from)
 	m.observeWrite(now)
 	if now > retention && m.lastPurge.Load()+window < now {
 		m.lastPurge.Store(now)
 		m.purge(ctx, now-retention)
 	}
 	return retrieval.Mark(now), nil
+}
+
+// stamp is a row's ID, written stamp and tombstone flag.
+type stamp struct {
+	id      string
+	written uint64
+	deleted bool
+}
+
+// readStamps decodes a query's id, written and deleted fields.
+func readStamps(rs client.ResultSet) ([]stamp, error) {
+	idCol, ok1 := rs.GetColumn(idField).(*entity.ColumnVarChar)
+	wCol, ok2 := rs.GetColumn(writtenField).(*entity.ColumnInt64)
+	dCol, ok3 := rs.GetColumn(deletedField).(*entity.ColumnBool)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, errors.New("milvus: changes: result fields missing or of an unexpected type")
+	}
+	ids, ws, ds := idCol.Data(), wCol.Data(), dCol.Data()
+	if len(ws) != len(ids) || len(ds) != len(ids) {
+		return nil, errors.New("milvus: changes: result fields differ in length")
+	}
+	out := make([]stamp, len(ids))
+	for i := range ids {
+		out[i] = stamp{id: ids[i], written: uint64(ws[i]), deleted: ds[i]}
+	}
+	return out, nil
+}
+
+// remember records rows this index wrote, so that Changes does not report
+// them back to it.
+func (m *Index) remember(ids []string, written uint64) {
+	m.seenMu.Lock()
+	defer m.seenMu.Unlock()
+	if m.seen == nil {
+		m.seen = make(map[string]uint64)
+	}
+	for _, id := range ids {
+		m.seen[id] = written
+	}
+}
+
+// unseen returns the rows of stamps that this index has not written or
+// reported with the same stamp.
+func (m *Index) unseen(stamps []stamp) []stamp {
+	m.seenMu.Lock()
+	defer m.seenMu.Unlock()
+	out := stamps[:0:0]
+	for _, st := range stamps {
+		if w, ok := m.seen[st.id]; !ok || w != st.written {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// forget records the rows just reported and drops the ones stamped before
+// from, which no later Changes reads again.
+func (m *Index) forget(reported []stamp, from uint64) {
+	m.seenMu.Lock()
+	defer m.seenMu.Unlock()
+	if m.seen == nil {
+		m.seen = make(map[string]uint64)
+	}
+	for _, st := range reported {
+		m.seen[st.id] = st.written
+	}
+	for id, w := range m.seen {
+		if w < from {
+			delete(m.seen, id)
+		}
+	}
 }
 
 // purge removes the tombstones written before ts. It is housekeeping: a
