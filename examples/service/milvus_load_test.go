@@ -111,6 +111,7 @@ func TestMilvusLoadReplicas(t *testing.T) {
 	var (
 		mu               sync.Mutex
 		searchLat, stale []time.Duration
+		searchEnd        time.Time
 		upserted         = map[string]product{}
 		deleted          []string
 		failures         []string
@@ -155,6 +156,7 @@ func TestMilvusLoadReplicas(t *testing.T) {
 				}
 				mu.Lock()
 				searchLat = append(searchLat, took)
+				searchEnd = time.Now()
 				mu.Unlock()
 			}
 		})
@@ -208,12 +210,12 @@ func TestMilvusLoadReplicas(t *testing.T) {
 		bases[1].Store(&reps[1].srv.URL)
 	})
 	wg.Wait()
-	elapsed := time.Since(start)
+	searching := searchEnd.Sub(start)
 	require.Empty(t, failures, "every request succeeds and every write reaches the other replica within %v", replicaBound)
 	require.Len(t, upserted, size.upserters*size.batches*size.batch)
 	require.Len(t, deleted, size.deletes)
-	t.Logf("two replicas: %d searches in %v, %.0f searches/s; search p50 %v, p99 %v; staleness p50 %v, p99 %v, max %v",
-		len(searchLat), elapsed.Round(time.Millisecond), float64(len(searchLat))/elapsed.Seconds(),
+	t.Logf("two replicas: %d searches in %v, %.0f searches/s, while writing; search p50 %v, p99 %v; staleness p50 %v, p99 %v, max %v",
+		len(searchLat), searching.Round(time.Millisecond), float64(len(searchLat))/searching.Seconds(),
 		percentile(searchLat, 50), percentile(searchLat, 99), percentile(stale, 50), percentile(stale, 99), percentile(stale, 100))
 
 	// Both replicas, once caught up, hold the same catalog: every
