@@ -131,7 +131,7 @@ func TestMilvusServiceReplicas(t *testing.T) {
 		require.Equal(t, 200, do(t, "PUT", writer+"/products",
 			fmt.Sprintf(`{"products":[{"id":%q,"title":"Waterproof Gaiters %d","brand":"Ashcombe"}]}`, id, i)))
 		worst = max(worst, visible(reader, id, 200))
-		ids := searchIDs(t, httpSender(reader), searchRequest{Query: "waterproof gaiters", Filter: []condition{{Field: "brand", Values: []string{"Ashcombe"}}}})
+		ids := searchIDs(t, httpSender(reader), searchRequest{Query: "waterproof gaiters", TopN: 50, Filter: []condition{{Field: "brand", Values: []string{"Ashcombe"}}}})
 		assert.Contains(t, ids, id, "the other replica's search finds %s", id)
 	}
 	require.Equal(t, 204, do(t, "DELETE", b+"/products/gaiter-00", ""))
