@@ -21,7 +21,9 @@
 // index, the extractive summarizer and the preference reranker. No server,
 // no network. WithOllama turns on the paper's model stages (a multimodal LLM
 // judging each candidate, summaries, embeddings), served by Ollama, and
-// WithIndexFactory with hmpps/retrieval/milvus keeps the vectors in Milvus.
+// WithIndexFactory with hmpps/retrieval/milvus keeps the vectors in Milvus,
+// and with milvus.Config{Catalog: true} the whole catalog, which any number
+// of engines then share (see SharedCatalog).
 //
 // Train learns both stages from purchases (the paper's two-stage training):
 // an attention over the history that decides what stage one keeps, and a

@@ -53,6 +53,11 @@ type Engine struct {
 	vectors map[string][]float32
 	closed  bool
 
+	// shared is the engine's view of a catalog kept in its index, when
+	// the index is a retrieval.DocumentStore (see SharedCatalog); products
+	// and vectors are then nil, and lex follows the store.
+	shared *sharedState
+
 	// seed hashes records into their recordKey, and preparedTexts keeps
 	// the texts prepared last for the extractive summaries (see prepared).
 	seed          maphash.Seed
@@ -91,7 +96,13 @@ func newEngine(ctx context.Context, opts []Option) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, ix: ix, lex: lex, products: make(map[string]record), seed: maphash.MakeSeed(),
 		preparedTexts: lru.New[recordKey, preparedText](0, preparedCacheBytes, func(p preparedText) int64 { return p.cost })}
-	if r, ok := ix.(lendingIndex); ok {
+	if store, ok := ix.(retrieval.DocumentStore); ok {
+		e.products = nil
+		if err := e.openShared(ctx, store); err != nil {
+			_ = ix.Close()
+			return nil, err
+		}
+	} else if r, ok := ix.(lendingIndex); ok {
 		e.reader = r
 	} else {
 		e.vectors = make(map[string][]float32)
@@ -158,6 +169,9 @@ func (e *Engine) write(ctx context.Context, products []Product, addOnly bool) er
 	// here is the one the swap below replaces, and Close waits too.
 	e.writing.Lock()
 	defer e.writing.Unlock()
+	if e.shared != nil {
+		return e.writeShared(ctx, batch, records, addOnly)
+	}
 	if err := e.checkNew(batch, addOnly); err != nil {
 		return err
 	}
@@ -216,6 +230,9 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
+	if e.shared != nil {
+		return e.deleteShared(ctx, ids)
+	}
 	if e.reader == nil {
 		if err := e.ix.Delete(ctx, ids...); err != nil {
 			return fmt.Errorf("hmpps: index: %w", err)
@@ -241,6 +258,19 @@ func (e *Engine) Get(ctx context.Context, id string) (Product, error) {
 	if err := ctx.Err(); err != nil {
 		return Product{}, err
 	}
+	if e.shared != nil {
+		if err := e.checkOpen(); err != nil {
+			return Product{}, err
+		}
+		got, found, err := e.fetch(ctx, []string{id})
+		if err != nil {
+			return Product{}, err
+		}
+		if !found[0] {
+			return Product{}, fmt.Errorf("hmpps: get %q: %w", id, ErrNotFound)
+		}
+		return got[0].rec.product(), nil
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
@@ -253,16 +283,25 @@ func (e *Engine) Get(ctx context.Context, id string) (Product, error) {
 	return rec.product(), nil
 }
 
-// Len returns the number of products in the catalog.
+// Len returns the number of products in the catalog; on a shared catalog,
+// as this engine last read it (see SharedCatalog).
 func (e *Engine) Len() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	if e.shared != nil {
+		return e.lex.Len()
+	}
 	return len(e.products)
 }
 
 // Close releases the engine and its index, after the writes in flight.
 // Later calls return ErrClosed; closing twice is harmless.
 func (e *Engine) Close() error {
+	if e.shared != nil {
+		// Following the store takes e.writing: stopped first.
+		e.shared.stop()
+		<-e.shared.done
+	}
 	e.writing.Lock()
 	defer e.writing.Unlock()
 	e.mu.Lock()
@@ -291,6 +330,24 @@ func (e *Engine) checkOpen() error {
 // *UnknownIDsError naming every unknown one, with field saying which part
 // of the request they came from.
 func (e *Engine) lookup(field string, ids []string) ([]*entry, error) {
+	return e.lookupContext(context.Background(), field, ids)
+}
+
+// lookupContext is lookup; ctx bounds reading a shared catalog.
+func (e *Engine) lookupContext(ctx context.Context, field string, ids []string) ([]*entry, error) {
+	if e.shared != nil {
+		if err := e.checkOpen(); err != nil {
+			return nil, err
+		}
+		out, unknown, err := e.sharedEntries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if unknown != nil {
+			return nil, &UnknownIDsError{Field: field, IDs: unknown}
+		}
+		return out, nil
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {

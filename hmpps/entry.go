@@ -152,7 +152,26 @@ func summaryText(description, caption string) string {
 // hitEntries returns the entries of the retrieved hits that are still in
 // the catalog, with their fused scores: a product deleted since the index
 // answered is skipped.
-func (e *Engine) hitEntries(hits []retrieval.Hit) ([]*entry, []float64, error) {
+func (e *Engine) hitEntries(ctx context.Context, hits []retrieval.Hit) ([]*entry, []float64, error) {
+	if e.shared != nil {
+		ids := make([]string, len(hits))
+		for i, h := range hits {
+			ids[i] = h.ID
+		}
+		got, found, err := e.fetch(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := make([]*entry, 0, len(hits))
+		fused := make([]float64, 0, len(hits))
+		for i, h := range hits {
+			if found[i] {
+				out = append(out, newEntry(got[i].rec, got[i].vector))
+				fused = append(fused, float64(h.Score))
+			}
+		}
+		return out, fused, nil
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	ids := make([]string, 0, len(hits))

@@ -35,7 +35,7 @@ func (e *Engine) history(ctx context.Context, adhoc []Product, ids []string) ([]
 	for i := range batch {
 		entries[i] = newEntry(batch[i].rec, batch[i].vector)
 	}
-	known, err := e.lookup("history", ids)
+	known, err := e.lookupContext(ctx, "history", ids)
 	if err != nil {
 		return nil, usage, err
 	}

@@ -19,6 +19,9 @@ import (
 // with package hmpps/retrieval/milvus. As with WithIndex, the index must
 // be empty, for Open too, which writes the saved catalog into it: a
 // restarted program opens a fresh collection, or drops the old one first.
+// An index that is a retrieval.DocumentStore (milvus.Config{Catalog: true})
+// is the exception: it holds the catalog, New reads it from there, and any
+// number of engines share it (see SharedCatalog).
 // The engine owns the index and closes it on Close, or when New fails
 // after making it. WithIndex and WithIndexFactory exclude each other.
 func WithIndexFactory(f retrieval.IndexFactory) Option {
@@ -75,6 +78,10 @@ func (c *config) checkIndex(ctx context.Context, ix retrieval.Index) error {
 	}
 	if ix.Metric() != retrieval.InnerProduct {
 		return fmt.Errorf("hmpps: index metric is %s, want %s for fused vectors", ix.Metric(), retrieval.InnerProduct)
+	}
+	if _, ok := ix.(retrieval.DocumentStore); ok {
+		// The catalog is the index's: New reads it from there.
+		return nil
 	}
 	n, err := ix.Len(ctx)
 	if err != nil {

@@ -137,9 +137,16 @@ const neighborNormalization = cooccur.NormIDF
 // bought together with the history (co read without or with the shopper,
 // see shopper) that are neither candidates already nor in the history, that
 // the catalog holds and that pass filter.
-func (e *Engine) addNeighbors(co cooccur.View, history, candidates []*entry, filter retrieval.Filter, n int) ([]*entry, error) {
+//
+// On a shared catalog the filter reads the records from the store: the
+// neighbours are asked for four times n when there is a filter, and those
+// that pass it kept, up to n.
+func (e *Engine) addNeighbors(ctx context.Context, co cooccur.View, history, candidates []*entry, filter retrieval.Filter, n int) ([]*entry, error) {
 	if n <= 0 || len(history) == 0 {
 		return candidates, nil
+	}
+	if e.shared != nil {
+		return e.sharedNeighbors(ctx, co, history, candidates, filter, n)
 	}
 	from := make([]string, len(history))
 	for i, h := range history {

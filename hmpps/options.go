@@ -56,6 +56,7 @@ type config struct {
 	concurrency      int
 	logger           *slog.Logger
 	limits           Limits
+	shared           SharedCatalog
 	// model is the learned two-stage ranker (WithModel); nil runs the
 	// untrained pipeline.
 	model *Model

@@ -115,6 +115,10 @@ func (e *Engine) Save(ctx context.Context, path string) error {
 		e.mu.RUnlock()
 		return ErrClosed
 	}
+	if e.shared != nil {
+		e.mu.RUnlock()
+		return fmt.Errorf("hmpps: save: %w: the index is the catalog's store", ErrSharedCatalog)
+	}
 	// Sorted, so that saving the same catalog twice gives the same bytes.
 	ids := make([]string, 0, len(e.products))
 	for id := range e.products {

@@ -433,6 +433,10 @@ func newEngineFor(ctx context.Context, path string, h fileHeader, sections []fil
 	if err != nil {
 		return nil, err
 	}
+	if e.shared != nil {
+		e.Close()
+		return nil, fmt.Errorf("hmpps: open %s: %w: open it with New, which reads the catalog from the index", path, ErrSharedCatalog)
+	}
 	if h.TextDim != e.cfg.textEmbedder.Dimension() || h.ImageDim != e.cfg.imageDim() {
 		e.Close()
 		return nil, fmt.Errorf("hmpps: open %s: file has text/image dimensions %d/%d, engine has %d/%d: %w",

@@ -45,7 +45,7 @@ func (r Retrieval) String() string {
 // holds, so that k candidates remain once it is left out.
 func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request, history []*entry) ([]*entry, []float64, error) {
 	if len(req.CandidateIDs) > 0 {
-		all, err := e.lookup("candidates", req.CandidateIDs)
+		all, err := e.lookupContext(ctx, "candidates", req.CandidateIDs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -72,7 +72,7 @@ func (e *Engine) candidates(ctx context.Context, qvec []float32, req *Request, h
 	if err != nil {
 		return nil, nil, err
 	}
-	return e.fuse(lists, exclude, k)
+	return e.fuse(ctx, lists, exclude, k)
 }
 
 // retrievedLists are the ranked lists of the indexes for one query, the
@@ -91,7 +91,7 @@ func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request
 	case RetrieveVector:
 		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 	case RetrieveLexical:
-		l.lexical = e.lexicalCandidates(req, depth)
+		l.lexical, err = e.lexicalCandidates(ctx, req, depth)
 	default:
 		// Hybrid retrieval asks both indexes at once: the lexical search
 		// runs on its own goroutine while this one waits on the vector
@@ -100,12 +100,16 @@ func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request
 		// while waiting for another reader could deadlock behind a waiting
 		// writer.
 		done := make(chan struct{})
+		var lexErr error
 		go func() {
 			defer close(done)
-			l.lexical = e.lexicalCandidates(req, depth)
+			l.lexical, lexErr = e.lexicalCandidates(ctx, req, depth)
 		}()
 		l.vector, err = e.vectorSearch(ctx, qvec, depth, req.Filter)
 		<-done
+		if err == nil {
+			err = lexErr
+		}
 	}
 	if err != nil {
 		return l, fmt.Errorf("hmpps: retrieve: %w", err)
@@ -117,7 +121,7 @@ func (e *Engine) retrieveLists(ctx context.Context, qvec []float32, req *Request
 // by reciprocal rank and returns the k best that the catalog still holds,
 // with their fused scores. Leaving them out of each list before fusing
 // ranks exactly as indexes that never held them would.
-func (e *Engine) fuse(l retrievedLists, exclude map[string]bool, k int) ([]*entry, []float64, error) {
+func (e *Engine) fuse(ctx context.Context, l retrievedLists, exclude map[string]bool, k int) ([]*entry, []float64, error) {
 	keep := func(hits []retrieval.Hit) []retrieval.Hit {
 		if len(exclude) == 0 {
 			return hits[:min(k, len(hits))]
@@ -137,7 +141,7 @@ func (e *Engine) fuse(l retrievedLists, exclude map[string]bool, k int) ([]*entr
 	if err != nil {
 		return nil, nil, fmt.Errorf("hmpps: retrieve: %w", err)
 	}
-	return e.hitEntries(hits)
+	return e.hitEntries(ctx, hits)
 }
 
 // idSet returns the IDs of entries as a set.
@@ -151,7 +155,10 @@ func idSet(entries []*entry) map[string]bool {
 
 // lexicalCandidates returns the lexical index's k best matches for the
 // request's query that pass its filter.
-func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
+func (e *Engine) lexicalCandidates(ctx context.Context, req *Request, k int) ([]retrieval.Hit, error) {
+	if e.shared != nil {
+		return e.sharedLexical(ctx, req, k)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	// Without a filter there is nothing to check: the lexical index holds
@@ -165,5 +172,5 @@ func (e *Engine) lexicalCandidates(req *Request, k int) []retrieval.Hit {
 			return ok && req.Filter.MatchField(rec.field)
 		}
 	}
-	return e.lex.Search(req.Query, k, keep)
+	return e.lex.Search(req.Query, k, keep), nil
 }

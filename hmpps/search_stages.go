@@ -73,7 +73,7 @@ func (s *search) retrieve(ctx context.Context) error {
 	// A trained model's third source: what was bought with the history,
 	// added to what retrieval found.
 	if m := s.e.cfg.model; len(s.req.CandidateIDs) == 0 && m.neighbors() > 0 {
-		candidates, err = s.e.addNeighbors(m.collab.table.Without(), s.history, candidates, s.req.Filter, m.neighbors())
+		candidates, err = s.e.addNeighbors(ctx, m.collab.table.Without(), s.history, candidates, s.req.Filter, m.neighbors())
 		if err != nil {
 			return err
 		}

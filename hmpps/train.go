@@ -157,6 +157,9 @@ func Train(ctx context.Context, e *Engine, examples []TrainingExample, opts Trai
 	if err := e.checkOpen(); err != nil {
 		return nil, err
 	}
+	if e.shared != nil {
+		return nil, fmt.Errorf("hmpps: train: %w: train on an engine that holds the catalog, and give the model to this one", ErrSharedCatalog)
+	}
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("%w: no examples", ErrInvalidTraining)
 	}
@@ -448,7 +451,7 @@ func (b *listBuilder) list(ctx context.Context, ex *TrainingExample, sh *shopper
 	if err != nil {
 		return ltr.List{}, err
 	}
-	positive, err := e.lookup("candidates", []string{ex.Positive})
+	positive, err := e.lookupContext(ctx, "candidates", []string{ex.Positive})
 	if err != nil {
 		return ltr.List{}, err
 	}
@@ -463,17 +466,17 @@ func (b *listBuilder) list(ctx context.Context, ex *TrainingExample, sh *shopper
 			}
 			seen[id] = true
 		}
-		negatives, err := e.lookup("candidates", ex.Negatives)
+		negatives, err := e.lookupContext(ctx, "candidates", ex.Negatives)
 		if err != nil {
 			return ltr.List{}, err
 		}
 		candidates = append(candidates, negatives...)
 	case b.opts.Candidates == TrainRetrieved:
-		retrieved, _, err := e.fuse(q.lists, idSet(history), e.cfg.retrieveK)
+		retrieved, _, err := e.fuse(ctx, q.lists, idSet(history), e.cfg.retrieveK)
 		if err != nil {
 			return ltr.List{}, err
 		}
-		retrieved, err = e.addNeighbors(sh.co, history, retrieved, nil, b.m.neighbors())
+		retrieved, err = e.addNeighbors(ctx, sh.co, history, retrieved, nil, b.m.neighbors())
 		if err != nil {
 			return ltr.List{}, err
 		}
@@ -498,7 +501,7 @@ func (b *listBuilder) list(ctx context.Context, ex *TrainingExample, sh *shopper
 	default:
 		exclude := idSet(history)
 		exclude[ex.Positive] = true
-		negatives, err := e.lookup("candidates", randomNegatives(b.catalog, exclude, b.opts.Negatives, rng))
+		negatives, err := e.lookupContext(ctx, "candidates", randomNegatives(b.catalog, exclude, b.opts.Negatives, rng))
 		if err != nil {
 			return ltr.List{}, err
 		}

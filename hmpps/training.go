@@ -148,6 +148,9 @@ func (e *Engine) ExportTraining(ctx context.Context, w io.Writer, examples []Tra
 			return st, fmt.Errorf("hmpps: training: %w", err)
 		}
 	}
+	if e.shared != nil {
+		return st, fmt.Errorf("hmpps: training: %w", ErrSharedCatalog)
+	}
 	catalog := e.catalogIDs()
 
 	enc := json.NewEncoder(w)
@@ -236,7 +239,7 @@ func (e *Engine) trainingRecords(ctx context.Context, tmpl rerank.PromptTemplate
 	for _, id := range randomNegatives(catalog, exclude, randomN, rng) {
 		ids, kinds = append(ids, id), append(kinds, "random")
 	}
-	candidates, err := e.lookup("candidates", ids)
+	candidates, err := e.lookupContext(ctx, "candidates", ids)
 	if err != nil {
 		return nil, nil, err
 	}

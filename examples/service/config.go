@@ -142,6 +142,10 @@ type httpConfig struct {
 // milvusFlags are the settings of the Milvus index the service exposes.
 type milvusFlags struct {
 	Addr, Collection, Username, Password string
+	// Catalog keeps the whole catalog in the collection, which replicas
+	// of the service then share (see hmpps.SharedCatalog): no catalog
+	// file, and the collection outlives the service.
+	Catalog bool
 }
 
 // errFlags marks an error the flag package has already printed, with the
@@ -206,6 +210,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Milvus.Collection, "milvus-collection", defaultMilvusColl, "Milvus collection the service owns")
 	fs.StringVar(&c.Milvus.Username, "milvus-user", "", "Milvus user name, if the server checks")
 	fs.StringVar(&c.Milvus.Password, "milvus-password", "", "Milvus password, if the server checks")
+	fs.BoolVar(&c.Milvus.Catalog, "milvus-catalog", false, "keep the catalog itself in the Milvus collection, shared by every replica started so (no -catalog file; the collection is kept at shutdown)")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -270,6 +275,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-ollama-mode must be chat or completion, got %q", c.Ollama.Mode)
 	case c.Milvus.Addr != "" && c.Milvus.Collection == "":
 		return fmt.Errorf("-milvus-collection must not be blank")
+	case c.Milvus.Catalog && c.Milvus.Addr == "":
+		return fmt.Errorf("-milvus-catalog needs -milvus-addr")
+	case c.Milvus.Catalog && c.Catalog != "":
+		return fmt.Errorf("-milvus-catalog and -catalog exclude each other: with -milvus-catalog the collection is the catalog")
 	case (c.Access.TLSCert == "") != (c.Access.TLSKey == ""):
 		return fmt.Errorf("-tls-cert and -tls-key go together: give both or neither")
 	case c.FairUse.SearchRate < 0 || math.IsNaN(c.FairUse.SearchRate) || math.IsInf(c.FairUse.SearchRate, 0):

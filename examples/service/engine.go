@@ -37,7 +37,9 @@ func openCatalog(ctx context.Context, c config, log *slog.Logger) (*catalog, err
 	if c.Milvus.Addr != "" {
 		m := newMilvusIndex(c)
 		opts = append(opts, hmpps.WithIndexFactory(m.factory()))
-		cat.dropIndex = m.drop
+		if !c.Milvus.Catalog {
+			cat.dropIndex = m.drop
+		}
 	}
 
 	if c.Catalog != "" {
@@ -60,7 +62,8 @@ func openCatalog(ctx context.Context, c config, log *slog.Logger) (*catalog, err
 		return nil, err
 	}
 	cat.eng = eng
-	if c.Demo {
+	// A shared catalog another replica filled is served as it is.
+	if c.Demo && eng.Len() == 0 {
 		if err := eng.Upsert(ctx, democatalog.Products()...); err != nil {
 			eng.Close() // closes the index too
 			return nil, fmt.Errorf("load the demo catalog: %w", err)

@@ -113,6 +113,10 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) {
 // atomically, as at shutdown, so that a crash later loses only what came
 // after.
 func (s *server) saveCatalog(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Milvus.Catalog {
+		writeError(w, r, s.log, fmt.Errorf("%w: the catalog lives in the Milvus collection (-milvus-catalog)", errNoCatalogFile))
+		return
+	}
 	if s.cfg.Catalog == "" {
 		writeError(w, r, s.log, fmt.Errorf("%w: the service was started without -catalog, so its catalog lives in memory only", errNoCatalogFile))
 		return

@@ -14,7 +14,9 @@ import (
 //
 // The catalog file is the source of truth: the engine fills the collection
 // from it at every start (an engine needs an empty index), and the service
-// drops the collection when it stops.
+// drops the collection when it stops. With -milvus-catalog the collection
+// is the catalog instead: every replica opens on it, whoever filled it,
+// and none drops it.
 type milvusIndex struct {
 	cfg milvus.Config
 	// ix is the index the engine made; nil until then.
@@ -23,13 +25,16 @@ type milvusIndex struct {
 
 func newMilvusIndex(c config) *milvusIndex {
 	return &milvusIndex{cfg: milvus.Config{Address: c.Milvus.Addr, Collection: c.Milvus.Collection,
-		Username: c.Milvus.Username, Password: c.Milvus.Password}}
+		Username: c.Milvus.Username, Password: c.Milvus.Password, Catalog: c.Milvus.Catalog}}
 }
 
 // factory returns the engine's index factory. A collection that is not
 // empty is refused with what to do about it.
 func (m *milvusIndex) factory() retrieval.IndexFactory {
 	open := milvus.Factory(m.cfg)
+	if m.cfg.Catalog {
+		return open
+	}
 	return func(ctx context.Context, spec retrieval.IndexSpec) (retrieval.Index, error) {
 		made, err := open(ctx, spec)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -85,4 +86,74 @@ func unitVector(n int) []float32 {
 	v := make([]float32, n)
 	v[0] = 1
 	return v
+}
+
+// TestMilvusServiceReplicas runs two service replicas over one catalog
+// collection (-milvus-catalog), with nothing shared but the collection:
+// writes and deletes through either are seen by both, by GET and by
+// search, within the bound; a replica stopped and started again mid-run
+// serves the same catalog, the writes made meanwhile included.
+func TestMilvusServiceReplicas(t *testing.T) {
+	addr := milvustest.Addr(t)
+	coll := milvustest.Collection(t)
+	args := []string{"-milvus-addr", addr, "-milvus-collection", coll, "-milvus-catalog", "-demo"}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		m, err := milvus.NewCatalog(ctx, milvus.Config{Address: addr, Collection: coll,
+			Dimension: retrieval.DefaultTextDimension + retrieval.ColorLayoutDimension, Metric: retrieval.InnerProduct})
+		if err == nil {
+			_ = m.Drop(ctx)
+		}
+	})
+	// The refresh (1s), a read of the changes and a search, with room for
+	// a loaded machine.
+	const bound = 5 * time.Second
+	visible := func(base, id string, want int) time.Duration {
+		t.Helper()
+		start := time.Now()
+		require.Eventually(t, func() bool { return do(t, "GET", base+"/products/"+id, "") == want },
+			bound, 20*time.Millisecond, "GET %s on %s never answered %d", id, base, want)
+		return time.Since(start)
+	}
+
+	a, stopA, doneA := startRun(t, args...)
+	b, stopB, doneB := startRun(t, args...)
+	require.Equal(t, 200, do(t, "GET", b+"/products/boot-04", ""), "the second replica serves the demo catalog the first loaded")
+	require.Equal(t, 409, do(t, "POST", a+"/save", ""), "no catalog file to save")
+
+	var worst time.Duration
+	for i := range 10 {
+		writer, reader := a, b
+		if i%2 == 1 {
+			writer, reader = b, a
+		}
+		id := fmt.Sprintf("gaiter-%02d", i)
+		require.Equal(t, 200, do(t, "PUT", writer+"/products",
+			fmt.Sprintf(`{"products":[{"id":%q,"title":"Waterproof Gaiters %d","brand":"Ashcombe"}]}`, id, i)))
+		worst = max(worst, visible(reader, id, 200))
+		ids := searchIDs(t, httpSender(reader), searchRequest{Query: "waterproof gaiters", TopN: 50, Filter: []condition{{Field: "brand", Values: []string{"Ashcombe"}}}})
+		assert.Contains(t, ids, id, "the other replica's search finds %s", id)
+	}
+	require.Equal(t, 204, do(t, "DELETE", b+"/products/gaiter-00", ""))
+	worst = max(worst, visible(a, "gaiter-00", 404))
+	t.Logf("the slowest write took %v to reach the other replica", worst.Round(time.Millisecond))
+
+	// One replica stops; the other takes writes; the first comes back on
+	// the collection alone.
+	stopB()
+	require.NoError(t, <-doneB)
+	require.Equal(t, 200, do(t, "PUT", a+"/products", `{"products":[{"id":"gaiter-99","title":"Waterproof Gaiters 99","brand":"Ashcombe"}]}`))
+	require.Equal(t, 204, do(t, "DELETE", a+"/products/gaiter-01", ""))
+	start := time.Now()
+	b, stopB, doneB = startRun(t, args...)
+	t.Logf("the replica restarted in %v", time.Since(start).Round(time.Millisecond))
+	assert.Equal(t, 200, do(t, "GET", b+"/products/gaiter-99", ""))
+	assert.Equal(t, 404, do(t, "GET", b+"/products/gaiter-01", ""))
+	want := searchIDs(t, httpSender(a), searchRequest{Query: "waterproof"})
+	assert.Equal(t, want, searchIDs(t, httpSender(b), searchRequest{Query: "waterproof"}), "both replicas serve the same catalog")
+
+	stopA()
+	stopB()
+	require.NoError(t, <-doneA)
+	require.NoError(t, <-doneB)
 }

@@ -247,6 +247,17 @@ func (l *Index) Contains(id string) bool {
 	return ok
 }
 
+// IDs returns the IDs of the documents in the index, in no order.
+func (l *Index) IDs() []string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	ids := make([]string, 0, len(l.slot))
+	for id := range l.slot {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Upsert indexes doc under id, replacing the document with the same ID if
 // there is one. Every ID is valid, the empty one included; a document with
 // no words still counts in N and in the average lengths.

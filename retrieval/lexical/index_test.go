@@ -644,3 +644,15 @@ func hitIDs(hits []retrieval.Hit) []string {
 	}
 	return ids
 }
+
+func TestLexicalIDs(t *testing.T) {
+	l, err := New(Params{})
+	require.NoError(t, err)
+	assert.Empty(t, l.IDs())
+	l.Upsert("a", Doc{Title: "red boot"})
+	l.Upsert("b", Doc{Title: "blue tent"})
+	l.Upsert("a", Doc{Title: "red boot, again"})
+	l.Upsert("c", Doc{})
+	l.Delete("b")
+	assert.ElementsMatch(t, []string{"a", "c"}, l.IDs())
+}

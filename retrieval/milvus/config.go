@@ -86,6 +86,8 @@ const (
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultBackoff is the wait before the first retry.
 	DefaultBackoff = 200 * time.Millisecond
+	// DefaultChangeWindow is Config.ChangeWindow's default.
+	DefaultChangeWindow = 30 * time.Second
 	// MaxTopK is the most hits one Milvus search returns; Search caps
 	// k there.
 	MaxTopK = 16384
@@ -104,6 +106,16 @@ const (
 	idField       = "id"
 	vectorField   = "vector"
 	metadataField = "metadata"
+)
+
+// The fields a catalog collection (Config.Catalog) adds: the document, the
+// server timestamp taken before the row was written (which Changes reads
+// by), the tombstone flag, and a hash of the ID that Scan reads by ranges.
+const (
+	docField     = "doc"
+	writtenField = "written"
+	deletedField = "deleted"
+	bucketField  = "bucket"
 )
 
 // builtinColumns are the metadata keys that always have a field.
@@ -186,6 +198,20 @@ type Config struct {
 	// caller's context. Writes are not bounded this way: a slow bulk
 	// upsert or flush is not a stuck one.
 	ReadTimeout time.Duration
+	// Catalog makes the collection hold the catalog, not only its vectors:
+	// each row keeps the caller's document (the engine's encoded product)
+	// beside its vector, a delete leaves a tombstone for a while, and the
+	// index implements retrieval.DocumentStore, so that any number of
+	// engines share the collection as their one catalog (see
+	// docs/milvus.md). A catalog collection has four more fields than a
+	// plain one, so each refuses the other.
+	Catalog bool
+	// ChangeWindow is how far before a mark Changes reads again, and so
+	// the longest a write may take between taking its timestamp and being
+	// acknowledged without a replica missing it; a write that took longer
+	// is written again with a fresh timestamp. Tombstones are kept for
+	// ten windows. If zero, DefaultChangeWindow. Only with Catalog.
+	ChangeWindow time.Duration
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -213,6 +239,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.DialTimeout, DefaultDialTime)
 	setDefault(&c.ReadTimeout, DefaultReadTimeout)
 	setDefault(&c.RetryBackoff, DefaultBackoff)
+	setDefault(&c.ChangeWindow, DefaultChangeWindow)
 	if c.MaxRetries < 0 {
 		c.MaxRetries = 0
 	}
@@ -228,12 +255,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("milvus: unknown consistency level %q", c.Consistency)
 	case c.HNSWM < 0 || c.HNSWEfConstruction < 0 || c.IVFNList < 0 || c.SearchEf < 0 || c.SearchNProbe < 0 || c.BatchSize < 0:
 		return c, errors.New("milvus: index, search and batch parameters must not be negative")
-	case c.DialTimeout < 0 || c.RetryBackoff < 0:
+	case c.DialTimeout < 0 || c.RetryBackoff < 0 || c.ChangeWindow < 0:
 		return c, errors.New("milvus: timeouts must not be negative")
 	case !fieldName.MatchString(c.Collection):
 		return c, fmt.Errorf("milvus: collection name %q is not letters, digits and underscores", c.Collection)
 	}
-	seen := map[string]bool{idField: true, vectorField: true, metadataField: true}
+	seen := map[string]bool{idField: true, vectorField: true, metadataField: true,
+		docField: true, writtenField: true, deletedField: true, bucketField: true}
 	for _, f := range builtinColumns {
 		seen[f] = true
 	}

@@ -14,7 +14,9 @@ import (
 // and cfg.Metric zero: a non-zero Dimension that differs from the asked
 // one fails with an error wrapping retrieval.ErrDimensionMismatch before
 // any connection, as does the InnerProduct metric when Cosine is asked
-// (the zero Metric, Cosine, means "not set").
+// (the zero Metric, Cosine, means "not set"). With cfg.Catalog the index
+// is a *Catalog: the engine then keeps its catalog in the collection, and
+// New opens it from what the collection holds.
 func Factory(cfg Config) retrieval.IndexFactory {
 	return func(ctx context.Context, spec retrieval.IndexSpec) (retrieval.Index, error) {
 		if cfg.Dimension != 0 && cfg.Dimension != spec.Dimension {
@@ -29,6 +31,9 @@ func Factory(cfg Config) retrieval.IndexFactory {
 		ix, err := New(ctx, c)
 		if err != nil {
 			return nil, err
+		}
+		if c.Catalog {
+			return &Catalog{ix}, nil
 		}
 		return ix, nil
 	}

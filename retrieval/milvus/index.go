@@ -1,9 +1,9 @@
 package milvus
 
-// This file is the only one that uses the Milvus Go SDK
+// This file and index_catalog.go are the only ones that use the Milvus Go SDK
 // (github.com/milvus-io/milvus-sdk-go/v2, archived upstream). Moving to its
 // successor, github.com/milvus-io/milvus/client/v2, means rewriting this
-// file alone: the configuration, the metadata layout, the expressions and
+// two files alone: the configuration, the metadata layout, the expressions and
 // the retry policy around it do not import the SDK.
 
 import (
@@ -61,6 +61,14 @@ type Index struct {
 	// server cannot give one, strongReads makes every later read Strong.
 	lastWrite   atomic.Uint64
 	strongReads atomic.Bool
+	// lastPurge is when Changes last removed old tombstones (a server
+	// timestamp; Config.Catalog only).
+	lastPurge atomic.Uint64
+	// seen maps the IDs of the rows this index wrote or Changes reported
+	// within the last change window to their stamps, so that Changes
+	// reports each write once (Config.Catalog only).
+	seenMu sync.Mutex
+	seen   map[string]uint64
 
 	// done is cancelled by Close, to end the calls in flight.
 	done context.Context
@@ -313,6 +321,12 @@ func (m *Index) schema() *entity.Schema {
 	for _, c := range m.columns {
 		s.WithField(entity.NewField().WithName(c).WithDataType(entity.FieldTypeVarChar).WithMaxLength(MaxLength))
 	}
+	if m.cfg.Catalog {
+		s.WithField(entity.NewField().WithName(docField).WithDataType(entity.FieldTypeVarChar).WithMaxLength(MaxLength)).
+			WithField(entity.NewField().WithName(writtenField).WithDataType(entity.FieldTypeInt64)).
+			WithField(entity.NewField().WithName(deletedField).WithDataType(entity.FieldTypeBool)).
+			WithField(entity.NewField().WithName(bucketField).WithDataType(entity.FieldTypeInt64))
+	}
 	return s.WithField(entity.NewField().WithName(metadataField).WithDataType(entity.FieldTypeJSON))
 }
 
@@ -329,6 +343,12 @@ func (m *Index) checkSchema(s *entity.Schema) error {
 	}
 	for _, c := range m.columns {
 		want[c] = entity.FieldTypeVarChar
+	}
+	if m.cfg.Catalog {
+		want[docField] = entity.FieldTypeVarChar
+		want[writtenField] = entity.FieldTypeInt64
+		want[deletedField] = entity.FieldTypeBool
+		want[bucketField] = entity.FieldTypeInt64
 	}
 	seen := map[string]bool{}
 	for _, f := range s.Fields {
@@ -438,14 +458,23 @@ func (m *Index) call(ctx context.Context, op string, fn func(context.Context) er
 	return err
 }
 
-// entityColumns returns b as the SDK's columns, in schema order.
-func (m *Index) entityColumns(b *rowBatch) []entity.Column {
+// entityColumns returns b as the SDK's columns, in schema order; written
+// stamps the rows of a catalog collection.
+func (m *Index) entityColumns(b *rowBatch, written uint64) []entity.Column {
 	cols := []entity.Column{
 		entity.NewColumnVarChar(idField, b.ids),
 		entity.NewColumnFloatVector(vectorField, m.cfg.Dimension, b.vectors),
 	}
 	for i, c := range m.columns {
 		cols = append(cols, entity.NewColumnVarChar(c, b.columns[i]))
+	}
+	if m.cfg.Catalog {
+		stamps := make([]int64, len(b.ids))
+		for i := range stamps {
+			stamps[i] = int64(written)
+		}
+		cols = append(cols, entity.NewColumnVarChar(docField, b.docs), entity.NewColumnInt64(writtenField, stamps),
+			entity.NewColumnBool(deletedField, b.deleted), entity.NewColumnInt64(bucketField, b.buckets))
 	}
 	return append(cols, entity.NewColumnJSONBytes(metadataField, b.json))
 }
@@ -460,19 +489,23 @@ func (m *Index) Upsert(ctx context.Context, records ...retrieval.Record) error {
 		return err
 	}
 	defer end()
-	batches, err := splitBatches(records, m.cfg, m.columns)
+	if m.cfg.Catalog {
+		return fmt.Errorf("milvus: upsert into catalog collection %q: write documents with UpsertDocuments", m.cfg.Collection)
+	}
+	batches, err := splitBatches(records, nil, m.cfg, m.columns)
 	if err != nil {
 		return err
 	}
+	return m.upsertBatches(ctx, batches, len(records))
+}
+
+// upsertBatches sends the batches of a write of n records, in order.
+func (m *Index) upsertBatches(ctx context.Context, batches []*rowBatch, n int) error {
 	written := 0
 	for _, b := range batches {
-		cols := m.entityColumns(b)
-		if err := m.call(ctx, "upsert into "+m.cfg.Collection, func(ctx context.Context) error {
-			_, err := m.cl.Upsert(ctx, m.cfg.Collection, "", cols...)
-			return err
-		}); err != nil {
+		if err := m.sendBatch(ctx, b); err != nil {
 			if written > 0 {
-				return fmt.Errorf("%w (the first %d of %d records were written)", err, written, len(records))
+				return fmt.Errorf("%w (the first %d of %d records were written)", err, written, n)
 			}
 			return err
 		}
@@ -527,6 +560,9 @@ func (m *Index) Delete(ctx context.Context, ids ...string) error {
 		return err
 	}
 	defer end()
+	if m.cfg.Catalog {
+		return m.upsertBatches(ctx, tombstones(storableIDs(ids), m.cfg, m.columns), len(ids))
+	}
 	for chunk := range slices.Chunk(storableIDs(ids), m.cfg.BatchSize) {
 		expr := idsExpr(chunk)
 		err := m.call(ctx, "delete from "+m.cfg.Collection, func(ctx context.Context) error {
@@ -555,7 +591,7 @@ func (m *Index) Get(ctx context.Context, ids ...string) ([]retrieval.Record, err
 	for chunk := range slices.Chunk(storableIDs(ids), m.cfg.BatchSize) {
 		var rs client.ResultSet
 		if err := m.read(ctx, "get from "+m.cfg.Collection, func(ctx context.Context) (err error) {
-			rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, idsExpr(chunk), output,
+			rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, m.live(idsExpr(chunk)), output,
 				m.readOptions()...)
 			return err
 		}); err != nil {
@@ -651,7 +687,7 @@ func (m *Index) search(ctx context.Context, q []float32, limit int, expr string)
 	}
 	var res []client.SearchResult
 	if err := m.read(ctx, "search "+m.cfg.Collection, func(ctx context.Context) (err error) {
-		res, err = m.cl.Search(ctx, m.cfg.Collection, nil, expr, nil, []entity.Vector{entity.FloatVector(q)},
+		res, err = m.cl.Search(ctx, m.cfg.Collection, nil, m.live(expr), nil, []entity.Vector{entity.FloatVector(q)},
 			vectorField, m.metric, limit, sp, m.readOptions()...)
 		return err
 	}); err != nil {
@@ -688,7 +724,7 @@ func (m *Index) Len(ctx context.Context) (int, error) {
 	defer end()
 	var rs client.ResultSet
 	if err := m.read(ctx, "count "+m.cfg.Collection, func(ctx context.Context) (err error) {
-		rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, "", []string{"count(*)"},
+		rs, err = m.cl.Query(ctx, m.cfg.Collection, nil, m.live(""), []string{"count(*)"},
 			m.readOptions()...)
 		return err
 	}); err != nil {

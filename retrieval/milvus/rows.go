@@ -2,9 +2,11 @@ package milvus
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"regexp"
 	"slices"
@@ -119,6 +121,43 @@ func joinMetadata(row storedRow, columns []string) (map[string]string, error) {
 	return md, nil
 }
 
+// maxDocBytes is the largest document a catalog row holds: a VarChar
+// field holds MaxLength bytes, and base64 makes four of every three.
+const maxDocBytes = MaxLength / 4 * 3
+
+// buckets is how many ranges Scan can read a catalog collection by: a row's
+// bucket field is a hash of its ID below it.
+const buckets = 1024
+
+// bucketOf returns the bucket of id (FNV-1a, modulo buckets).
+func bucketOf(id string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int64(h.Sum32() % buckets)
+}
+
+// tombstones returns the batches that mark ids deleted in a catalog
+// collection: rows with a zero vector, no metadata and no document.
+func tombstones(ids []string, cfg Config, columns []string) []*rowBatch {
+	var out []*rowBatch
+	for chunk := range slices.Chunk(ids, cfg.BatchSize) {
+		b := &rowBatch{columns: make([][]string, len(columns))}
+		for _, id := range chunk {
+			b.ids = append(b.ids, id)
+			b.vectors = append(b.vectors, make([]float32, cfg.Dimension))
+			for c := range columns {
+				b.columns[c] = append(b.columns[c], "")
+			}
+			b.json = append(b.json, []byte("{}"))
+			b.docs = append(b.docs, "")
+			b.deleted = append(b.deleted, true)
+			b.buckets = append(b.buckets, bucketOf(id))
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 // maxUpsertBytes bounds the payload of one upsert request, well under the
 // 64 MiB a Milvus proxy accepts by default.
 const maxUpsertBytes = 16 << 20
@@ -130,13 +169,24 @@ type rowBatch struct {
 	columns [][]string
 	json    [][]byte
 	bytes   int
+	// docs, deleted and buckets are the catalog fields (Config.Catalog),
+	// nil otherwise; the written field is stamped when the batch is sent.
+	docs    []string
+	deleted []bool
+	buckets []int64
 }
 
 // splitBatches validates records as retrieval.Embedded.Upsert does, and for
 // Milvus's limits, and splits them into requests of at most cfg.BatchSize
 // records and maxUpsertBytes. Under retrieval.Cosine the vectors are normalized
 // copies.
-func splitBatches(records []retrieval.Record, cfg Config, columns []string) ([]*rowBatch, error) {
+//
+// docs, when not nil, are the records' documents (Config.Catalog), each
+// stored base64-encoded in a VarChar field, so at most maxDocBytes.
+func splitBatches(records []retrieval.Record, docs [][]byte, cfg Config, columns []string) ([]*rowBatch, error) {
+	if docs != nil && len(docs) != len(records) {
+		return nil, fmt.Errorf("milvus: upsert: %d documents for %d records", len(docs), len(records))
+	}
 	var out []*rowBatch
 	var cur *rowBatch
 	seen := make(map[string]struct{}, len(records))
@@ -169,7 +219,14 @@ func splitBatches(records []retrieval.Record, cfg Config, columns []string) ([]*
 		if err != nil {
 			return nil, fmt.Errorf("milvus: upsert %q: %w", r.ID, err)
 		}
-		size := len(r.ID) + 4*len(vec) + len(row.json)
+		var doc string
+		if docs != nil {
+			if len(docs[i]) > maxDocBytes {
+				return nil, fmt.Errorf("milvus: upsert %q: %w: document of %d bytes exceeds %d", r.ID, retrieval.ErrRecordTooLarge, len(docs[i]), maxDocBytes)
+			}
+			doc = base64.StdEncoding.EncodeToString(docs[i])
+		}
+		size := len(r.ID) + 4*len(vec) + len(row.json) + len(doc)
 		for _, v := range row.columns {
 			size += len(v)
 		}
@@ -183,6 +240,11 @@ func splitBatches(records []retrieval.Record, cfg Config, columns []string) ([]*
 			cur.columns[c] = append(cur.columns[c], v)
 		}
 		cur.json = append(cur.json, row.json)
+		if docs != nil {
+			cur.docs = append(cur.docs, doc)
+			cur.deleted = append(cur.deleted, false)
+			cur.buckets = append(cur.buckets, bucketOf(r.ID))
+		}
 		cur.bytes += size
 	}
 	return out, nil
