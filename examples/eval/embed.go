@@ -151,32 +151,11 @@ func embedCatalog(ctx context.Context, cfg config, re *realEmbedder, res *embedR
 	validation := s.ValidationExamples(catalog, 0, cfg.seed)
 	sec := &embedSection{Dataset: d.Name, Products: len(d.Products)}
 	methods := []eval.Method{eval.NewBM25(d.Products)}
-	var untrainedRows, trainedRows []eval.Method
-	for _, v := range []struct {
-		label string
-		open  func(...hmpps.Option) (*hmpps.Engine, error)
-	}{{"hashing", hashing}, {re.Model, neural}} {
-		name := nameHMPPS
-		if v.label != "hashing" {
-			name = realName(nameHMPPS, re)
-		}
-		untrained, err := v.open()
-		if err != nil {
-			return err
-		}
-		m, t, err := trainEmbed(ctx, untrained, examples, validation, cfg.seed, d.Name+"/"+v.label, bar)
-		if err != nil {
-			return err
-		}
-		sec.Training = append(sec.Training, t)
-		trained, err := v.open(hmpps.WithModel(m))
-		if err != nil {
-			return err
-		}
-		untrainedRows = append(untrainedRows, &eval.EngineMethod{Label: name, Engine: untrained, Depth: eval.DefaultDepth})
-		trainedRows = append(trainedRows, &eval.EngineMethod{Label: strings.Replace(name, nameHMPPS, nameTrained, 1), Engine: trained, Depth: eval.DefaultDepth})
+	rows, err := embedderRows(ctx, [2]engineOpener{hashing, neural}, re, examples, validation, cfg.seed, d.Name, eval.DefaultDepth, sec, bar)
+	if err != nil {
+		return err
 	}
-	methods = append(append(methods, untrainedRows...), trainedRows...)
+	methods = append(methods, rows...)
 	test := firstTasks(s.Tasks(eval.Test), cfg.maxTasks)
 	label := fmt.Sprintf("%s, test split, whole catalog", d.Name)
 	sec.Report, err = eval.EvaluateCatalog(ctx, catalog, test, methods, eval.Options{Label: label, BootstrapSamples: cfg.bootstrap,
@@ -269,32 +248,11 @@ func embedMagazine(ctx context.Context, cfg config, re *realEmbedder, res *embed
 	}
 	sec := &embedSection{Dataset: d.Name, Products: len(products)}
 	methods := []eval.Method{eval.NewBM25(d.Products)}
-	var untrainedRows, trainedRows []eval.Method
-	for _, v := range []struct {
-		label string
-		open  func(...hmpps.Option) (*hmpps.Engine, error)
-	}{{"hashing", hashing}, {re.Model, neural}} {
-		name := nameHMPPS
-		if v.label != "hashing" {
-			name = realName(nameHMPPS, re)
-		}
-		untrained, err := v.open()
-		if err != nil {
-			return err
-		}
-		m, t, err := trainEmbed(ctx, untrained, examples, validation, cfg.seed, d.Name+"/"+v.label, bar)
-		if err != nil {
-			return err
-		}
-		sec.Training = append(sec.Training, t)
-		trained, err := v.open(hmpps.WithModel(m))
-		if err != nil {
-			return err
-		}
-		untrainedRows = append(untrainedRows, &eval.EngineMethod{Label: name, Engine: untrained})
-		trainedRows = append(trainedRows, &eval.EngineMethod{Label: strings.Replace(name, nameHMPPS, nameTrained, 1), Engine: trained})
+	rows, err := embedderRows(ctx, [2]engineOpener{hashing, neural}, re, examples, validation, cfg.seed, d.Name, 0, sec, bar)
+	if err != nil {
+		return err
 	}
-	methods = append(append(methods, untrainedRows...), trainedRows...)
+	methods = append(methods, rows...)
 	test := firstTasks(s.Tasks(eval.Test), cfg.maxTasks)
 	sec.Report, err = eval.Evaluate(ctx, test, methods, eval.Options{Label: fmt.Sprintf("%s, test split, %d random negatives", d.Name, cfg.negatives),
 		BootstrapSamples: cfg.bootstrap, Seed: cfg.seed, Progress: func(p eval.Progress) { bar.update("embed/sampled", p) }})
@@ -322,6 +280,41 @@ func embedFile(ctx context.Context, cfg config, dataset string, products []hmpps
 		fmt.Fprintf(bar.w, "%-12s %s: embedded in %.1fs, %.1f texts/s, saved to %s\n", "embed", dataset, f.EmbedSeconds, f.TextsPerSecond, f.Path)
 	}
 	return f, nil
+}
+
+// engineOpener opens an engine over a data set's products with the given
+// options on top of its embedder's.
+type engineOpener func(...hmpps.Option) (*hmpps.Engine, error)
+
+// embedderRows opens the untrained engine of each embedder (open[0] the
+// hashing one, open[1] the real one), trains a model on it and opens the
+// trained engine; it returns the untrained rows, then the trained ones,
+// each read to depth (0: the whole list), and adds the trainings to sec.
+func embedderRows(ctx context.Context, open [2]engineOpener, re *realEmbedder, examples, validation []hmpps.TrainingExample,
+	seed uint64, dataset string, depth int, sec *embedSection, bar *progressBar) ([]eval.Method, error) {
+	var untrainedRows, trainedRows []eval.Method
+	for i, label := range []string{"hashing", re.Model} {
+		name := nameHMPPS
+		if i == 1 {
+			name = realName(nameHMPPS, re)
+		}
+		untrained, err := open[i]()
+		if err != nil {
+			return nil, err
+		}
+		m, t, err := trainEmbed(ctx, untrained, examples, validation, seed, dataset+"/"+label, bar)
+		if err != nil {
+			return nil, err
+		}
+		sec.Training = append(sec.Training, t)
+		trained, err := open[i](hmpps.WithModel(m))
+		if err != nil {
+			return nil, err
+		}
+		untrainedRows = append(untrainedRows, &eval.EngineMethod{Label: name, Engine: untrained, Depth: depth})
+		trainedRows = append(trainedRows, &eval.EngineMethod{Label: strings.Replace(name, nameHMPPS, nameTrained, 1), Engine: trained, Depth: depth})
+	}
+	return append(untrainedRows, trainedRows...), nil
 }
 
 // trainEmbed trains the full model on e (no ablations), early-stopped on
