@@ -65,10 +65,14 @@ type sharedState struct {
 	cache *lru.Cache[string, storedProduct]
 	// cacheMu orders the cache's fills by reads with its updates by
 	// writes and changes: version counts the updates, and a read fills
-	// the cache only when none happened since it began, so that a read a
-	// write overtook cannot put back what the write replaced or removed.
+	// the cache with none of the products updated since it began, so
+	// that a read a write overtook cannot put back what the write
+	// replaced or removed.
 	cacheMu sync.Mutex
 	version uint64
+	// updates holds the IDs of the last loggedUpdates updates, oldest
+	// first.
+	updates [][]string
 	refresh time.Duration
 	// mark is where the next read of changes starts; guarded by
 	// Engine.writing, which catching up holds like a write.
@@ -306,48 +310,6 @@ func (e *Engine) fetch(ctx context.Context, ids []string) ([]storedProduct, []bo
 	}
 	s.fill(version, read, products)
 	return out, found, nil
-}
-
-// cacheVersion returns the count of the cache's updates so far, for fill.
-func (s *sharedState) cacheVersion() uint64 {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	return s.version
-}
-
-// fill caches products[i] under ids[i], read from the store after
-// cacheVersion returned version, unless the cache was updated since: the
-// read may then hold what a write replaced.
-func (s *sharedState) fill(version uint64, ids []string, products []storedProduct) {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	if s.version != version {
-		return
-	}
-	for i, id := range ids {
-		s.cache.Add(id, products[i])
-	}
-}
-
-// forget drops ids from the cache, written or deleted since they were
-// read.
-func (s *sharedState) forget(ids []string) {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	s.version++
-	for _, id := range ids {
-		s.cache.Remove(id)
-	}
-}
-
-// replace caches products[i], just written, under ids[i].
-func (s *sharedState) replace(ids []string, products []storedProduct) {
-	s.cacheMu.Lock()
-	defer s.cacheMu.Unlock()
-	s.version++
-	for i, id := range ids {
-		s.cache.Add(id, products[i])
-	}
 }
 
 // sharedEntries returns the entries of ids from the shared catalog, with
