@@ -90,8 +90,8 @@ bench-service:
 
 ## bench-milvus: upsert and search 100,000 products of 384 dimensions through a
 ## real Milvus (started as for make test), then a replica on a shared catalog
-## of 100,000 products (heap per product, restart, search against embedded);
-## takes ten minutes or so.
+## of 100,000 products (heap and resident memory per product, opened and after
+## searching; restart; search against embedded); takes ten minutes or so.
 bench-milvus:
 	bash scripts/milvus.sh run $(GO) test -run '^$$' -bench 'Milvus100k|SharedCatalogReplica' -benchtime 1x -timeout 60m ./retrieval/milvus
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +62,17 @@ type sharedState struct {
 	store retrieval.DocumentStore
 	// cache holds the products read last, by ID; a change read from the
 	// store drops the product, so that the next read fetches it again.
-	cache   *lru.Cache[string, storedProduct]
+	cache *lru.Cache[string, storedProduct]
+	// cacheMu orders the cache's fills by reads with its updates by
+	// writes and changes: version counts the updates, and a read fills
+	// the cache with none of the products updated since it began, so
+	// that a read a write overtook cannot put back what the write
+	// replaced or removed.
+	cacheMu sync.Mutex
+	version uint64
+	// updates holds the IDs of the last loggedUpdates updates, oldest
+	// first.
+	updates [][]string
 	refresh time.Duration
 	// mark is where the next read of changes starts; guarded by
 	// Engine.writing, which catching up holds like a write.
@@ -134,9 +145,7 @@ func (e *Engine) scanShared(ctx context.Context) (retrieval.Mark, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.lex.UpsertBatch(ids, analyses)
-		for _, id := range ids {
-			e.shared.cache.Remove(id)
-		}
+		e.shared.forget(ids)
 		return nil
 	})
 	if err != nil {
@@ -151,9 +160,7 @@ func (e *Engine) scanShared(ctx context.Context) (retrieval.Mark, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lex.Delete(gone...)
-	for _, id := range gone {
-		e.shared.cache.Remove(id)
-	}
+	e.shared.forget(gone)
 	return mark, nil
 }
 
@@ -248,9 +255,7 @@ func (e *Engine) applyChanges(docs []retrieval.Document) error {
 	defer e.mu.Unlock()
 	e.lex.Delete(deleted...)
 	e.lex.UpsertBatch(ids, analyses)
-	for _, d := range docs {
-		e.shared.cache.Remove(d.ID)
-	}
+	e.shared.forget(append(deleted, ids...))
 	return nil
 }
 
@@ -274,6 +279,7 @@ func (e *Engine) fetch(ctx context.Context, ids []string) ([]storedProduct, []bo
 	if len(missing) == 0 {
 		return out, found, nil
 	}
+	version := s.cacheVersion()
 	docs, err := s.store.Documents(ctx, missing)
 	if err != nil {
 		return nil, nil, fmt.Errorf("hmpps: index: %w", err)
@@ -281,6 +287,8 @@ func (e *Engine) fetch(ctx context.Context, ids []string) ([]storedProduct, []bo
 	if len(docs) != len(missing) {
 		return nil, nil, fmt.Errorf("hmpps: index: %d documents for %d IDs", len(docs), len(missing))
 	}
+	read := make([]string, 0, len(docs))
+	products := make([]storedProduct, 0, len(docs))
 	for j, d := range docs {
 		if d.ID == "" {
 			continue
@@ -298,8 +306,9 @@ func (e *Engine) fetch(ctx context.Context, ids []string) ([]storedProduct, []bo
 		p := storedProduct{rec: rec, vector: slices.Clone(d.Vector)}
 		i := at[j]
 		out[i], found[i] = p, true
-		s.cache.Add(d.ID, p)
+		read, products = append(read, d.ID), append(products, p)
 	}
+	s.fill(version, read, products)
 	return out, found, nil
 }
 
@@ -391,9 +400,11 @@ func (e *Engine) writeShared(ctx context.Context, batch []written, records []ret
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lex.UpsertBatch(ids, analyses)
+	products := make([]storedProduct, len(batch))
 	for i := range batch {
-		e.shared.cache.Add(ids[i], storedProduct{rec: batch[i].rec, vector: batch[i].vector})
+		products[i] = storedProduct{rec: batch[i].rec, vector: batch[i].vector}
 	}
+	e.shared.replace(ids, products)
 	return nil
 }
 
@@ -406,9 +417,7 @@ func (e *Engine) deleteShared(ctx context.Context, ids []string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lex.Delete(ids...)
-	for _, id := range ids {
-		e.shared.cache.Remove(id)
-	}
+	e.shared.forget(ids)
 	return nil
 }
 

@@ -3,9 +3,13 @@ package milvus_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +28,14 @@ import (
 // a catalog collection through one engine, which is then closed; a second
 // engine opens on the collection alone. It reports the heap the replica
 // keeps per product after opening and after its searches have filled its
-// cache, the time it took to open (a replica's restart), and the median
-// and 99th percentile of its hybrid searches, against an embedded engine
-// on the same catalog in the same process, measured afterwards.
+// cache, and the growth of the process's resident memory (VmRSS, after
+// returning freed memory to the system; Linux only) over the same points,
+// the time it took to open (a replica's restart), and the median and 99th
+// percentile of its hybrid searches, against an embedded engine on the
+// same catalog in the same process, measured afterwards. With
+// HMPPS_REPLICA_PROFILE set to a directory, it writes the heap profiles of
+// the replica opened and searched there, for
+// go tool pprof -top -diff_base replica-opened.heap replica-searched.heap.
 //
 //	scripts/milvus.sh run go test -run '^$' -bench SharedCatalogReplica -benchtime 1x -timeout 30m ./retrieval/milvus
 func BenchmarkMilvusSharedCatalogReplica(b *testing.B) {
@@ -70,17 +79,27 @@ func BenchmarkMilvusSharedCatalogReplica(b *testing.B) {
 		}
 	}()
 
+	profiles := os.Getenv("HMPPS_REPLICA_PROFILE")
 	for range b.N {
 		before := heap()
+		rssBefore, rssOK := resident()
 		start = time.Now()
 		replica := open()
 		opened := time.Since(start)
 		require.Equal(b, n, replica.Len())
 		afterOpen := heap()
+		rssOpen, _ := resident()
+		writeHeapProfile(b, profiles, "replica-opened.heap")
 		search := latencies(b, ctx, replica, requests)
 		afterSearch := heap()
+		rssSearched, _ := resident()
+		writeHeapProfile(b, profiles, "replica-searched.heap")
 		b.ReportMetric(float64(afterOpen-before)/float64(n), "heap-B/product")
 		b.ReportMetric(float64(afterSearch-before)/float64(n), "heap-after-searches-B/product")
+		if rssOK {
+			b.ReportMetric(float64(int64(rssOpen)-int64(rssBefore))/float64(n), "rss-B/product")
+			b.ReportMetric(float64(int64(rssSearched)-int64(rssBefore))/float64(n), "rss-after-searches-B/product")
+		}
 		b.ReportMetric(opened.Seconds(), "open-s")
 		b.ReportMetric(search[0], "p50-ms")
 		b.ReportMetric(search[1], "p99-ms")
@@ -105,6 +124,37 @@ func heap() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// resident returns the process's resident memory (VmRSS) after a garbage
+// collection that returns what it freed to the operating system, and false
+// where /proc/self/status does not say (outside Linux).
+func resident() (uint64, bool) {
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}
+
+// writeHeapProfile writes the heap profile, as of the last garbage
+// collection, to dir/name; it does nothing when dir is blank.
+func writeHeapProfile(b *testing.B, dir, name string) {
+	if dir == "" {
+		return
+	}
+	require.NoError(b, os.MkdirAll(dir, 0o755))
+	f, err := os.Create(filepath.Join(dir, name))
+	require.NoError(b, err)
+	require.NoError(b, pprof.Lookup("heap").WriteTo(f, 0))
+	require.NoError(b, f.Close())
 }
 
 // latencies runs the requests one at a time on e (hybrid retrieval, 100

@@ -264,14 +264,22 @@ func (c *Catalog) Scan(ctx context.Context, fn func([]retrieval.Document) error)
 	}
 	total := max(col.Data()[0], 1)
 	step := max(1, min(buckets, buckets*scanRows/total))
+	// The next Changes reads the rows written a change window before the
+	// mark again: those the scan read are remembered with their stamps,
+	// so that it reports only the ones written again since, instead of
+	// having the caller decode and index the whole window a second time.
+	recent := mark - min(mark, tsDuration(m.cfg.ChangeWindow))
 	for lo := int64(0); lo < buckets; lo += step {
 		expr := fmt.Sprintf("%s >= %d and %s < %d", bucketField, lo, bucketField, min(lo+step, buckets))
-		rs, err := m.queryAt(ctx, "scan", m.live(expr), []string{idField, docField}, mark)
+		rs, err := m.queryAt(ctx, "scan", m.live(expr), []string{idField, docField, writtenField}, mark)
 		if err != nil {
 			return 0, err
 		}
 		docs, err := readDocuments(rs, false, false)
 		if err != nil {
+			return 0, err
+		}
+		if err := m.rememberScanned(rs, recent); err != nil {
 			return 0, err
 		}
 		if len(docs) > 0 {
@@ -286,8 +294,8 @@ func (c *Catalog) Scan(ctx context.Context, fn func([]retrieval.Document) error)
 
 // Changes calls fn with the rows written since a change window before
 // since (documents, and tombstones as deleted Documents), as they are now,
-// and returns a fresh mark. A row this index wrote, or already reported
-// with the same stamp, is not reported again: Changes first reads the
+// and returns a fresh mark. A row this index wrote, scanned or already
+// reported with the same stamp is not reported again: Changes first reads the
 // stamps of the window, then the documents of the rows it has not seen, so
 // that re-reading the window costs a few bytes a row. Later reads of this index see at least what
 // Changes saw. Now and then it also removes the tombstones older than ten
@@ -395,6 +403,29 @@ func (m *Index) remember(ids []string, written uint64) {
 	for _, id := range ids {
 		m.seen[id] = written
 	}
+}
+
+// rememberScanned remembers the rows of a scan's result written at or
+// after from, with their stamps.
+func (m *Index) rememberScanned(rs client.ResultSet, from uint64) error {
+	idCol, ok1 := rs.GetColumn(idField).(*entity.ColumnVarChar)
+	wCol, ok2 := rs.GetColumn(writtenField).(*entity.ColumnInt64)
+	if !ok1 || !ok2 || wCol.Len() != idCol.Len() {
+		return errors.New("milvus: scan: result fields missing, of an unexpected type or of different lengths")
+	}
+	ids, ws := idCol.Data(), wCol.Data()
+	m.seenMu.Lock()
+	defer m.seenMu.Unlock()
+	for i, w := range ws {
+		if uint64(w) < from {
+			continue
+		}
+		if m.seen == nil {
+			m.seen = make(map[string]uint64)
+		}
+		m.seen[ids[i]] = uint64(w)
+	}
+	return nil
 }
 
 // unseen returns the rows of stamps that this index has not written or
