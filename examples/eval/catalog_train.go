@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,8 +25,9 @@ const trainedRetrieveK = 2 * hmpps.DefaultRetrieveK
 // early-stopped on the validation targets ranked the same way, and then
 // refit on the training and validation purchases together for the best
 // epoch's passes (hmpps.TrainOptions.Refit): the validation purchases are
-// each shopper's latest before the test target. The test targets are
-// never read. It measures each training's peak heap.
+// each shopper's latest before the test target. The ablations are trained
+// as that refit, with the full model's number of passes. The test targets
+// are never read. It measures each training's peak heap.
 func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, catalog []string, seed uint64, bar *progressBar) (*trainedModels, []catalogTraining, error) {
 	// No negatives of their own: Train ranks each purchase among the
 	// engine's own candidates for its query, what a search will rank, and
@@ -50,11 +52,21 @@ func trainCatalog(ctx context.Context, d *eval.Dataset, s *eval.LeaveOneOut, cat
 	} {
 		label := "train/" + d.Name + v.suffix
 		opts := v.opts
-		opts.Validation, opts.Seed, opts.Refit = validation, seed, true
+		opts.Seed = seed
 		opts.Progress = prefixWriter{w: bar.w, prefix: label + " ", terminal: bar.terminal}
+		train := examples
+		if tm.Full == nil {
+			opts.Validation, opts.Refit = validation, true
+		} else {
+			// An ablation is the full model's recipe without one part:
+			// trained as its refit, on the same purchases for the same
+			// passes, which spares the early-stopped training.
+			train = append(slices.Clip(examples), validation...)
+			opts.Epochs = tm.Full.BestEpoch()
+		}
 		base := liveHeap()
 		peak := watchHeap()
-		m, err := hmpps.Train(ctx, e, examples, opts)
+		m, err := hmpps.Train(ctx, e, train, opts)
 		top := peak()
 		if err != nil {
 			return nil, nil, err
