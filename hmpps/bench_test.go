@@ -97,6 +97,22 @@ func BenchmarkSearchVector(b *testing.B) {
 // The model is trained briefly on made-up purchases; its weights do not
 // change the work a search does.
 func BenchmarkSearchWithModel(b *testing.B) {
+	m := benchModel(b)
+	benchSearch(b, benchEngine(b, "model", WithModel(m)))
+}
+
+// BenchmarkSearchWithModelDeep is BenchmarkSearchWithModel with 200
+// candidates from each index, the depth of the whole-catalog evaluation's
+// trained engine: what the deeper retrieval costs a search.
+func BenchmarkSearchWithModelDeep(b *testing.B) {
+	m := benchModel(b)
+	benchSearch(b, benchEngine(b, "model-deep", WithModel(m), WithRetrieveK(2*DefaultRetrieveK)))
+}
+
+// benchModel is a model trained on made-up purchases of the default
+// benchmark catalog.
+func benchModel(b *testing.B) *Model {
+	b.Helper()
 	base := benchEngine(b, "default")
 	var examples []TrainingExample
 	for i, r := range benchRequests(64) {
@@ -107,7 +123,7 @@ func BenchmarkSearchWithModel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchSearch(b, benchEngine(b, "model", WithModel(m)))
+	return m
 }
 
 func benchSearch(b *testing.B, e *Engine) {

@@ -106,6 +106,10 @@ type TrainingSummary struct {
 	Negatives float64 `json:"negatives"`
 	// Took is the wall time of Train.
 	Took time.Duration `json:"took"`
+	// Refit is true when the weights were trained again on the examples
+	// and the validation purchases together (TrainOptions.Refit): then
+	// Examples counts both, and the curve is the first training's.
+	Refit bool `json:"refit,omitempty"`
 }
 
 // FeatureWeight is one learned weight, on a standardized feature (zero

@@ -50,6 +50,7 @@ func TestStudy(t *testing.T) {
 		t.Logf("kept each user's last %d training examples: %d of %d", k, len(kept), len(examples))
 		examples = kept
 	}
+	all := examples
 	if os.Getenv("STUDY_DROPLAST") != "" {
 		// Each user's last training purchase left out: what a model
 		// trained without the validation purchases is to the test.
@@ -92,9 +93,16 @@ func TestStudy(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("lists built in %s, heap %d MB; neighbours %d window %d negatives %d", time.Since(t0), ms.HeapAlloc>>20, opts.Neighbors, opts.CoPurchaseWindow, opts.Negatives)
+	var recounted []ltr.List
+	if os.Getenv("STUDY_RECOUNT") != "" {
+		recounted, err = hmpps.StudyRecountedValidation(ctx, e, examples, all, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	cand, pair, hist := hmpps.StudyNames()
 	for _, v := range variants(cand, pair, hist) {
-		if f := os.Getenv("STUDY_ONLY"); f != "" && !strings.Contains(v.name, f) {
+		if f := os.Getenv("STUDY_ONLY"); f != "" && !slices.Contains(strings.Split(f, "|"), v.name) {
 			continue
 		}
 		d := ltr.Dims{Cand: len(cand), Pair: len(pair), Hist: len(hist), Units: v.units}
@@ -136,10 +144,31 @@ func TestStudy(t *testing.T) {
 			}
 			lo.Mask = &m
 		}
+		seeds := 1
+		fmt.Sscan(os.Getenv("STUDY_SEEDS"), &seeds)
+		var ensemble, ensembleRe []ltr.Weights
+		for seed := 2; seed <= seeds; seed++ {
+			so := lo
+			so.Seed = uint64(seed)
+			res, err := ltr.Train(ctx, d, train, so)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ensemble = append(ensemble, res.Weights)
+			t.Logf("%-50s seed %d val %.4f", v.name, seed, res.Curve[res.Best].Validation)
+		}
 		t1 := time.Now()
 		res, err := ltr.Train(ctx, d, train, lo)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if seeds > 1 {
+			ensemble = append(ensemble, res.Weights)
+			ensembleRe = ensemble
+			t.Logf("%-50s ensemble of %d val %.4f", v.name, seeds, hmpps.StudyEnsembleNDCG(ensemble, val))
+			if recounted != nil {
+				t.Logf("%-50s ensemble of %d recounted val %.4f", v.name, seeds, hmpps.StudyEnsembleNDCG(ensembleRe, recounted))
+			}
 		}
 		var curve []string
 		for _, ep := range res.Curve {
@@ -147,6 +176,9 @@ func TestStudy(t *testing.T) {
 		}
 		t.Logf("%-50s val %.4f epoch %2d/%2d  %6.1fs  [%s]", v.name, res.Curve[res.Best].Validation, res.Best+1, len(res.Curve),
 			time.Since(t1).Seconds(), strings.Join(curve, " "))
+		if recounted != nil {
+			t.Logf("%-50s recounted val %.4f", v.name, hmpps.StudyNDCG(res.Weights, recounted))
+		}
 	}
 }
 
@@ -183,5 +215,10 @@ func variants(cand, pair, hist []string) []variant {
 	return []variant{
 		with("linear", func(v *variant) { v.lr = 0.01 }),
 		with("mlp 16 lr 0.003", func(v *variant) { v.lr = 0.003; v.units = 16 }),
+		with("mlp 32 lr 0.003", func(v *variant) { v.lr = 0.003; v.units = 32 }),
+		with("mlp 64 lr 0.002", func(v *variant) { v.lr = 0.002; v.units = 64 }),
+		with("mlp 16 lr 0.003 l2 1e-4", func(v *variant) { v.lr = 0.003; v.units = 16; v.l2 = 1e-4 }),
+		with("mlp 16 lr 0.003 avg 0.99", func(v *variant) { v.lr = 0.003; v.units = 16; v.average = 0.99 }),
+		with("mlp 16 lr 0.001 batch 16", func(v *variant) { v.lr = 0.001; v.units = 16; v.batch = 16 }),
 	}
 }

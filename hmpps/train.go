@@ -113,6 +113,18 @@ type TrainOptions struct {
 	// the model still adds the co-purchase neighbours to a search's
 	// candidates (see Neighbors).
 	DisableCollaborative bool
+	// Refit, after training early-stopped on Validation, trains the model
+	// again from the start on the examples and the validation purchases
+	// together, for the best epoch's number of passes, and returns that
+	// model: the purchases nearest in time to what the model will rank,
+	// which early stopping had to hold out, then count in its co-purchase
+	// table and popularity and teach its weights. The model keeps the
+	// first training's validation curve and best epoch; the second
+	// training has no held-out purchases, so nothing measures it but a
+	// later evaluation on purchases after all of these. Refit without
+	// Validation fails with ErrInvalidTraining. It costs a second
+	// training.
+	Refit bool
 }
 
 // TrainCandidates says what Train ranks a purchase among when its example
@@ -163,6 +175,9 @@ func Train(ctx context.Context, e *Engine, examples []TrainingExample, opts Trai
 	if len(examples) == 0 {
 		return nil, fmt.Errorf("%w: no examples", ErrInvalidTraining)
 	}
+	if opts.Refit && len(opts.Validation) == 0 {
+		return nil, fmt.Errorf("%w: refit needs validation purchases to choose the number of epochs", ErrInvalidTraining)
+	}
 	opts = opts.withDefaults()
 	if opts.Negatives < 0 || opts.Epochs < 0 || opts.Patience < 0 || opts.HistoryK < 0 || opts.LearningRate < 0 ||
 		opts.Candidates < TrainRetrieved || opts.Candidates > TrainRandom ||
@@ -210,6 +225,26 @@ func Train(ctx context.Context, e *Engine, examples []TrainingExample, opts Trai
 	}
 	m.stats = TrainingSummary{Examples: len(train), ValidationExamples: len(val),
 		Negatives: float64(negatives) / float64(len(train)), Took: time.Since(start)}
+	if opts.Refit {
+		return refit(ctx, e, examples, opts, m, start)
+	}
+	return m, nil
+}
+
+// refit trains again on the examples and opts.Validation together for the
+// best epoch of first, the model early-stopped on the validation purchases,
+// and returns the new model with first's curve and best epoch.
+func refit(ctx context.Context, e *Engine, examples []TrainingExample, opts TrainOptions, first *Model, start time.Time) (*Model, error) {
+	all := make([]TrainingExample, 0, len(examples)+len(opts.Validation))
+	all = append(append(all, examples...), opts.Validation...)
+	again := opts
+	again.Validation, again.Refit, again.Epochs = nil, false, first.BestEpoch()
+	m, err := Train(ctx, e, all, again)
+	if err != nil {
+		return nil, fmt.Errorf("hmpps: refit: %w", err)
+	}
+	m.curve, m.best = first.curve, first.best
+	m.stats.ValidationExamples, m.stats.Refit, m.stats.Took = first.stats.ValidationExamples, true, time.Since(start)
 	return m, nil
 }
 

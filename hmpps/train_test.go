@@ -109,6 +109,7 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		{"unknown candidates", []TrainingExample{ok}, TrainOptions{Candidates: TrainRandom + 1}, ErrInvalidTraining},
 		{"negative epochs", []TrainingExample{ok}, TrainOptions{Epochs: -1}, ErrInvalidTraining},
 		{"NaN L2", []TrainingExample{ok}, TrainOptions{L2: math.NaN()}, ErrInvalidTraining},
+		{"refit without validation", []TrainingExample{ok}, TrainOptions{Refit: true}, ErrInvalidTraining},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

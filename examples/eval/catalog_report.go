@@ -49,9 +49,10 @@ func writeCatalogReport(w *strings.Builder, r *catalogResult, maxHistory int) {
 	if len(r.Training) > 0 {
 		fmt.Fprintf(w, "\n### Training at this size\n\n")
 		fmt.Fprintf(w, "hmpps.Train on every training purchase with a query and a purchase before it, each among up to %d of the engine's own candidates for its query "+
-			"(hmpps.TrainRetrieved: retrieval, history left out, and the co-purchase neighbours), early-stopped on the validation targets ranked among all of theirs "+
-			"(the test targets never read). Wall time on this machine, shared; "+
-			"peak heap is the highest heap in use while training, above what was in use before.\n\n", hmpps.DefaultTrainNegatives)
+			"(hmpps.TrainRetrieved: retrieval %d deep, history left out, and the co-purchase neighbours), early-stopped on the validation targets ranked among all of theirs, "+
+			"then refit on the training and validation purchases together for the best epoch's passes (hmpps.TrainOptions.Refit; the ablations are trained as that refit, "+
+			"with no validation of their own); the test targets are never read. Training examples count the refit's; the time is both trainings'. Wall time on this machine, shared; "+
+			"peak heap is the highest heap in use while training, above what was in use before.\n\n", hmpps.DefaultTrainNegatives, trainedRetrieveK)
 		writeCatalogTraining(w, r.Training)
 		w.WriteString("\nLearned weights of the full model, on standardized features (stage 1: the history attention; stage 2: the ranker):\n\n| stage | feature | weight |\n| ---: | --- | ---: |\n")
 		for _, fw := range r.models.Full.FeatureWeights() {
