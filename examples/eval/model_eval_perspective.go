@@ -93,7 +93,7 @@ func perspectiveAblation(ctx context.Context, d *eval.Dataset, catalog []string,
 
 // perspectiveSamples asks the judge, as the engine's summarizer, for the
 // perspectives of a few queries and the summary of each target around
-// them.
+// them, under the word budget the judge read its summaries with.
 func perspectiveSamples(ctx context.Context, d *eval.Dataset, tasks []eval.Task, j judgeSpec, cfg config) []perspectiveSample {
 	p, err := summarize.NewPerspective(summarize.PerspectiveConfig{Client: ollamacall.NewClient(cfg.ollamaHost, nil), Model: j.Model,
 		Timeout: 10 * time.Minute})
@@ -111,7 +111,7 @@ func perspectiveSamples(ctx context.Context, d *eval.Dataset, tasks []eval.Task,
 		if prod, ok := d.Product(t.Target); ok && err == nil {
 			s.Product = prod.Title
 			sum, err := p.Summarize(ctx, t.Query, summarize.Document{ID: prod.ID, Title: prod.Title, Text: prod.Title + ". " + prod.Description},
-				hmpps.DefaultSummaryWords)
+				cfg.modelEval.summaryWords)
 			s.Summary = sum.Text
 			if err != nil {
 				s.Error = err.Error()

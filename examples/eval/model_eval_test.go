@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,4 +121,40 @@ func TestParseJudges(t *testing.T) {
 		_, err := parseJudges(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestPerspectiveSamplesUseTheJudgesWordBudget checks that the samples the
+// report quotes are summaries as the judge read them: written under
+// -judge-summary-words, not the engine's default budget.
+func TestPerspectiveSamplesUseTheJudgesWordBudget(t *testing.T) {
+	ctx := context.Background()
+	srv := ollamatest.New(t, ollamatest.Config{Chat: ollamatest.Text(func(req *api.ChatRequest) string {
+		if strings.Contains(ollamatest.Prompt(req), "core perspectives") {
+			return `{"perspectives": ["lab thermometer", "accuracy"]}`
+		}
+		return "A lab thermometer accurate to a tenth of a degree."
+	})})
+	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
+	require.NoError(t, err)
+	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
+	require.NoError(t, err)
+	var cfg config
+	cfg.ollamaHost = srv.URL
+	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 17}
+	samples := perspectiveSamples(ctx, d, s.Tasks(eval.Test)[:2], judgeSpec{Model: "judge", Mode: "chat"}, cfg)
+	require.Len(t, samples, 2)
+	for _, sm := range samples {
+		assert.Empty(t, sm.Error)
+		assert.Equal(t, []string{"lab thermometer", "accuracy"}, sm.Perspectives)
+		assert.NotEmpty(t, sm.Summary)
+	}
+	var summaries int
+	for _, c := range srv.Chats() {
+		p := ollamatest.Prompt(&c.Request)
+		if strings.Contains(p, "Summarize this product") {
+			summaries++
+			assert.Contains(t, p, "at most 17 words")
+		}
+	}
+	assert.Equal(t, 2, summaries)
 }
