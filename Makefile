@@ -168,16 +168,18 @@ eval-study:
 ## combination fit on the first VALIDATION_TASKS validation targets, on the
 ## first TEST_TASKS test targets, with paired comparisons and seconds per
 ## search; PERSPECTIVE_TASKS searches per judge also read the judge's own
-## perspective-guided summaries. Report in .eval/model-eval.md. Hours on two
-## cores with the defaults below; bound it with the variables.
+## perspective-guided summaries. Report in MODEL_EVAL_OUT/model-eval.md (default
+## .eval; another folder keeps an earlier run's report). Hours on two cores with
+## the defaults below; bound it with the variables.
 JUDGES ?= hmpps-smollm2-135m:completion,hmpps-qwen2.5-coder-0.5b:completion,hmpps-gemma3-270m:completion,hmpps-qwen2.5-coder-1.5b:completion,hmpps-qwen2.5-coder-0.5b:chat,hmpps-smollm2-135m:chat,hmpps-qwen2.5-coder-1.5b:chat
 JUDGE_CANDIDATES ?= 5
 VALIDATION_TASKS ?= 150
 TEST_TASKS ?= 150
 PERSPECTIVE_TASKS ?= 3
 MODEL_EVAL_TRAINED ?=
+MODEL_EVAL_OUT ?= .eval
 eval-model:
-	HMPPS_OLLAMA_INSTRUCT=all bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -model-eval -data "" -out .eval \
+	HMPPS_OLLAMA_INSTRUCT=all bash scripts/ollama.sh run sh -c '$(GO) run ./examples/eval -model-eval -data "" -out $(MODEL_EVAL_OUT) \
 		-ollama-host "$$HMPPS_OLLAMA_HOST" -judges "$(JUDGES)" -judge-candidates $(JUDGE_CANDIDATES) \
 		-validation-tasks $(VALIDATION_TASKS) -test-tasks $(TEST_TASKS) -perspective-tasks $(PERSPECTIVE_TASKS) \
 		$(if $(MODEL_EVAL_TRAINED),-trained $(MODEL_EVAL_TRAINED))'

@@ -35,6 +35,14 @@ type perspectiveSample struct {
 	Error        string   `json:"error,omitempty"`
 }
 
+// ablationDepth is how deep the summaries ablation searches: every metric
+// it reports reads the top 10 only, and the engine summarizes each result
+// it returns, so a deeper search would ask the model summarizer for the
+// summaries of results nothing reads (about a hundred a search at
+// eval.DefaultDepth). The engine's retrieval depth is its own setting, so
+// the top 10 are those of the deeper search.
+const ablationDepth = 10
+
 // perspectiveAblation runs the first k test tasks whose target the trained
 // engine ranks among the judged (on the others the two cannot differ) with
 // the judge replacing the learned order, reading extractive summaries and
@@ -71,9 +79,12 @@ func perspectiveAblation(ctx context.Context, d *eval.Dataset, catalog []string,
 	defer written.Close()
 	a := j.Model + ", " + rowReplace
 	b := j.Model + ", " + rowPersp
+	// The judge reorders the learned top n only, and the target is among
+	// them on these tasks, so it stays within max(n, ablationDepth).
+	depth := max(n, ablationDepth)
 	methods := []eval.Method{
-		&eval.EngineMethod{Label: a, Engine: extractive, Depth: eval.DefaultDepth},
-		&timedEngine{EngineMethod: eval.EngineMethod{Label: b, Engine: written, Depth: eval.DefaultDepth}},
+		&eval.EngineMethod{Label: a, Engine: extractive, Depth: depth},
+		&timedEngine{EngineMethod: eval.EngineMethod{Label: b, Engine: written, Depth: depth}},
 	}
 	label := fmt.Sprintf("%s, %d test searches whose target the trained engine ranks in its top %d, %s", d.Name, len(tasks), n, j)
 	rep, err := eval.EvaluateCatalog(ctx, catalog, tasks, methods, eval.Options{Label: label, BootstrapSamples: cfg.bootstrap,
@@ -93,7 +104,7 @@ func perspectiveAblation(ctx context.Context, d *eval.Dataset, catalog []string,
 
 // perspectiveSamples asks the judge, as the engine's summarizer, for the
 // perspectives of a few queries and the summary of each target around
-// them.
+// them, under the word budget the judge read its summaries with.
 func perspectiveSamples(ctx context.Context, d *eval.Dataset, tasks []eval.Task, j judgeSpec, cfg config) []perspectiveSample {
 	p, err := summarize.NewPerspective(summarize.PerspectiveConfig{Client: ollamacall.NewClient(cfg.ollamaHost, nil), Model: j.Model,
 		Timeout: 10 * time.Minute})
@@ -111,7 +122,7 @@ func perspectiveSamples(ctx context.Context, d *eval.Dataset, tasks []eval.Task,
 		if prod, ok := d.Product(t.Target); ok && err == nil {
 			s.Product = prod.Title
 			sum, err := p.Summarize(ctx, t.Query, summarize.Document{ID: prod.ID, Title: prod.Title, Text: prod.Title + ". " + prod.Description},
-				hmpps.DefaultSummaryWords)
+				cfg.modelEval.summaryWords)
 			s.Summary = sum.Text
 			if err != nil {
 				s.Error = err.Error()

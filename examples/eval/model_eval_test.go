@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"hmpps/hmpps"
 	"hmpps/hmpps/eval"
 	"hmpps/internal/ollamatest"
+	"hmpps/retrieval"
 )
 
 // lengthJudge answers by the length of the prompt: arbitrary, but the same
@@ -120,4 +123,96 @@ func TestParseJudges(t *testing.T) {
 		_, err := parseJudges(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestPerspectiveSamplesUseTheJudgesWordBudget checks that the samples the
+// report quotes are summaries as the judge read them: written under
+// -judge-summary-words, not the engine's default budget.
+func TestPerspectiveSamplesUseTheJudgesWordBudget(t *testing.T) {
+	ctx := context.Background()
+	srv := ollamatest.New(t, ollamatest.Config{Chat: ollamatest.Text(func(req *api.ChatRequest) string {
+		if strings.Contains(ollamatest.Prompt(req), "core perspectives") {
+			return `{"perspectives": ["lab thermometer", "accuracy"]}`
+		}
+		return "A lab thermometer accurate to a tenth of a degree."
+	})})
+	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
+	require.NoError(t, err)
+	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
+	require.NoError(t, err)
+	var cfg config
+	cfg.ollamaHost = srv.URL
+	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 17}
+	samples := perspectiveSamples(ctx, d, s.Tasks(eval.Test)[:2], judgeSpec{Model: "judge", Mode: "chat"}, cfg)
+	require.Len(t, samples, 2)
+	for _, sm := range samples {
+		assert.Empty(t, sm.Error)
+		assert.Equal(t, []string{"lab thermometer", "accuracy"}, sm.Perspectives)
+		assert.NotEmpty(t, sm.Summary)
+	}
+	var summaries int
+	for _, c := range srv.Chats() {
+		p := ollamatest.Prompt(&c.Request)
+		if strings.Contains(p, "Summarize this product") {
+			summaries++
+			assert.Contains(t, p, "at most 17 words")
+		}
+	}
+	assert.Equal(t, 2, summaries)
+}
+
+// TestPerspectiveAblationSummarizesOnlyWhatItReads checks that the summaries
+// ablation asks the model summarizer for no more than a search of
+// ablationDepth results reads: the history kept and the results returned,
+// not the whole list eval.DefaultDepth would return.
+func TestPerspectiveAblationSummarizesOnlyWhatItReads(t *testing.T) {
+	ctx := context.Background()
+	srv := ollamatest.New(t, ollamatest.Config{
+		Chat: ollamatest.Text(func(req *api.ChatRequest) string {
+			if strings.Contains(ollamatest.Prompt(req), "core perspectives") {
+				return `{"perspectives": ["product type", "material"]}`
+			}
+			return "A product for the lab."
+		}),
+		Generate: ollamatest.YesNoCompletion(func(prompt string) float64 { return lengthJudge(len(prompt)) }),
+	})
+	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
+	require.NoError(t, err)
+	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
+	require.NoError(t, err)
+	catalog := eval.Catalog(d)
+	require.Greater(t, len(catalog), 2*ablationDepth, "the catalog must be deeper than the ablation searches")
+	var cfg config
+	cfg.seed, cfg.bootstrap, cfg.outDir, cfg.ollamaHost = 1, 10, t.TempDir(), srv.URL
+	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 20}
+	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
+	require.NoError(t, err)
+	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), hmpps.TrainOptions{
+		Validation: s.ValidationExamples(catalog, catalogNegatives, cfg.seed), Seed: cfg.seed,
+	})
+	e.Close()
+	require.NoError(t, err)
+	offline, err := eval.NewEngine(ctx, d.Products, hmpps.WithModel(m))
+	require.NoError(t, err)
+	defer offline.Close()
+	learned := &eval.EngineMethod{Label: nameTrained, Engine: offline, Depth: eval.DefaultDepth}
+
+	const k = 2
+	res, err := perspectiveAblation(ctx, d, catalog, m, learned, s.Tasks(eval.Test), judgeSpec{Model: "fake-judge", Mode: "completion"},
+		cfg, k, &progressBar{w: io.Discard})
+	require.NoError(t, err)
+	require.NotNil(t, res, "some test target is among the trained top 3")
+	searches := len(res.Report.Methods[0].Ranks)
+	require.Positive(t, searches)
+	var summaries int
+	for _, c := range srv.Chats() {
+		if strings.Contains(ollamatest.Prompt(&c.Request), "Summarize this product") {
+			summaries++
+		}
+	}
+	// Each search reads at most its kept history and ablationDepth results;
+	// the samples add one summary per sampled task.
+	limit := searches*(retrieval.DefaultHistoryK+ablationDepth) + min(3, searches)
+	assert.LessOrEqual(t, summaries, limit)
+	assert.Positive(t, summaries)
 }
