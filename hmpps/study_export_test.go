@@ -37,15 +37,7 @@ func StudyRecountedValidation(ctx context.Context, e *Engine, examples, counted 
 		return nil, err
 	}
 	r.cats = &categoryCache{}
-	e.mu.RLock()
-	entries := make([]*entry, 0, len(e.products))
-	for _, rec := range e.products {
-		en := &entry{rec: rec}
-		en.view(nil)
-		entries = append(entries, en)
-	}
-	e.mu.RUnlock()
-	r.cats.fill(entries)
+	r.cats.fill(e.decodedEntries())
 	b := &listBuilder{e: e, m: r, opts: opts, catalog: e.catalogIDs()}
 	if opts.Candidates == TrainRetrieved {
 		b.depth = e.cfg.retrieveK + maxHistory(examples, opts.Validation)

@@ -260,15 +260,7 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 
 	// The words of every product's title and category, decoded once: the
 	// features read them for every candidate of every list.
-	e.mu.RLock()
-	entries := make([]*entry, 0, len(e.products))
-	for _, rec := range e.products {
-		en := &entry{rec: rec}
-		en.view(nil)
-		entries = append(entries, en)
-	}
-	e.mu.RUnlock()
-	m.cats.fill(entries)
+	m.cats.fill(e.decodedEntries())
 	b := &listBuilder{e: e, m: m, opts: opts, catalog: e.catalogIDs()}
 	if opts.Candidates == TrainRetrieved {
 		b.depth = e.cfg.retrieveK + maxHistory(examples, opts.Validation)
@@ -327,6 +319,20 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 		m.scaler.Apply(&val[i])
 	}
 	return m, train, val, nil
+}
+
+// decodedEntries returns an entry of every product of the catalog, its
+// record decoded.
+func (e *Engine) decodedEntries() []*entry {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	entries := make([]*entry, 0, len(e.products))
+	for _, rec := range e.products {
+		en := &entry{rec: rec}
+		en.view(nil)
+		entries = append(entries, en)
+	}
+	return entries
 }
 
 // maxHistory is the longest history of the examples.
