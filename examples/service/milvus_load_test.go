@@ -17,6 +17,7 @@ import (
 
 	"hmpps/internal/democatalog"
 	"hmpps/internal/milvustest"
+	"hmpps/internal/procmem"
 	"hmpps/retrieval"
 	"hmpps/retrieval/milvus"
 )
@@ -337,7 +338,7 @@ func TestMilvusLoadReplicas(t *testing.T) {
 		}
 	}
 	for i, p := range procs {
-		if rss, ok := residentBytes(p.cmd.Process.Pid); ok {
+		if rss, ok := procmem.Resident(p.cmd.Process.Pid); ok {
 			t.Logf("replica %d: resident memory %.1f MiB", i, float64(rss)/(1<<20))
 		}
 	}

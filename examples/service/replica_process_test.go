@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,22 +135,6 @@ func (p *process) stop(limit time.Duration) error {
 		p.kill()
 		return fmt.Errorf("did not stop within %v of SIGTERM", limit)
 	}
-}
-
-// residentBytes returns the resident memory (VmRSS) of the process with
-// pid, and false where /proc does not say (outside Linux).
-func residentBytes(pid int) (uint64, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }
 
 // healthz returns the catalog size GET /healthz reports at base.

@@ -39,6 +39,7 @@ import (
 
 	"hmpps/hmpps"
 	"hmpps/internal/benchcatalog"
+	"hmpps/internal/procmem"
 )
 
 func main() {
@@ -271,15 +272,8 @@ func liveHeap() uint64 {
 // the larger of the two across exec, and Go's fork shares the parent's
 // memory until then), which would count the catalog built here.
 func peakRSS() int64 {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				var kb int64
-				if _, err := fmt.Sscanf(rest, "%d kB", &kb); err == nil {
-					return kb * 1024
-				}
-			}
-		}
+	if peak, ok := procmem.Peak(0); ok {
+		return int64(peak)
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

@@ -9,7 +9,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"hmpps/hmpps"
 	"hmpps/internal/benchcatalog"
 	"hmpps/internal/milvustest"
+	"hmpps/internal/procmem"
 	"hmpps/retrieval"
 	"hmpps/retrieval/milvus"
 )
@@ -131,17 +131,7 @@ func heap() uint64 {
 // where /proc/self/status does not say (outside Linux).
 func resident() (uint64, bool) {
 	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
+	return procmem.Resident(0)
 }
 
 // writeHeapProfile writes the heap profile, as of the last garbage
