@@ -74,29 +74,11 @@ func TestModelEval(t *testing.T) {
 func TestJudgedOnlyIsExact(t *testing.T) {
 	ctx := context.Background()
 	srv := fakeJudgeServer(t)
-	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
-	require.NoError(t, err)
-	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
-	require.NoError(t, err)
-	catalog := eval.Catalog(d)
-	var cfg config
-	cfg.seed, cfg.bootstrap, cfg.outDir, cfg.ollamaHost = 1, 10, t.TempDir(), srv.URL
-	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 20}
 	// A model without what shoppers buy together: with it, the tiny
 	// catalog's sequences put every target in the trained top 3, and the
 	// shortcut would have nothing to skip.
-	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
-	require.NoError(t, err)
-	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), hmpps.TrainOptions{
-		Validation: s.ValidationExamples(catalog, catalogNegatives, cfg.seed), Seed: cfg.seed,
-		DisableCollaborative: true, Neighbors: -1, HiddenUnits: -1,
-	})
-	e.Close()
-	require.NoError(t, err)
-	offline, err := eval.NewEngine(ctx, d.Products, hmpps.WithModel(m))
-	require.NoError(t, err)
-	defer offline.Close()
-	learned := &eval.EngineMethod{Label: nameTrained, Engine: offline, Depth: eval.DefaultDepth}
+	tiny := trainTiny(t, srv.URL, hmpps.TrainOptions{DisableCollaborative: true, Neighbors: -1, HiddenUnits: -1})
+	d, s, catalog, cfg, m, learned := tiny.d, tiny.s, tiny.catalog, tiny.cfg, tiny.m, tiny.learned
 	for _, mode := range []string{"chat", "completion"} {
 		judge, err := eval.NewEngine(ctx, d.Products, judgeOptions(cfg, judgeSpec{Model: "fake-judge", Mode: mode}, m, false)...)
 		require.NoError(t, err)
@@ -113,6 +95,44 @@ func TestJudgedOnlyIsExact(t *testing.T) {
 		assert.Less(t, short.cost().Searches, len(s.Tasks(eval.Test)), "%s: the model was asked on fewer searches", mode)
 		assert.Positive(t, short.cost().Searches)
 	}
+}
+
+// tinySetup is the tiny RecBole data set with its split and catalog, a config
+// whose model server is a fake one, and a model trained on the split with
+// the engine that ranks with it, as the learned method.
+type tinySetup struct {
+	d       *eval.Dataset
+	s       *eval.LeaveOneOut
+	catalog []string
+	cfg     config
+	m       *hmpps.Model
+	learned *eval.EngineMethod
+}
+
+// trainTiny builds a tinySetup for the fake server at host, trained with opts
+// (their Validation and Seed set here); the engine closes with the test.
+func trainTiny(t *testing.T, host string, opts hmpps.TrainOptions) tinySetup {
+	t.Helper()
+	ctx := context.Background()
+	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
+	require.NoError(t, err)
+	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
+	require.NoError(t, err)
+	catalog := eval.Catalog(d)
+	var cfg config
+	cfg.seed, cfg.bootstrap, cfg.outDir, cfg.ollamaHost = 1, 10, t.TempDir(), host
+	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 20}
+	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
+	require.NoError(t, err)
+	opts.Validation, opts.Seed = s.ValidationExamples(catalog, catalogNegatives, cfg.seed), cfg.seed
+	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), opts)
+	e.Close()
+	require.NoError(t, err)
+	offline, err := eval.NewEngine(ctx, d.Products, hmpps.WithModel(m))
+	require.NoError(t, err)
+	t.Cleanup(func() { offline.Close() })
+	return tinySetup{d: d, s: s, catalog: catalog, cfg: cfg, m: m,
+		learned: &eval.EngineMethod{Label: nameTrained, Engine: offline, Depth: eval.DefaultDepth}}
 }
 
 func TestParseJudges(t *testing.T) {
@@ -176,26 +196,9 @@ func TestPerspectiveAblationSummarizesOnlyWhatItReads(t *testing.T) {
 		}),
 		Generate: ollamatest.YesNoCompletion(func(prompt string) float64 { return lengthJudge(len(prompt)) }),
 	})
-	d, err := eval.LoadRecBole(ctx, writeTinyRecBole(t))
-	require.NoError(t, err)
-	s, err := eval.BuildLeaveOneOut(d, eval.LeaveOneOutConfig{Query: categoryWords})
-	require.NoError(t, err)
-	catalog := eval.Catalog(d)
+	tiny := trainTiny(t, srv.URL, hmpps.TrainOptions{})
+	d, s, catalog, cfg, m, learned := tiny.d, tiny.s, tiny.catalog, tiny.cfg, tiny.m, tiny.learned
 	require.Greater(t, len(catalog), 2*ablationDepth, "the catalog must be deeper than the ablation searches")
-	var cfg config
-	cfg.seed, cfg.bootstrap, cfg.outDir, cfg.ollamaHost = 1, 10, t.TempDir(), srv.URL
-	cfg.modelEval = modelEvalConfig{candidates: 3, slots: 1, summaryWords: 20}
-	e, err := eval.NewEngine(ctx, d.Products, hmpps.WithSummarizer(nil))
-	require.NoError(t, err)
-	m, err := hmpps.Train(ctx, e, s.TrainingExamples(catalog, catalogNegatives, cfg.seed), hmpps.TrainOptions{
-		Validation: s.ValidationExamples(catalog, catalogNegatives, cfg.seed), Seed: cfg.seed,
-	})
-	e.Close()
-	require.NoError(t, err)
-	offline, err := eval.NewEngine(ctx, d.Products, hmpps.WithModel(m))
-	require.NoError(t, err)
-	defer offline.Close()
-	learned := &eval.EngineMethod{Label: nameTrained, Engine: offline, Depth: eval.DefaultDepth}
 
 	const k = 2
 	res, err := perspectiveAblation(ctx, d, catalog, m, learned, s.Tasks(eval.Test), judgeSpec{Model: "fake-judge", Mode: "completion"},
