@@ -9,20 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// heldOut are validation purchases of users the training examples do not
-// hold, each ranked among the boots of the other kind.
-func heldOut(n int) []TrainingExample {
-	val := segmentExamples(n)
-	for i := range val {
-		val[i].User = "held-out " + val[i].User
-		val[i].Negatives = []string{"boot-trail-1", "boot-trail-2"}
-		if i%2 == 1 {
-			val[i].Negatives = []string{"boot-leather-1", "boot-leather-2"}
-		}
-	}
-	return val
-}
-
 // TestTrainRefit proves what Refit does: the model is the one a training on
 // the examples and the validation purchases together, for the best epoch's
 // number of passes, learns; it keeps the early-stopped training's curve,

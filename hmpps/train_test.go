@@ -35,6 +35,22 @@ func segmentExamples(users int) []TrainingExample {
 	return out
 }
 
+// heldOut are validation purchases of users the training examples do not
+// hold, each ranked among the boots of the other kind: the two of the
+// user's kind are bought alike, so ranking one above the other is a coin
+// toss.
+func heldOut(n int) []TrainingExample {
+	val := segmentExamples(n)
+	for i := range val {
+		val[i].User = "held-out " + val[i].User
+		val[i].Negatives = []string{"boot-trail-1", "boot-trail-2"}
+		if i%2 == 1 {
+			val[i].Negatives = []string{"boot-leather-1", "boot-leather-2"}
+		}
+	}
+	return val
+}
+
 func trainTestModel(t testing.TB, e *Engine, opts TrainOptions) *Model {
 	t.Helper()
 	if opts.Negatives == 0 {
@@ -48,17 +64,7 @@ func trainTestModel(t testing.TB, e *Engine, opts TrainOptions) *Model {
 
 func TestTrainLearnsThePreference(t *testing.T) {
 	e := newTestEngine(t)
-	val := segmentExamples(8)
-	for i := range val {
-		val[i].User = "held-out " + val[i].User
-		// The boots of the other kind: the two of the user's kind are
-		// bought alike, so ranking one above the other is a coin toss.
-		val[i].Negatives = []string{"boot-trail-1", "boot-trail-2"}
-		if i%2 == 1 {
-			val[i].Negatives = []string{"boot-leather-1", "boot-leather-2"}
-		}
-	}
-	m := trainTestModel(t, e, TrainOptions{Validation: val, Patience: 20})
+	m := trainTestModel(t, e, TrainOptions{Validation: heldOut(8), Patience: 20})
 	curve := m.Curve()
 	require.NotEmpty(t, curve)
 	assert.Less(t, curve[len(curve)-1].Loss, curve[0].Loss)
