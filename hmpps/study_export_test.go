@@ -2,16 +2,17 @@ package hmpps
 
 import (
 	"context"
+	"slices"
 
 	"hmpps/internal/ltr"
 	"hmpps/internal/rankmetric"
 )
 
-// StudyLists builds Train's standardized lists without learning, for the
-// validation study (go test -tags study).
-func StudyLists(ctx context.Context, e *Engine, examples []TrainingExample, opts TrainOptions) (train, val []ltr.List, err error) {
-	_, train, val, err = buildLists(ctx, e, examples, opts.withDefaults())
-	return train, val, err
+// StudyLists builds Train's standardized lists without learning, and the
+// model they were built for (its counts and standardization, no weights),
+// for the validation study (go test -tags study).
+func StudyLists(ctx context.Context, e *Engine, examples []TrainingExample, opts TrainOptions) (*Model, []ltr.List, []ltr.List, error) {
+	return buildLists(ctx, e, examples, opts.withDefaults())
 }
 
 // StudyNames are the feature names by kind: candidate, pair, history.
@@ -23,25 +24,18 @@ func StudyNames() (cand, pair, hist []string) {
 func StudyNDCG(w ltr.Weights, lists []ltr.List) float64 { return meanNDCG10(w, lists) }
 
 // StudyRecountedValidation builds the validation lists again, read as a
-// search of a model recounted on counted reads them, standardized as the
-// training lists of the first build; what Recount before an evaluation
-// would show.
-func StudyRecountedValidation(ctx context.Context, e *Engine, examples, counted []TrainingExample, opts TrainOptions) ([]ltr.List, error) {
+// search of m (from StudyLists of examples) recounted on counted reads
+// them, standardized as m's training lists; what Recount before an
+// evaluation would show.
+func StudyRecountedValidation(ctx context.Context, e *Engine, m *Model, examples, counted []TrainingExample, opts TrainOptions) ([]ltr.List, error) {
 	opts = opts.withDefaults()
-	m, _, _, err := buildLists(ctx, e, examples, opts)
-	if err != nil {
-		return nil, err
-	}
 	r, err := m.Recount(counted)
 	if err != nil {
 		return nil, err
 	}
 	r.cats = &categoryCache{}
 	r.cats.fill(e.decodedEntries())
-	b := &listBuilder{e: e, m: r, opts: opts, catalog: e.catalogIDs()}
-	if opts.Candidates == TrainRetrieved {
-		b.depth = e.cfg.retrieveK + maxHistory(examples, opts.Validation)
-	}
+	b := newListBuilder(e, r, opts, examples)
 	search := r.collab.view(r.popularity)
 	val := make([]ltr.List, len(opts.Validation))
 	for i := range opts.Validation {
@@ -64,7 +58,7 @@ func StudyEnsembleNDCG(ws []ltr.Weights, lists []ltr.List) float64 {
 		if lists[i].Positive < 0 {
 			continue
 		}
-		total = grow(total, lists[i].C)
+		total = slices.Grow(total[:0], lists[i].C)[:lists[i].C]
 		clear(total)
 		for _, w := range ws {
 			a = w.Attention(&lists[i], a)
@@ -76,11 +70,4 @@ func StudyEnsembleNDCG(ws []ltr.Weights, lists []ltr.List) float64 {
 		sum += rankmetric.NDCG(rankmetric.Rank(total, lists[i].Positive), 10)
 	}
 	return sum / float64(len(lists))
-}
-
-func grow(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }

@@ -78,7 +78,7 @@ func TestStudy(t *testing.T) {
 	fmt.Sscan(os.Getenv("STUDY_WINDOW"), &opts.CoPurchaseWindow)
 	fmt.Sscan(os.Getenv("STUDY_NEGATIVES"), &opts.Negatives)
 	t0 := time.Now()
-	train, val, err := hmpps.StudyLists(ctx, e, examples, opts)
+	m, train, val, err := hmpps.StudyLists(ctx, e, examples, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestStudy(t *testing.T) {
 	t.Logf("lists built in %s, heap %d MB; neighbours %d window %d negatives %d", time.Since(t0), ms.HeapAlloc>>20, opts.Neighbors, opts.CoPurchaseWindow, opts.Negatives)
 	var recounted []ltr.List
 	if os.Getenv("STUDY_RECOUNT") != "" {
-		recounted, err = hmpps.StudyRecountedValidation(ctx, e, examples, all, opts)
+		recounted, err = hmpps.StudyRecountedValidation(ctx, e, m, examples, all, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

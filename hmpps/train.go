@@ -261,10 +261,7 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 	// The words of every product's title and category, decoded once: the
 	// features read them for every candidate of every list.
 	m.cats.fill(e.decodedEntries())
-	b := &listBuilder{e: e, m: m, opts: opts, catalog: e.catalogIDs()}
-	if opts.Candidates == TrainRetrieved {
-		b.depth = e.cfg.retrieveK + maxHistory(examples, opts.Validation)
-	}
+	b := newListBuilder(e, m, opts, examples)
 	// Each shopper's view of the signal, without their own purchases, is
 	// made once for all their examples.
 	views := make([]*shopper, len(seqs))
@@ -319,6 +316,16 @@ func buildLists(ctx context.Context, e *Engine, examples []TrainingExample, opts
 		m.scaler.Apply(&val[i])
 	}
 	return m, train, val, nil
+}
+
+// newListBuilder returns the builder of m's lists of the examples and
+// opts.Validation.
+func newListBuilder(e *Engine, m *Model, opts TrainOptions, examples []TrainingExample) *listBuilder {
+	b := &listBuilder{e: e, m: m, opts: opts, catalog: e.catalogIDs()}
+	if opts.Candidates == TrainRetrieved {
+		b.depth = e.cfg.retrieveK + maxHistory(examples, opts.Validation)
+	}
+	return b
 }
 
 // decodedEntries returns an entry of every product of the catalog, its
