@@ -34,12 +34,14 @@ func (c *callTimer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // throughputRequest is a search of eight candidates whose shared part (the
 // history and the query) is new for every i, so that its first call finds
-// nothing of it in the server's cache.
+// nothing of it in the server's cache but the instruction every search
+// shares. The history comes first in the prompt, so it is what must change:
+// a new query alone would leave the history cached from the search before.
 func throughputRequest(i int) Request {
 	req := Request{
 		Query: fmt.Sprintf("digital lab thermometer %d", i),
 		History: []Item{
-			{ID: "h1", Text: "Glass beakers, set of five, borosilicate, 50 to 1000 ml, for lab and kitchen"},
+			{ID: "h1", Text: fmt.Sprintf("Order %d: glass beakers, set of five, borosilicate, 50 to 1000 ml, for lab and kitchen", i)},
 			{ID: "h2", Text: "Nitrile gloves, powder free, box of 100, size M, for lab and cleaning work"},
 			{ID: "h3", Text: "Stainless steel lab spatula set with flat and spoon ends, 6 pieces"},
 		},
