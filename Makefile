@@ -167,8 +167,9 @@ eval-study:
 ## engine, the judge replacing its order, and hmpps.Calibrate's learned
 ## combination fit on the first VALIDATION_TASKS validation targets, on the
 ## first TEST_TASKS test targets, with paired comparisons and seconds per
-## search; PERSPECTIVE_TASKS searches per judge also read the judge's own
-## perspective-guided summaries. Report in MODEL_EVAL_OUT/model-eval.md (default
+## search; PERSPECTIVE_TASKS validation searches per judge also read the judge's
+## own perspective-guided summaries (the summarizer ablation, a choice, so it
+## reads no test target). Report in MODEL_EVAL_OUT/model-eval.md (default
 ## .eval; another folder keeps an earlier run's report). Hours on two cores with
 ## the defaults below; bound it with the variables.
 JUDGES ?= hmpps-smollm2-135m:completion,hmpps-qwen2.5-coder-0.5b:completion,hmpps-gemma3-270m:completion,hmpps-qwen2.5-coder-1.5b:completion,hmpps-qwen2.5-coder-0.5b:chat,hmpps-smollm2-135m:chat,hmpps-qwen2.5-coder-1.5b:chat

@@ -31,8 +31,9 @@ type modelEvalConfig struct {
 	// validationTasks and testTasks bound the validation searches
 	// (calibration) and the test searches: the first N of each.
 	validationTasks, testTasks int
-	// perspectiveTasks is how many test searches the summarizer ablation
-	// runs per judge (0: none).
+	// perspectiveTasks is how many validation searches the summarizer
+	// ablation runs per judge (0: none). It decides whether the judge's
+	// own summaries pay, so it reads no test target.
 	perspectiveTasks int
 	// trained is a model file to reuse instead of training; the trained
 	// model is written to the output folder either way.
@@ -51,7 +52,7 @@ func registerModelEvalFlags(fs *flag.FlagSet, c *modelEvalConfig) {
 	fs.IntVar(&c.candidates, "judge-candidates", 10, "candidates per search each judge judges (-model-eval)")
 	fs.IntVar(&c.validationTasks, "validation-tasks", 300, "first N validation targets calibrated on (-model-eval)")
 	fs.IntVar(&c.testTasks, "test-tasks", 300, "first N test targets scored (-model-eval)")
-	fs.IntVar(&c.perspectiveTasks, "perspective-tasks", 0, "test searches per judge that also run with the judge writing perspective-guided summaries (-model-eval; 0: none)")
+	fs.IntVar(&c.perspectiveTasks, "perspective-tasks", 0, "validation searches per judge that also run with the judge writing perspective-guided summaries, the summarizer ablation (-model-eval; 0: none)")
 	fs.StringVar(&c.trained, "trained", "", "model file to use instead of training one (-model-eval)")
 	fs.IntVar(&c.summaryWords, "judge-summary-words", 20, "word budget of the summaries the judges read (-model-eval): 20 keeps Gemma 3's prompts inside its 512-token window, where the server reuses the shared prefix")
 	fs.IntVar(&c.slots, "slots", 1, "judge calls at once per search, as many as the server's OLLAMA_NUM_PARALLEL slots (-model-eval)")
@@ -181,7 +182,7 @@ func runModelEval(ctx context.Context, cfg config, stdout io.Writer, bar *progre
 	doc := modelEvalDoc{Dataset: d.Name, Date: time.Now().UTC().Format(time.DateOnly), Candidates: mc.candidates,
 		ValidationTasks: len(validation), TestTasks: len(test), Slots: mc.slots}
 	for _, j := range judges {
-		res, err := evaluateJudge(ctx, d, catalog, trained, learned, validation, test, j, cfg, bar)
+		res, err := evaluateJudge(ctx, d, catalog, trained, learned, validation, test, s.Tasks(eval.Validation), j, cfg, bar)
 		if err != nil {
 			return fmt.Errorf("%s: %w", j, err)
 		}
@@ -243,9 +244,10 @@ func judgeOptions(cfg config, j judgeSpec, m *hmpps.Model, perspectives bool) []
 }
 
 // evaluateJudge calibrates judge j on the validation searches and scores
-// the three rows on the test tasks.
+// the three rows on the test tasks; the summarizer ablation, a choice,
+// runs on ablation, validation tasks.
 func evaluateJudge(ctx context.Context, d *eval.Dataset, catalog []string, trained *hmpps.Model, learned *eval.EngineMethod,
-	validation []hmpps.TrainingExample, test []eval.Task, j judgeSpec, cfg config, bar *progressBar) (*judgeResult, error) {
+	validation []hmpps.TrainingExample, test, ablation []eval.Task, j judgeSpec, cfg config, bar *progressBar) (*judgeResult, error) {
 	start := time.Now()
 	replace, err := eval.NewEngine(ctx, d.Products, judgeOptions(cfg, j, trained, false)...)
 	if err != nil {
@@ -288,7 +290,7 @@ func evaluateJudge(ctx context.Context, d *eval.Dataset, catalog []string, train
 		res.Cost = append(res.Cost, r.cost())
 	}
 	if k := cfg.modelEval.perspectiveTasks; k > 0 {
-		if res.Perspective, err = perspectiveAblation(ctx, d, catalog, trained, learned, test, j, cfg, k, bar); err != nil {
+		if res.Perspective, err = perspectiveAblation(ctx, d, catalog, trained, learned, ablation, j, cfg, k, bar); err != nil {
 			return nil, err
 		}
 	}

@@ -15,7 +15,8 @@ import (
 // perspectiveResult is the summarizer ablation of one judge: the judge
 // replacing the learned order reading extractive summaries, and reading
 // the summaries it wrote itself around the query's perspectives, on the
-// same test searches.
+// same validation searches: whether the judge's summaries pay is a choice,
+// made without the test split.
 type perspectiveResult struct {
 	Report     *eval.Report         `json:"report"`
 	Comparison eval.NamedComparison `json:"comparison"`
@@ -43,15 +44,15 @@ type perspectiveSample struct {
 // the top 10 are those of the deeper search.
 const ablationDepth = 10
 
-// perspectiveAblation runs the first k test tasks whose target the trained
-// engine ranks among the judged (on the others the two cannot differ) with
-// the judge replacing the learned order, reading extractive summaries and
-// reading its own perspective-guided ones.
+// perspectiveAblation runs the first k of the validation tasks whose target
+// the trained engine ranks among the judged (on the others the two cannot
+// differ) with the judge replacing the learned order, reading extractive
+// summaries and reading its own perspective-guided ones.
 func perspectiveAblation(ctx context.Context, d *eval.Dataset, catalog []string, trained *hmpps.Model, learned *eval.EngineMethod,
-	test []eval.Task, j judgeSpec, cfg config, k int, bar *progressBar) (*perspectiveResult, error) {
+	validation []eval.Task, j judgeSpec, cfg config, k int, bar *progressBar) (*perspectiveResult, error) {
 	n := cfg.modelEval.candidates
 	var tasks []eval.Task
-	for _, t := range test {
+	for _, t := range validation {
 		if len(tasks) == k {
 			break
 		}
@@ -86,7 +87,7 @@ func perspectiveAblation(ctx context.Context, d *eval.Dataset, catalog []string,
 		&eval.EngineMethod{Label: a, Engine: extractive, Depth: depth},
 		&timedEngine{EngineMethod: eval.EngineMethod{Label: b, Engine: written, Depth: depth}},
 	}
-	label := fmt.Sprintf("%s, %d test searches whose target the trained engine ranks in its top %d, %s", d.Name, len(tasks), n, j)
+	label := fmt.Sprintf("%s, %d validation searches whose target the trained engine ranks in its top %d, %s", d.Name, len(tasks), n, j)
 	rep, err := eval.EvaluateCatalog(ctx, catalog, tasks, methods, eval.Options{Label: label, BootstrapSamples: cfg.bootstrap,
 		Seed: cfg.seed, Concurrency: 1, Progress: func(p eval.Progress) { bar.update("summaries/"+j.Model, p) }})
 	if err != nil {

@@ -38,14 +38,15 @@ func fakeJudgeServer(t *testing.T) *ollamatest.Server {
 }
 
 // TestModelEval runs -model-eval on a tiny catalog against a stand-in
-// server: the report has every judge's rows, its calibration and its cost.
+// server: the report has every judge's rows, its calibration and its cost,
+// and the summarizer ablation, a choice, ran on validation searches.
 func TestModelEval(t *testing.T) {
 	srv := fakeJudgeServer(t)
 	data, out := writeTinyRecBole(t), t.TempDir()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"-data", "", "-recbole", data, "-out", out, "-bootstrap", "10", "-model-eval",
 		"-judges", "fake-judge:chat,fake-judge:completion", "-judge-candidates", "3", "-validation-tasks", "20", "-test-tasks", "12",
-		"-perspective-tasks", "0", "-ollama-host", srv.URL}, &stdout, &stderr)
+		"-perspective-tasks", "1", "-ollama-host", srv.URL}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	report := stdout.String()
 	for _, want := range []string{"| fake-judge (chat) |", "| fake-judge (completion) |", "fake-judge, " + rowReplace + " vs " + nameTrained,
@@ -60,6 +61,9 @@ func TestModelEval(t *testing.T) {
 	for _, j := range doc.Judges {
 		assert.Equal(t, 20, j.Fit.Examples)
 		assert.Len(t, j.Report.Methods, 3)
+		require.NotNil(t, j.Perspective, "the summarizer ablation ran")
+		assert.Equal(t, 1, j.Perspective.Report.Tasks)
+		assert.Contains(t, j.Perspective.Report.Label, "1 validation searches")
 	}
 	assert.NotEmpty(t, srv.Chats())
 	assert.NotEmpty(t, srv.Generates())
@@ -201,10 +205,10 @@ func TestPerspectiveAblationSummarizesOnlyWhatItReads(t *testing.T) {
 	require.Greater(t, len(catalog), 2*ablationDepth, "the catalog must be deeper than the ablation searches")
 
 	const k = 2
-	res, err := perspectiveAblation(ctx, d, catalog, m, learned, s.Tasks(eval.Test), judgeSpec{Model: "fake-judge", Mode: "completion"},
+	res, err := perspectiveAblation(ctx, d, catalog, m, learned, s.Tasks(eval.Validation), judgeSpec{Model: "fake-judge", Mode: "completion"},
 		cfg, k, &progressBar{w: io.Discard})
 	require.NoError(t, err)
-	require.NotNil(t, res, "some test target is among the trained top 3")
+	require.NotNil(t, res, "some validation target is among the trained top 3")
 	searches := len(res.Report.Methods[0].Ranks)
 	require.Positive(t, searches)
 	var summaries int
