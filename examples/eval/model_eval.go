@@ -166,9 +166,9 @@ func runModelEval(ctx context.Context, cfg config, stdout io.Writer, bar *progre
 	if err != nil {
 		return err
 	}
-	test := firstTasks(s.Tasks(eval.Test), mc.testTasks)
+	test, valTasks := firstTasks(s.Tasks(eval.Test), mc.testTasks), s.Tasks(eval.Validation)
 	var validation []hmpps.TrainingExample
-	for _, t := range firstTasks(s.Tasks(eval.Validation), mc.validationTasks) {
+	for _, t := range firstTasks(valTasks, mc.validationTasks) {
 		validation = append(validation, hmpps.TrainingExample{User: t.User, Query: t.Query, HistoryIDs: t.History, Positive: t.Target})
 	}
 
@@ -182,7 +182,7 @@ func runModelEval(ctx context.Context, cfg config, stdout io.Writer, bar *progre
 	doc := modelEvalDoc{Dataset: d.Name, Date: time.Now().UTC().Format(time.DateOnly), Candidates: mc.candidates,
 		ValidationTasks: len(validation), TestTasks: len(test), Slots: mc.slots}
 	for _, j := range judges {
-		res, err := evaluateJudge(ctx, d, catalog, trained, learned, validation, test, s.Tasks(eval.Validation), j, cfg, bar)
+		res, err := evaluateJudge(ctx, d, catalog, trained, learned, validation, test, valTasks, j, cfg, bar)
 		if err != nil {
 			return fmt.Errorf("%s: %w", j, err)
 		}
